@@ -1,0 +1,1 @@
+"""CNN Lab: a lab for convolutional networks."""
