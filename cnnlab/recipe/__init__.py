@@ -1,0 +1,1 @@
+"""The training recipe: regularizers, augmentation, optimizers, schedules, transfer."""

@@ -1,0 +1,256 @@
+"""Graph analysis from the catalogue: shapes, costs, receptive fields, problems.
+
+Pure Python (no TensorFlow), fast enough to run on every keystroke in the
+editor. The numbers are the lectures' arithmetic: output size
+``floor((W - F + 2P) / S) + 1``, parameters ``F*F*C*D + D``, multiply-adds,
+activations (values stored per image) and receptive field with its jump.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cnnlab.blocks.base import GLOBAL, BlockProblem, Cost, Shape, Window, fmt_shape, prod
+from cnnlab.blocks.registry import BLOCKS
+from cnnlab.spec.graph import FlatGraph, FlatNode, ModelSpec
+
+CONV_TYPES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem in the graph, as a sentence naming the node."""
+
+    node: str | None
+    message: str
+    severity: str = "error"  # or "warning"
+    code: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.node}: {self.message}" if self.node else self.message
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """Shape and cost of one block of the expanded graph."""
+
+    id: str
+    type: str
+    output_shape: Shape
+    params: int
+    trainable_params: int
+    macs: int
+    activations: int
+    receptive_field: tuple[int, int]
+    jump: tuple[float, float]
+    inputs: tuple[str, ...]
+    group: str | None = None
+
+    def to_json(self) -> dict:
+        """The CLI's ``--json`` row."""
+        rf = self.receptive_field
+        return {"id": self.id, "type": self.type, "output_shape": list(self.output_shape),
+                "params": self.params, "trainable_params": self.trainable_params,
+                "macs": self.macs, "activations": self.activations,
+                "receptive_field": rf[0] if rf[0] == rf[1] else list(rf)}
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Whole-graph totals."""
+
+    params: int = 0
+    trainable_params: int = 0
+    macs: int = 0
+    activations: int = 0
+    activation_bytes: int = 0
+
+    def to_json(self) -> dict:
+        """JSON form."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result: one :class:`LayerInfo` per analysable block, totals, problems."""
+
+    layers: tuple[LayerInfo, ...]
+    totals: Totals
+    problems: tuple[Problem, ...]
+    output: str | None = None
+    _index: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings allowed)."""
+        return not any(p.severity == "error" for p in self.problems)
+
+    def errors(self) -> list[Problem]:
+        """The problems of severity error."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    def layer(self, node_id: str) -> LayerInfo | None:
+        """The info of one block, or None when its shape could not be derived."""
+        if not self._index:
+            self._index.update({layer.id: layer for layer in self.layers})
+        return self._index.get(node_id)
+
+    def to_json(self) -> dict:
+        """The CLI's ``summary --json`` object."""
+        return {"layers": [layer.to_json() for layer in self.layers],
+                "totals": self.totals.to_json()}
+
+
+def analyze(model: ModelSpec | FlatGraph, batchnorm: str = "none",
+            bytes_per_value: int = 4) -> Analysis:
+    """Analyse a model graph.
+
+    Args:
+        model: The model section (modules are expanded) or an expanded graph.
+        batchnorm: The experiment-wide batch-norm switch; when not ``none`` every
+            convolution carries a BatchNormalization whose parameters count here.
+        bytes_per_value: 4 for float32, 2 for mixed precision.
+
+    Returns:
+        The per-block table, totals and problems. Never raises for graph
+        problems: they are reported in ``problems``.
+    """
+    graph = model.expand() if isinstance(model, ModelSpec) else model
+    return _Analyzer(graph, batchnorm, bytes_per_value).run()
+
+
+class _Analyzer:
+    def __init__(self, graph: FlatGraph, batchnorm: str, bytes_per_value: int):
+        self.graph = graph
+        self.batchnorm = batchnorm
+        self.bpv = bytes_per_value
+        self.nodes = {n.id: n for n in graph.nodes}
+        self.preds: dict[str, list[str]] = defaultdict(list)
+        self.succs: dict[str, list[str]] = defaultdict(list)
+        ordered = sorted(enumerate(graph.edges),
+                         key=lambda ie: (ie[1].port if ie[1].port is not None else 10**6, ie[0]))
+        for _, e in ordered:
+            self.preds[e.dst].append(e.src)
+            self.succs[e.src].append(e.dst)
+        self.problems: list[Problem] = []
+        self.shapes: dict[str, Shape] = {}
+        self.fields: dict[str, tuple[tuple[int, int], tuple[float, float]]] = {}
+        self.image_extent = (1, 1)
+
+    def run(self) -> Analysis:
+        order = self._topological_order()
+        output = self._check_structure(order)
+        layers = [info for nid in order if (info := self._visit(self.nodes[nid]))]
+        return Analysis(tuple(layers), self._totals(layers), tuple(self.problems), output)
+
+    def _problem(self, node: str | None, message: str, code: str, severity="error") -> None:
+        self.problems.append(Problem(node, message, severity, code))
+
+    def _topological_order(self) -> list[str]:
+        indeg = {nid: len(self.preds[nid]) for nid in self.nodes}
+        queue = deque(nid for nid in self.nodes if indeg[nid] == 0)
+        order = []
+        while queue:
+            nid = queue.popleft()
+            order.append(nid)
+            for nxt in self.succs[nid]:
+                indeg[nxt] -= 1
+                if indeg[nxt] == 0:
+                    queue.append(nxt)
+        stuck = [nid for nid in self.nodes if nid not in set(order)]
+        if stuck:
+            self._problem(stuck[0], f"the graph has a cycle through {', '.join(stuck[:6])}; "
+                          "remove one of its connections", "cycle")
+        return order
+
+    def _check_structure(self, order: Sequence[str]) -> str | None:
+        inputs = [n.id for n in self.graph.nodes if n.type == "Input"]
+        if not inputs:
+            self._problem(None, "the model has no Input block; add one", "no_input")
+        elif len(inputs) > 1:
+            self._problem(inputs[1], "the model may have only one Input block", "many_inputs")
+        for n in self.graph.nodes:
+            if n.type != "Input" and not self.preds[n.id]:
+                self._problem(n.id, "nothing is connected to its input; connect a block to "
+                              "it or delete it", "unconnected")
+        ends = [nid for nid in order if not self.succs[nid]]
+        if not ends and self.graph.nodes:
+            self._problem(None, "the model has no output block", "no_output")
+            return None
+        if len(ends) > 1:
+            self._problem(ends[0], f"the model has several ends ({', '.join(ends[:6])}); "
+                          "connect them to the rest or delete the extras", "many_outputs")
+        return ends[-1] if ends else None
+
+    def _visit(self, node: FlatNode) -> LayerInfo | None:
+        block = BLOCKS[node.type]
+        preds = self.preds[node.id]
+        if node.type != "Input" and not preds:
+            return None
+        if not block.min_inputs <= len(preds) <= block.max_inputs:
+            self._arity_problem(node, block, len(preds))
+            return None
+        if any(p not in self.shapes for p in preds):
+            return None  # an upstream block already has a problem
+        ins = [self.shapes[p] for p in preds]
+        try:
+            out = block.output_shape(node.params, ins)
+            cost = block.cost(node.params, ins, out)
+        except BlockProblem as exc:
+            self._problem(node.id, str(exc), "shape")
+            return None
+        if node.type == "Input":
+            self.image_extent = (out[0], out[1]) if len(out) == 3 else (1, 1)
+        cost = self._with_batchnorm(node, out, cost)
+        self._warn_dense_on_image(node, ins)
+        self.shapes[node.id] = out
+        rf, jump = self._field(node, block.window(node.params), preds)
+        self.fields[node.id] = (rf, jump)
+        return LayerInfo(node.id, node.type, out, cost.trainable + cost.non_trainable,
+                         cost.trainable, cost.macs, prod(out), rf, jump, tuple(preds),
+                         node.group)
+
+    def _arity_problem(self, node: FlatNode, block, count: int) -> None:
+        if block.max_inputs == 0:
+            msg = "an Input block cannot have incoming connections"
+        elif block.max_inputs == 1:
+            msg = (f"{node.type} takes one input but {count} are connected; merge them with "
+                   "Add or Concatenate first")
+        else:
+            msg = f"{node.type} needs at least {block.min_inputs} inputs (has {count})"
+        self._problem(node.id, msg, "arity")
+
+    def _with_batchnorm(self, node: FlatNode, out: Shape, cost: Cost) -> Cost:
+        if self.batchnorm == "none" or node.type not in CONV_TYPES:
+            return cost
+        c = out[-1]
+        return Cost(cost.trainable + 2 * c, cost.non_trainable + 2 * c, cost.macs)
+
+    def _warn_dense_on_image(self, node: FlatNode, ins: Sequence[Shape]) -> None:
+        if node.type in ("Dense", "Output", "Maxout") and len(ins[0]) == 3:
+            self._problem(node.id, f"it is applied to every position of the "
+                          f"{fmt_shape(ins[0])} input separately; add Flatten or "
+                          "GlobalAveragePooling2D before it to classify the whole image",
+                          "dense_on_image", "warning")
+
+    def _field(self, node: FlatNode, window, preds: Sequence[str]):
+        if not preds:
+            return (1, 1), (1.0, 1.0)
+        rf = tuple(max(self.fields[p][0][i] for p in preds) for i in range(2))
+        jump = tuple(max(self.fields[p][1][i] for p in preds) for i in range(2))
+        if window == GLOBAL:
+            return self.image_extent, jump
+        assert isinstance(window, Window)
+        if window.upsample:
+            new_jump = tuple(jump[i] / window.stride[i] for i in range(2))
+            return tuple(int(rf[i] + (window.kernel[i] - 1) * new_jump[i]) for i in range(2)), \
+                new_jump
+        new_rf = tuple(int(rf[i] + (window.kernel[i] - 1) * jump[i]) for i in range(2))
+        return new_rf, tuple(jump[i] * window.stride[i] for i in range(2))
+
+    def _totals(self, layers: Sequence[LayerInfo]) -> Totals:
+        acts = sum(layer.activations for layer in layers)
+        return Totals(sum(la.params for la in layers), sum(la.trainable_params for la in layers),
+                      sum(la.macs for la in layers), acts, acts * self.bpv)
