@@ -1,0 +1,262 @@
+"""What changed between two experiment specs, as data and as readable lines.
+
+:func:`diff_specs` is a pure function over two spec dicts. The model graph is
+compared by block id (blocks added, removed, retyped, parameters changed) and
+by edge; everything else (``data``, ``training``, module definitions, the
+spec's name) is compared field by field with dotted paths
+(``training.optimizer.learning_rate``). The ``ui`` section is ignored: layout
+never changes what runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+IGNORED_SECTIONS = frozenset({"ui"})
+_GRAPH_KEYS = ("nodes", "edges")
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value that differs; ``old``/``new`` is None where ``added``/``removed``."""
+
+    path: str
+    old: Any
+    new: Any
+    kind: str = "changed"  # "changed", "added" or "removed"
+
+    def line(self) -> str:
+        """Return ``path: old -> new`` with ``(unset)`` for a missing side."""
+        old = "(unset)" if self.kind == "added" else format_value(self.old)
+        new = "(unset)" if self.kind == "removed" else format_value(self.new)
+        return f"{self.path}: {old} -> {new}"
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    """A block by id and type (ids inside a module read ``module/block``)."""
+
+    id: str
+    type: str
+
+
+@dataclass(frozen=True)
+class EdgeRef:
+    """An edge; ``detail`` holds its other keys (such as a port) as ``key=value``."""
+
+    src: str
+    dst: str
+    detail: str = ""
+
+    def text(self) -> str:
+        """Return ``src -> dst`` plus the detail in parentheses."""
+        extra = f" ({self.detail})" if self.detail else ""
+        return f"{self.src} -> {self.dst}{extra}"
+
+
+@dataclass(frozen=True)
+class SpecDiff:
+    """The structured difference between spec ``a`` (old) and spec ``b`` (new)."""
+
+    blocks_added: tuple[BlockRef, ...] = ()
+    blocks_removed: tuple[BlockRef, ...] = ()
+    block_changes: tuple[Change, ...] = ()
+    edges_added: tuple[EdgeRef, ...] = ()
+    edges_removed: tuple[EdgeRef, ...] = ()
+    modules_added: tuple[str, ...] = ()
+    modules_removed: tuple[str, ...] = ()
+    field_changes: tuple[Change, ...] = ()
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, name) for name in self.__dataclass_fields__)
+
+    @property
+    def empty(self) -> bool:
+        """True when the two specs run the same experiment."""
+        return not self
+
+    def lines(self) -> list[str]:
+        """Return one human-readable line per difference, graph first."""
+        out = [f"+ module {name}" for name in self.modules_added]
+        out += [f"- module {name}" for name in self.modules_removed]
+        out += [f"+ block {b.id} ({b.type})" for b in self.blocks_added]
+        out += [f"- block {b.id} ({b.type})" for b in self.blocks_removed]
+        out += [change.line() for change in self.block_changes]
+        out += [f"+ edge {edge.text()}" for edge in self.edges_added]
+        out += [f"- edge {edge.text()}" for edge in self.edges_removed]
+        out += [change.line() for change in self.field_changes]
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the diff as plain JSON-ready data, with its ``lines``."""
+        data: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            items = getattr(self, name)
+            data[name] = [item if isinstance(item, str) else asdict(item) for item in items]
+        data["lines"] = self.lines()
+        return data
+
+
+def format_value(value: Any) -> str:
+    """Format a spec value for a diff line: strings bare, the rest as compact JSON."""
+    if isinstance(value, str) and value:
+        return value
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def diff_specs(a: dict[str, Any], b: dict[str, Any]) -> SpecDiff:
+    """Compare two spec dicts; ``a`` is the old one and ``b`` the new one.
+
+    Args:
+        a: The reference spec (for example the earlier run's snapshot).
+        b: The spec to compare with it.
+
+    Returns:
+        The :class:`SpecDiff`; ``diff.lines()`` reads like
+        ``conv2.filters: 32 -> 64`` or ``+ block drop1 (Dropout)``.
+
+    """
+    acc = _Acc()
+    model_a, model_b = _as_dict(a.get("model")), _as_dict(b.get("model"))
+    _diff_graph(acc, "", model_a, model_b)
+    _diff_modules(acc, _as_dict(model_a.get("modules")), _as_dict(model_b.get("modules")))
+    for key in _keys(model_a, model_b):
+        if key not in _GRAPH_KEYS and key != "modules":
+            _diff_value(acc.fields, f"model.{key}", model_a.get(key, _MISSING),
+                        model_b.get(key, _MISSING))
+    for key in _keys(a, b):
+        if key != "model" and key not in IGNORED_SECTIONS:
+            _diff_value(acc.fields, key, a.get(key, _MISSING), b.get(key, _MISSING))
+    return acc.result()
+
+
+class _Acc:
+    """Mutable collector turned into a frozen :class:`SpecDiff` at the end."""
+
+    def __init__(self) -> None:
+        self.added: list[BlockRef] = []
+        self.removed: list[BlockRef] = []
+        self.blocks: list[Change] = []
+        self.edges_added: list[EdgeRef] = []
+        self.edges_removed: list[EdgeRef] = []
+        self.modules_added: list[str] = []
+        self.modules_removed: list[str] = []
+        self.fields: list[Change] = []
+
+    def result(self) -> SpecDiff:
+        return SpecDiff(
+            tuple(self.added), tuple(self.removed), tuple(self.blocks),
+            tuple(self.edges_added), tuple(self.edges_removed),
+            tuple(self.modules_added), tuple(self.modules_removed), tuple(self.fields),
+        )
+
+
+def _diff_graph(acc: _Acc, prefix: str, graph_a: dict, graph_b: dict) -> None:
+    nodes_a = _nodes_by_id(graph_a.get("nodes"))
+    nodes_b = _nodes_by_id(graph_b.get("nodes"))
+    for node_id, node in nodes_b.items():
+        if node_id not in nodes_a:
+            acc.added.append(BlockRef(prefix + node_id, str(node.get("type", "?"))))
+    for node_id, node in nodes_a.items():
+        if node_id not in nodes_b:
+            acc.removed.append(BlockRef(prefix + node_id, str(node.get("type", "?"))))
+        else:
+            _diff_node(acc.blocks, prefix + node_id, node, nodes_b[node_id])
+    edges_a, edges_b = _edges(graph_a.get("edges")), _edges(graph_b.get("edges"))
+    acc.edges_added += [edge for edge in edges_b if edge not in edges_a]
+    acc.edges_removed += [edge for edge in edges_a if edge not in edges_b]
+
+
+def _diff_node(out: list[Change], path: str, node_a: dict, node_b: dict) -> None:
+    for key in _keys(node_a, node_b):
+        if key == "id":
+            continue
+        old, new = node_a.get(key, _MISSING), node_b.get(key, _MISSING)
+        sub = path if key == "params" else f"{path}.{key}"
+        _diff_value(out, sub, old, new)
+
+
+def _diff_modules(acc: _Acc, mods_a: dict, mods_b: dict) -> None:
+    acc.modules_added += [name for name in mods_b if name not in mods_a]
+    acc.modules_removed += [name for name in mods_a if name not in mods_b]
+    for name in mods_a:
+        if name not in mods_b:
+            continue
+        mod_a, mod_b = _as_dict(mods_a[name]), _as_dict(mods_b[name])
+        _diff_graph(acc, f"{name}/", mod_a, mod_b)
+        for key in _keys(mod_a, mod_b):
+            if key not in _GRAPH_KEYS:
+                _diff_value(acc.fields, f"model.modules.{name}.{key}",
+                            mod_a.get(key, _MISSING), mod_b.get(key, _MISSING))
+
+
+def _diff_value(out: list[Change], path: str, old: Any, new: Any) -> None:
+    """Append the changes between two JSON values, recursing into dicts and lists."""
+    if old is _MISSING and new is _MISSING:
+        return
+    if old is _MISSING:
+        out.append(Change(path, None, new, "added"))
+    elif new is _MISSING:
+        out.append(Change(path, old, None, "removed"))
+    elif isinstance(old, dict) and isinstance(new, dict):
+        for key in _keys(old, new):
+            _diff_value(out, f"{path}.{key}", old.get(key, _MISSING), new.get(key, _MISSING))
+    elif _keyed_list(old) and _keyed_list(new):
+        _diff_value(out, path, _nodes_by_id(old), _nodes_by_id(new))
+    elif _dict_list(old) and _dict_list(new) and len(old) == len(new):
+        for index, (item_a, item_b) in enumerate(zip(old, new, strict=True)):
+            _diff_value(out, f"{path}[{index}]", item_a, item_b)
+    elif not _same(old, new):
+        out.append(Change(path, old, new))
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as JSON values: ``1`` and ``1.0`` agree, ``True`` and ``1`` do not."""
+    if isinstance(old, bool) or isinstance(new, bool):
+        return type(old) is type(new) and old == new
+    if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)):
+        return len(old) == len(new) and all(_same(x, y) for x, y in zip(old, new, strict=True))
+    return bool(old == new)
+
+
+def _keys(a: dict, b: dict) -> list[str]:
+    return list(a) + [key for key in b if key not in a]
+
+
+def _as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _dict_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _keyed_list(value: Any) -> bool:
+    if not _dict_list(value) or not all(isinstance(v.get("id"), str) for v in value):
+        return False
+    return len({v["id"] for v in value}) == len(value)
+
+
+def _nodes_by_id(nodes: Any) -> dict[str, dict]:
+    if not isinstance(nodes, list):
+        return {}
+    return {str(n["id"]): n for n in nodes if isinstance(n, dict) and "id" in n}
+
+
+def _edges(edges: Any) -> list[EdgeRef]:
+    out: list[EdgeRef] = []
+    for edge in edges if isinstance(edges, list) else []:
+        if not isinstance(edge, dict):
+            continue
+        extra = ", ".join(f"{k}={format_value(v)}" for k, v in sorted(edge.items())
+                          if k not in ("src", "dst"))
+        ref = EdgeRef(str(edge.get("src", "?")), str(edge.get("dst", "?")), extra)
+        if ref not in out:
+            out.append(ref)
+    return out

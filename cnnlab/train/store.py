@@ -1,0 +1,656 @@
+"""The run store: every training run's record, spec snapshot, metrics and folder.
+
+A workspace (see :mod:`cnnlab.train.workspace`) holds a SQLite index and one
+folder per run, ``runs/<id>/``, with ``spec.json`` (the exact snapshot that
+ran), ``metadata.json`` (the caller's versions/device/seed plus the run's times
+and bookkeeping), ``metrics.json`` (per-epoch metrics), and whatever the
+trainer saves there (``checkpoints/``, ``model.keras``, exports). The folders
+are the truth: :meth:`RunStore.rebuild_index` re-creates the index from them.
+
+Statuses are ``running``, ``finished``, ``stopped``, ``interrupted`` and
+``failed``. A run whose process died is reported (and stored) as
+``interrupted``, never as running: on this host its pid is checked, for a run
+on another host its heartbeat. Epochs are numbered from 0 as Keras numbers
+them, so ``epochs_done`` is the highest recorded epoch plus one.
+
+Pure Python and sqlite3; no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+import shutil
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnnlab.atomic import atomic_write_json
+from cnnlab.errors import RunError
+from cnnlab.train.specdiff import SpecDiff, diff_specs
+from cnnlab.train.workspace import (
+    INDEX_NAME,
+    RUNS_DIRNAME,
+    FolderRun,
+    IndexUnreadable,
+    RunIndex,
+    iso_time,
+    new_run_id,
+    pid_alive,
+    read_json,
+    read_run_folder,
+    resolve_workspace,
+    write_metadata,
+    write_metrics,
+)
+
+STATUSES = ("running", "finished", "stopped", "interrupted", "failed")
+RUNNING, FINISHED, STOPPED, INTERRUPTED, FAILED = STATUSES
+ORDERS = ("created", "name", "best_val_accuracy", "status")
+BEST_METRIC = "val_accuracy"
+CHECKPOINTS_DIRNAME = "checkpoints"
+MODEL_FILENAME = "model.keras"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as the index knows it. Times are seconds since the epoch (UTC)."""
+
+    id: str
+    name: str
+    status: str
+    run_dir: Path
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    epochs_done: int = 0
+    epochs_planned: int | None = None
+    best_val_accuracy: float | None = None
+    device: str | None = None
+    seed: int | None = None
+    label: str | None = None
+    params: int | None = None
+    macs: int | None = None
+    tags: tuple[str, ...] = ()
+    message: str | None = None
+    pid: int | None = None
+    hostname: str | None = None
+    heartbeat_at: float | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """The folder for the trainer's checkpoints (may not exist yet)."""
+        return self.run_dir / CHECKPOINTS_DIRNAME
+
+    @property
+    def model_path(self) -> Path:
+        """Where the trained ``model.keras`` goes."""
+        return self.run_dir / MODEL_FILENAME
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the record as JSON-ready data; times as ISO 8601 UTC strings."""
+        data: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            data[name] = getattr(self, name)
+        data["run_dir"] = str(self.run_dir)
+        data["metadata"] = dict(self.metadata)
+        data["tags"] = list(self.tags)
+        for name in ("created_at", "started_at", "ended_at", "heartbeat_at"):
+            data[name] = iso_time(data[name])
+        return data
+
+
+class _Duplicate(Exception):
+    """A generated run id is taken already."""
+
+
+class RunStore:
+    """The runs of one workspace: index, spec snapshots, metrics and folders.
+
+    Safe to use from several threads and processes at once: every call opens
+    its own short-lived connection to the index.
+
+    Args:
+        workspace: The workspace directory; None for :func:`default_workspace`.
+        stale_after_s: A running run on another host whose last heartbeat is
+            older than this is reported as interrupted.
+        timeout_s: How long a write waits for other writers.
+
+    """
+
+    def __init__(
+        self,
+        workspace: str | os.PathLike | None = None,
+        *,
+        stale_after_s: float = 120.0,
+        timeout_s: float = 30.0,
+    ):
+        self.workspace = resolve_workspace(workspace)
+        self.runs_dir = self.workspace / RUNS_DIRNAME
+        self.index_path = self.workspace / INDEX_NAME
+        self.stale_after_s = stale_after_s
+        self._index = RunIndex(self.index_path, timeout_s)
+
+    # -- creating and updating -------------------------------------------------
+
+    def create_run(
+        self,
+        spec_dict: Mapping[str, Any],
+        name: str,
+        epochs_planned: int | None,
+        metadata: Mapping[str, Any] | None,
+        label: str | None = None,
+        params: int | None = None,
+        macs: int | None = None,
+    ) -> RunRecord:
+        """Create a ``running`` run owned by this process, with its folder.
+
+        Args:
+            spec_dict: The exact spec snapshot that runs (JSON data).
+            name: A display name; empty for the spec's name.
+            epochs_planned: How many epochs the run means to train.
+            metadata: Versions, device, seed...; ``device`` and ``seed`` are
+                indexed. The keys ``run``, ``started_at`` and ``ended_at`` are
+                the store's own in ``metadata.json``.
+            label: The preset or architecture label.
+            params: The model's parameter count.
+            macs: The model's multiply-adds per example.
+
+        Returns:
+            The new run's record.
+
+        Raises:
+            RunError: The spec or metadata is not JSON data, or the folder cannot be made.
+
+        """
+        spec_text = _to_json_text(spec_dict, "run spec")
+        meta = json.loads(_to_json_text(metadata or {}, "run metadata"))
+        if not isinstance(meta, dict):
+            raise RunError("run metadata must be a JSON object")
+        name = (name or "").strip() or str(spec_dict.get("name") or "") or "run"
+        for _ in range(50):
+            run_id = new_run_id()
+            if self._try_create(run_id, spec_text, name, epochs_planned, meta,
+                                (label, params, macs)):
+                return self.get(run_id)
+        raise RunError(f"could not find a free run id in {self.runs_dir}")
+
+    def _try_create(self, run_id: str, spec_text: str, name: str, epochs_planned: int | None,
+                    meta: dict, model_info: tuple) -> bool:
+        folder = self.runs_dir / run_id
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise RunError(f"cannot create the run folder {folder}: {exc}") from exc
+        try:
+            atomic_write_json(folder / "spec.json", json.loads(spec_text))
+            now = time.time()
+            row = {
+                "id": run_id, "name": name, "status": RUNNING, "created_at": now,
+                "started_at": now, "epochs_planned": epochs_planned,
+                "label": model_info[0], "params": model_info[1], "macs": model_info[2],
+                "pid": os.getpid(), "hostname": _host(), "heartbeat_at": now,
+            }
+            with self._index.write() as conn:
+                _insert_run(conn, row, meta, spec_text)
+                self._write_metadata(conn, run_id)
+        except _Duplicate:
+            shutil.rmtree(folder, ignore_errors=True)
+            return False
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return True
+
+    def set_status(self, run_id: str, status: str, message: str | None = None) -> None:
+        """Set a run's status; ``running`` (re)claims it for this process, as on resume.
+
+        Args:
+            run_id: The run.
+            status: One of ``running``, ``finished``, ``stopped``, ``interrupted``, ``failed``.
+            message: A one-line reason (the error of a failed run); None clears it.
+
+        Raises:
+            RunError: Unknown run id or status.
+
+        """
+        if status not in STATUSES:
+            raise RunError(f"unknown run status {status!r}; expected one of {', '.join(STATUSES)}")
+        now = time.time()
+        with self._updating(run_id) as conn:
+            if status == RUNNING:
+                conn.execute(
+                    "UPDATE runs SET status = ?, message = ?, ended_at = NULL, pid = ?,"
+                    " hostname = ?, heartbeat_at = ?, started_at = COALESCE(started_at, ?)"
+                    " WHERE id = ?",
+                    (status, message, os.getpid(), _host(), now, now, run_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE id = ?",
+                    (status, message, now, run_id),
+                )
+
+    def heartbeat(self, run_id: str) -> None:
+        """Record that the run's process is alive (call every few seconds while training).
+
+        A run wrongly marked interrupted comes back to ``running`` when the
+        process that owns it beats again.
+        """
+        with self._index.write() as conn:
+            self._require(conn, run_id)
+            if self._touch(conn, run_id):
+                self._write_metadata(conn, run_id)
+
+    def record_epoch(self, run_id: str, epoch: int, metrics: Mapping[str, float]) -> None:
+        """Store one epoch's metrics, replacing what that epoch had (a resumed run re-records).
+
+        Args:
+            run_id: The run.
+            epoch: The epoch index, from 0 (as Keras's ``on_epoch_end``).
+            metrics: Metric name to value: ``loss``, ``val_accuracy``, ``lr``, ``seconds``...
+
+        Raises:
+            RunError: Unknown run id, or a negative epoch or non-numeric value.
+
+        """
+        rows = _metric_rows(run_id, epoch, metrics)
+        with self._index.write() as conn:
+            self._require(conn, run_id)
+            conn.execute("DELETE FROM metrics WHERE run_id = ? AND epoch = ?", (run_id, epoch))
+            conn.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?)", rows)
+            _refresh_stats(conn, run_id)
+            if self._touch(conn, run_id):
+                self._write_metadata(conn, run_id)
+            self._write_metrics(conn, run_id)
+
+    def rename(self, run_id: str, name: str) -> None:
+        """Give a run a new display name (not empty)."""
+        name = (name or "").strip()
+        if not name:
+            raise RunError("a run name cannot be empty")
+        with self._updating(run_id) as conn:
+            conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+
+    def tag(self, run_id: str, tags: str | Iterable[str]) -> None:
+        """Add one tag (a string) or several (an iterable) to a run."""
+        clean = _clean_tags(tags)
+        with self._updating(run_id) as conn:
+            conn.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)",
+                             [(run_id, tag) for tag in clean])
+
+    def untag(self, run_id: str, tags: str | Iterable[str]) -> None:
+        """Remove one tag or several from a run (absent tags are ignored)."""
+        clean = _clean_tags(tags)
+        with self._updating(run_id) as conn:
+            conn.executemany("DELETE FROM tags WHERE run_id = ? AND tag = ?",
+                             [(run_id, tag) for tag in clean])
+
+    def delete(self, run_id: str) -> None:
+        """Delete a run from the index together with its folder.
+
+        Raises:
+            RunError: Unknown run id, or the run is still running.
+
+        """
+        if self.get(run_id).status == RUNNING:
+            raise RunError(f"run {run_id} is still running; stop it before deleting it")
+        folder = self.runs_dir / run_id
+        trash = self.runs_dir / f".deleting-{run_id}-{secrets.token_hex(2)}"
+        with self._index.write() as conn:
+            self._require(conn, run_id)
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            try:
+                if folder.exists():
+                    os.replace(folder, trash)
+            except OSError as exc:
+                raise RunError(f"cannot delete the run folder {folder}: {exc}") from exc
+        shutil.rmtree(trash, ignore_errors=True)
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, run_id: str) -> RunRecord:
+        """Return one run's record (a dead ``running`` run comes back ``interrupted``).
+
+        Raises:
+            RunError: Unknown run id.
+
+        """
+        with self._index.read() as conn:
+            row = self._require(conn, run_id)
+        if self._is_dead(row):
+            self._mark_interrupted(row)
+            with self._index.read() as conn:
+                row = self._require(conn, run_id)
+        with self._index.read() as conn:
+            tags = _tags_by_run(conn, run_id)
+        return self._record(row, tags.get(run_id, ()))
+
+    def list_runs(
+        self,
+        status: str | None = None,
+        tag: str | None = None,
+        text: str | None = None,
+        order: str = "created",
+    ) -> list[RunRecord]:
+        """List runs, detecting dead ``running`` ones and marking them ``interrupted``.
+
+        Args:
+            status: Only runs with this status.
+            tag: Only runs with this tag.
+            text: Only runs whose id, name, label or tags contain this (any case).
+            order: ``created`` (newest first), ``name``, ``best_val_accuracy``
+                (best first, unknown last) or ``status``.
+
+        Returns:
+            The matching records.
+
+        Raises:
+            RunError: Unknown status or order.
+
+        """
+        if status is not None and status not in STATUSES:
+            raise RunError(f"unknown run status {status!r}; expected one of {', '.join(STATUSES)}")
+        if order not in ORDERS:
+            raise RunError(f"unknown run order {order!r}; expected one of {', '.join(ORDERS)}")
+        rows = self._select_runs(tag)
+        dead = [row for row in rows if self._is_dead(row)]
+        for row in dead:
+            self._mark_interrupted(row)
+        if dead:
+            rows = self._select_runs(tag)
+        with self._index.read() as conn:
+            tags = _tags_by_run(conn)
+        records = [self._record(row, tags.get(row["id"], ())) for row in rows]
+        records = [r for r in records if status is None or r.status == status]
+        if text:
+            records = [r for r in records if _matches(r, text)]
+        return _sorted(records, order)
+
+    def metrics(self, run_id: str) -> dict[str, list[float]]:
+        """Return a run's metrics as name -> values, where index ``i`` is epoch ``i``.
+
+        An epoch without a metric (or never recorded) reads NaN there.
+
+        Raises:
+            RunError: Unknown run id.
+
+        """
+        return self.metrics_many([run_id])[run_id]
+
+    def metrics_many(self, run_ids: Iterable[str]) -> dict[str, dict[str, list[float]]]:
+        """Return :meth:`metrics` for several runs at once (for overlay plots).
+
+        Raises:
+            RunError: One of the ids is unknown.
+
+        """
+        ids = list(dict.fromkeys(run_ids))
+        out: dict[str, dict[str, list[float]]] = {}
+        with self._index.read() as conn:
+            for run_id in ids:
+                self._require(conn, run_id)
+                rows = conn.execute(
+                    "SELECT epoch, name, value FROM metrics WHERE run_id = ? ORDER BY epoch",
+                    (run_id,),
+                ).fetchall()
+                out[run_id] = _metrics_table(rows)
+        return out
+
+    def spec(self, run_id: str) -> dict[str, Any]:
+        """Return the spec snapshot a run ran with."""
+        with self._index.read() as conn:
+            self._require(conn, run_id)
+            row = conn.execute("SELECT spec FROM specs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is not None:
+            return json.loads(row["spec"])
+        spec = read_json(self.runs_dir / run_id / "spec.json")
+        if not isinstance(spec, dict):
+            raise RunError(f"run {run_id} has no readable spec snapshot")
+        return spec
+
+    def diff(self, run_id_a: str, run_id_b: str) -> SpecDiff:
+        """Return what changed from run ``a``'s spec to run ``b``'s."""
+        return diff_specs(self.spec(run_id_a), self.spec(run_id_b))
+
+    def run_dir(self, run_id: str) -> Path:
+        """Return a known run's folder (``runs/<id>``)."""
+        with self._index.read() as conn:
+            self._require(conn, run_id)
+        return self.runs_dir / run_id
+
+    def checkpoint_dir(self, run_id: str) -> Path:
+        """Return a known run's checkpoint folder, creating it."""
+        path = self.run_dir(run_id) / CHECKPOINTS_DIRNAME
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def model_path(self, run_id: str) -> Path:
+        """Return where a known run's ``model.keras`` goes."""
+        return self.run_dir(run_id) / MODEL_FILENAME
+
+    # -- the index as a view of the folders -----------------------------------
+
+    def rebuild_index(self) -> int:
+        """Re-create the index from the run folders (after it was deleted or corrupted).
+
+        An unreadable index file is moved aside as ``index.sqlite.corrupt-<time>``.
+
+        Returns:
+            How many runs were indexed.
+
+        """
+        entries = []
+        if self.runs_dir.is_dir():
+            for folder in sorted(self.runs_dir.iterdir()):
+                entry = read_run_folder(folder)
+                if entry is not None:
+                    entries.append(entry)
+        try:
+            self._replace_all(entries)
+        except IndexUnreadable:
+            self._index.discard()
+            self._replace_all(entries)
+        return len(entries)
+
+    def _replace_all(self, entries: list[FolderRun]) -> None:
+        with self._index.write() as conn:
+            for table in ("metrics", "tags", "specs", "runs"):
+                conn.execute(f"DELETE FROM {table}")
+            for entry in entries:
+                run_id = entry.row["id"]
+                if entry.row["status"] not in STATUSES:
+                    entry.row["status"] = INTERRUPTED
+                _insert_run(conn, entry.row, entry.metadata,
+                            json.dumps(entry.spec, sort_keys=True))
+                conn.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)",
+                                 [(run_id, tag) for tag in entry.tags])
+                conn.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?)",
+                                 entry.metrics)
+                _refresh_stats(conn, run_id)
+
+    # -- internals -------------------------------------------------------------
+
+    def _require(self, conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM runs WHERE id = ?", (str(run_id),)).fetchone()
+        if row is None:
+            raise RunError(f"no run {run_id!r} in the workspace {self.workspace}")
+        return row
+
+    def _select_runs(self, tag: str | None) -> list[sqlite3.Row]:
+        with self._index.read() as conn:
+            if tag is None:
+                return conn.execute("SELECT * FROM runs").fetchall()
+            return conn.execute(
+                "SELECT * FROM runs WHERE id IN (SELECT run_id FROM tags WHERE tag = ?)",
+                (tag.strip(),),
+            ).fetchall()
+
+    def _record(self, row: sqlite3.Row, tags: Iterable[str]) -> RunRecord:
+        values = {key: row[key] for key in row.keys() if key in RunRecord.__dataclass_fields__}
+        values["run_dir"] = self.workspace / row["run_dir"]
+        values["tags"] = tuple(tags)
+        values["metadata"] = json.loads(row["metadata"] or "{}")
+        return RunRecord(**values)
+
+    def _is_dead(self, row: sqlite3.Row) -> bool:
+        if row["status"] != RUNNING:
+            return False
+        if row["pid"] and row["hostname"] == _host():
+            return not pid_alive(row["pid"], row["heartbeat_at"])
+        beat = row["heartbeat_at"] or row["started_at"] or row["created_at"]
+        return time.time() - beat > self.stale_after_s
+
+    def _mark_interrupted(self, row: sqlite3.Row) -> None:
+        """Mark a dead run interrupted, unless it changed since ``row`` was read."""
+        message = "its process ended without finishing"
+        if row["hostname"] != _host():
+            message = f"no heartbeat from {row['hostname'] or 'its host'} for a while"
+        with self._index.write() as conn:
+            cursor = conn.execute(
+                "UPDATE runs SET status = ?, message = ?,"
+                " ended_at = COALESCE(heartbeat_at, started_at)"
+                " WHERE id = ? AND status = ? AND pid IS ? AND heartbeat_at IS ?",
+                (INTERRUPTED, message, row["id"], RUNNING, row["pid"], row["heartbeat_at"]),
+            )
+            if cursor.rowcount:
+                self._write_metadata(conn, row["id"])
+
+    def _touch(self, conn: sqlite3.Connection, run_id: str) -> bool:
+        """Update the heartbeat; revive an interrupted run owned by this process."""
+        cursor = conn.execute(
+            "UPDATE runs SET status = ?, message = NULL, ended_at = NULL"
+            " WHERE id = ? AND status = ? AND pid = ? AND hostname = ?",
+            (RUNNING, run_id, INTERRUPTED, os.getpid(), _host()),
+        )
+        conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
+        return cursor.rowcount > 0
+
+    @contextlib.contextmanager
+    def _updating(self, run_id: str) -> Iterator[sqlite3.Connection]:
+        """Write to a known run in one transaction, then rewrite its ``metadata.json``."""
+        with self._index.write() as conn:
+            self._require(conn, run_id)
+            yield conn
+            self._write_metadata(conn, run_id)
+
+    def _write_metadata(self, conn: sqlite3.Connection, run_id: str) -> None:
+        row = self._require(conn, run_id)
+        write_metadata(self.runs_dir / run_id, row, _tags_by_run(conn, run_id).get(run_id, ()))
+
+    def _write_metrics(self, conn: sqlite3.Connection, run_id: str) -> None:
+        rows = conn.execute(
+            "SELECT epoch, name, value FROM metrics WHERE run_id = ? ORDER BY epoch, name",
+            (run_id,),
+        ).fetchall()
+        write_metrics(self.runs_dir / run_id, [tuple(row) for row in rows])
+
+
+def _host() -> str:
+    return socket.gethostname()
+
+
+def _to_json_text(obj: Any, what: str) -> str:
+    try:
+        return json.dumps(obj, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"the {what} is not JSON data: {exc}") from exc
+
+
+def _insert_run(conn: sqlite3.Connection, row: dict, meta: dict, spec_text: str) -> None:
+    device = meta.get("device")
+    seed = meta.get("seed")
+    values = dict(row, run_dir=f"{RUNS_DIRNAME}/{row['id']}", metadata=json.dumps(meta),
+                  device=None if device is None else str(device),
+                  seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None)
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    try:
+        conn.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})",
+                     tuple(values.values()))
+    except sqlite3.IntegrityError as exc:
+        raise _Duplicate(row["id"]) from exc
+    conn.execute("INSERT INTO specs VALUES (?, ?)", (row["id"], spec_text))
+
+
+def _metric_rows(run_id: str, epoch: int, metrics: Mapping[str, float]) -> list[tuple]:
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise RunError(f"epoch must be a whole number from 0, not {epoch!r}")
+    rows = []
+    for name, value in metrics.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise RunError(f"metric {name!r} of epoch {epoch} is not a number: {value!r}") from None
+        rows.append((run_id, epoch, str(name), None if math.isnan(number) else number))
+    return rows
+
+
+def _refresh_stats(conn: sqlite3.Connection, run_id: str) -> None:
+    conn.execute(
+        "UPDATE runs SET"
+        " epochs_done = (SELECT COALESCE(MAX(epoch) + 1, 0) FROM metrics WHERE run_id = ?1),"
+        " best_val_accuracy = (SELECT MAX(value) FROM metrics WHERE run_id = ?1 AND name = ?2)"
+        " WHERE id = ?1",
+        (run_id, BEST_METRIC),
+    )
+
+
+def _metrics_table(rows: Iterable[tuple]) -> dict[str, list[float]]:
+    rows = list(rows)
+    if not rows:
+        return {}
+    length = max(epoch for epoch, _, _ in rows) + 1
+    table: dict[str, list[float]] = {}
+    for epoch, name, value in rows:
+        column = table.setdefault(name, [math.nan] * length)
+        column[epoch] = math.nan if value is None else float(value)
+    return table
+
+
+def _clean_tags(tags: str | Iterable[str]) -> list[str]:
+    items = [tags] if isinstance(tags, str) else list(tags)
+    clean = [str(tag).strip() for tag in items]
+    if any(not tag for tag in clean):
+        raise RunError("a tag cannot be empty")
+    return list(dict.fromkeys(clean))
+
+
+def _tags_by_run(conn: sqlite3.Connection, run_id: str | None = None) -> dict[str, tuple]:
+    if run_id is None:
+        rows = conn.execute("SELECT run_id, tag FROM tags ORDER BY tag").fetchall()
+    else:
+        rows = conn.execute("SELECT run_id, tag FROM tags WHERE run_id = ? ORDER BY tag",
+                            (run_id,)).fetchall()
+    out: dict[str, list[str]] = {}
+    for rid, tag in rows:
+        out.setdefault(rid, []).append(tag)
+    return {rid: tuple(tags) for rid, tags in out.items()}
+
+
+def _matches(record: RunRecord, text: str) -> bool:
+    needle = text.strip().casefold()
+    haystack = [record.id, record.name, record.label or "", *record.tags]
+    return any(needle in item.casefold() for item in haystack)
+
+
+def _sorted(records: list[RunRecord], order: str) -> list[RunRecord]:
+    newest = sorted(records, key=lambda r: (r.created_at, r.id), reverse=True)
+    if order == "name":
+        return sorted(newest, key=lambda r: r.name.casefold())
+    if order == "best_val_accuracy":
+        return sorted(newest, key=lambda r: (r.best_val_accuracy is None,
+                                             -(r.best_val_accuracy or 0.0)))
+    if order == "status":
+        return sorted(newest, key=lambda r: STATUSES.index(r.status))
+    return newest
