@@ -175,7 +175,8 @@ class _Analyzer:
             if n.type != "Input" and not self.preds[n.id]:
                 self._problem(n.id, "nothing is connected to its input; connect a block to "
                               "it or delete it", "unconnected")
-        ends = [nid for nid in order if not self.succs[nid]]
+        ends = [nid for nid in order if not self.succs[nid]
+                and (self.preds[nid] or self.nodes[nid].type == "Input")]
         if not ends and self.graph.nodes:
             self._problem(None, "the model has no output block", "no_output")
             return None
