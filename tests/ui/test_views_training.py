@@ -1,0 +1,117 @@
+import math
+import time
+from pathlib import Path
+
+import pytest
+from cnnlab.ui.views.curves import CurveBuffers
+from cnnlab.ui.views.training_view import TrainingView
+from graphs import chain
+
+from cnnlab.train import events as ev
+
+
+def tiny_experiment(samples=60, epochs=2):
+    import dataclasses
+
+    exp = chain((16, 16, 3), ("Conv2D", {"filters": 4, "kernel_size": 3}),
+                ("GlobalAveragePooling2D", {}), ("Dense", {"units": 6, "activation": "softmax"}))
+    shapes = dataclasses.replace(exp.data.shapes, image_size=16, samples=samples)
+    data = dataclasses.replace(exp.data, shapes=shapes)
+    training = dataclasses.replace(exp.training, epochs=epochs, batch_size=16)
+    return dataclasses.replace(exp, data=data, training=training)
+
+
+def fake_trainer(spec, sink, control, workspace=None, resume=None, epochs=None):
+    sink(ev.RunStarted("r1", "/tmp/r1", "CPU", "float32", 3, 4, params=123))
+    for e in range(3):
+        for s in range(1, 5):
+            control.wait_if_paused()
+            if control.stop_requested:
+                sink(ev.Stopped("r1", e))
+                return None
+            loss = math.nan if (e, s) == (1, 2) else 1.0 / (e * 4 + s)
+            sink(ev.BatchProgress(e, s, 4, loss, 1e-3, 0.01))
+            time.sleep(0.01)
+        sink(ev.EpochEnded(e, 3, {"loss": 1.0, "val_loss": math.nan if e == 1 else 1.2,
+                                  "accuracy": 0.5, "val_accuracy": 0.4}, 1e-3, 0.1))
+    sink(ev.Finished("r1", 3, {"val_accuracy": 0.4}))
+
+
+def test_buffers_keep_nan_as_gaps():
+    b = CurveBuffers()
+    b.add_batch(ev.BatchProgress(0, 1, 2, 1.0, 0.1, 0.0))
+    b.add_batch(ev.BatchProgress(0, 2, 2, math.nan, 0.1, 0.0))
+    b.add_batch(ev.BatchProgress(1, 1, 2, 0.5, 0.1, 0.0))
+    assert math.isnan(b.batch_smooth[1])
+    assert 0.5 < b.batch_smooth[2] < 1.0
+    assert b.values_at(1.4)["lr"] == 0.1
+
+
+def test_training_view_with_fake_trainer(qtbot):
+    view = TrainingView(lambda: tiny_experiment(), trainer=fake_trainer)
+    qtbot.addWidget(view)
+    assert view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+    qtbot.wait(60)
+    assert "Finished" in view.message.text()
+    x, y = view.curves["val_loss"].getData()
+    assert len(x) == 3 and math.isnan(y[1])
+    bx, _ = view.curves["batch"].getData()
+    assert len(bx) == 12
+    assert "CPU" in view.device_label.text()
+    view.crosshairs[0].show_at(1.5)
+    assert "val_loss" in view.readout.text()
+
+
+def test_training_view_stop_keeps_curves(qtbot):
+    def slow(spec, sink, control, **kw):
+        sink(ev.RunStarted("r2", "/tmp", "CPU", "float32", 100, 10))
+        for s in range(1, 1000):
+            if control.stop_requested:
+                sink(ev.Stopped("r2", 0))
+                return
+            sink(ev.BatchProgress(0, s % 10 + 1, 10, 1.0, 0.1, 0.0))
+            time.sleep(0.005)
+
+    view = TrainingView(lambda: tiny_experiment(), trainer=slow)
+    qtbot.addWidget(view)
+    view.start()
+    qtbot.waitUntil(lambda: len(view.buffers.batch_x) > 3, timeout=5000)
+    view.toggle_pause()
+    assert view.worker.control.paused
+    view.toggle_pause()
+    view.stop()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+    assert "Stopped" in view.message.text()
+    assert len(view.curves["batch"].getData()[0]) > 3
+
+
+def test_training_view_reports_failure(qtbot):
+    def broken(spec, sink, control, **kw):
+        raise ValueError("the data folder is empty\nmore detail")
+
+    view = TrainingView(lambda: tiny_experiment(), trainer=broken)
+    qtbot.addWidget(view)
+    view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+    qtbot.wait(30)
+    assert "the data folder is empty" in view.message.text()
+    assert view.start_button.isEnabled()
+
+
+def _core_ready() -> bool:
+    root = Path(__file__).parents[2] / "cnnlab"
+    data = (root / "data/__init__.py").read_text()
+    return (root / "train/trainer.py").exists() and "load_data" in data
+
+
+@pytest.mark.skipif(not _core_ready(), reason="trainer or data loading not written yet")
+def test_training_view_real_training(qtbot, tmp_path):
+    view = TrainingView(lambda: tiny_experiment(samples=60, epochs=2), workspace=tmp_path)
+    qtbot.addWidget(view)
+    assert view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=120_000)
+    qtbot.wait(60)
+    assert view.run_id, view.message.text()
+    assert "Finished" in view.message.text(), view.message.text()
+    assert len(view.curves["loss"].getData()[0]) == 2

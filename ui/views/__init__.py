@@ -1,0 +1,1 @@
+"""The lab's views: training, runs, recipe panels and inspection."""

@@ -1,0 +1,284 @@
+"""The runs view: browse the run store, compare runs, manage and resume them."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pyqtgraph as pg
+from cnnlab.ui.views.plots import PALETTE, curve, make_plot, set_finite
+from cnnlab.ui.views.runs_table import RunsTable
+from cnnlab.ui.views.worker import error_text
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+METRICS = ("val_accuracy", "accuracy", "val_loss", "loss", "lr")
+
+
+class RunsView(QWidget):
+    """Table of runs, overlaid curves, accuracy-vs-cost scatter and spec diff.
+
+    Args:
+        workspace: The run store's workspace; None for the default one.
+
+    Signals:
+        open_experiment: The Experiment of a run, to open in the editor.
+        resume_requested: A run id to resume (connect it to a TrainingView).
+
+    """
+
+    open_experiment = Signal(object)
+    resume_requested = Signal(str)
+
+    def __init__(self, workspace: str | os.PathLike | None = None, parent=None) -> None:
+        super().__init__(parent)
+        from cnnlab.train.store import RunStore
+
+        self.store = RunStore(workspace)
+        self.records: dict[str, object] = {}
+        self._build()
+        self.refresh()
+
+    # -- layout ------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name, id, architecture or tag")
+        self.filter_edit.textChanged.connect(lambda _t: self.refresh())
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter_edit, 1)
+        actions = (("Refresh", self.refresh), ("Rename...", self._ask_rename),
+                   ("Tag...", self._ask_tag), ("Delete", self._ask_delete),
+                   ("Resume", self.resume_selected), ("Open in editor", self.open_selected))
+        for text, slot in actions:
+            button = QPushButton(text)
+            button.clicked.connect(lambda _c=False, s=slot: s())
+            bar.addWidget(button)
+        self.table = RunsTable()
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self._build_compare())
+        split.setSizes([300, 400])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.message)
+
+    def _build_compare(self) -> QWidget:
+        self.metric_box = QComboBox()
+        self.metric_box.addItems(METRICS)
+        self.metric_box.currentTextChanged.connect(lambda _t: self._plot_overlay())
+        self.overlay_plot = make_plot("Selected runs", "val_accuracy")
+        over = QWidget()
+        lay = QVBoxLayout(over)
+        lay.addWidget(self.metric_box)
+        lay.addWidget(self.overlay_plot, 1)
+        self.cost_box = QComboBox()
+        self.cost_box.addItems(("params", "macs"))
+        self.cost_box.currentTextChanged.connect(lambda _t: self._plot_scatter())
+        self.scatter_plot = make_plot("Accuracy vs cost", "best val accuracy", "parameters")
+        self.scatter_plot.setLogMode(x=True, y=False)
+        self.scatter = pg.ScatterPlotItem(size=10, pen=None)
+        self.scatter.sigClicked.connect(self._scatter_clicked)
+        self.scatter_plot.addItem(self.scatter)
+        scat = QWidget()
+        lay2 = QVBoxLayout(scat)
+        lay2.addWidget(self.cost_box)
+        lay2.addWidget(self.scatter_plot, 1)
+        self.diff_text = QPlainTextEdit()
+        self.diff_text.setReadOnly(True)
+        self.diff_text.setPlaceholderText("Select two runs to see what differs in their specs.")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(over, "Curves")
+        self.tabs.addTab(scat, "Accuracy vs cost")
+        self.tabs.addTab(self.diff_text, "Spec diff")
+        return self.tabs
+
+    # -- data --------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the runs from the store (keeps the selection)."""
+        try:
+            records = self.store.list_runs(text=self.filter_edit.text().strip() or None)
+        except Exception as exc:  # noqa: BLE001
+            self._show(f"Cannot read the runs: {error_text(exc)}", True)
+            return
+        self.records = {r.id: r for r in records}
+        self.table.fill(records)
+        self._plot_scatter()
+        self._selection_changed()
+
+    def selected_ids(self) -> list[str]:
+        """Return the selected run ids."""
+        return self.table.selected_ids()
+
+    def select(self, ids: list[str]) -> None:
+        """Select runs by id (updates the comparison)."""
+        self.table.select_ids(ids)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        self._plot_overlay()
+        self._show_diff()
+
+    def _plot_overlay(self) -> None:
+        plot = self.overlay_plot
+        plot.clear()
+        metric = self.metric_box.currentText()
+        plot.setLabel("left", metric)
+        ids = self.selected_ids()
+        self.overlay_items = []
+        if not ids:
+            return
+        try:
+            data = self.store.metrics_many(ids)
+        except Exception as exc:  # noqa: BLE001
+            self._show(f"Cannot read metrics: {error_text(exc)}", True)
+            return
+        for i, run_id in enumerate(ids):
+            values = data.get(run_id, {}).get(metric, [])
+            rec = self.records.get(run_id)
+            name = getattr(rec, "name", run_id)
+            item = curve(plot, name, PALETTE[i % len(PALETTE)], symbol="o")
+            set_finite(item, list(range(1, len(values) + 1)), values)
+            self.overlay_items.append(item)
+
+    def _plot_scatter(self) -> None:
+        key = self.cost_box.currentText()
+        self.scatter_plot.setLabel("bottom", "parameters" if key == "params" else "MACs")
+        spots = []
+        for i, rec in enumerate(self.records.values()):
+            cost = getattr(rec, key)
+            acc = rec.best_val_accuracy
+            if not cost or acc is None or not math.isfinite(acc):
+                continue
+            spots.append({"pos": (np.log10(cost), acc), "data": rec.id,
+                          "brush": pg.mkBrush(PALETTE[i % len(PALETTE)]),
+                          "tip": f"{rec.name}: {acc:.3f}"})
+        self.scatter.setData(spots)
+        self.scatter_points = [s["pos"] for s in spots]
+
+    def _scatter_clicked(self, _item, points, *_args) -> None:
+        if points:
+            self.select([points[0].data()])
+
+    def _show_diff(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) != 2:
+            self.diff_text.setPlainText("")
+            return
+        try:
+            lines = self.store.diff(ids[0], ids[1]).lines()
+        except Exception as exc:  # noqa: BLE001
+            self.diff_text.setPlainText(f"Cannot compare the specs: {error_text(exc)}")
+            return
+        a, b = (getattr(self.records.get(i), "name", i) for i in ids)
+        head = f"{a}  ->  {b}\n"
+        self.diff_text.setPlainText(head + ("\n".join(lines) if lines else "The specs are equal."))
+
+    # -- actions -----------------------------------------------------------------
+
+    def rename(self, run_id: str, name: str) -> bool:
+        """Rename a run; show the problem on failure."""
+        return self._apply(lambda: self.store.rename(run_id, name), "rename")
+
+    def add_tags(self, run_id: str, tags: list[str]) -> bool:
+        """Add tags to a run."""
+        return self._apply(lambda: self.store.tag(run_id, tags), "tag")
+
+    def delete(self, run_ids: list[str]) -> bool:
+        """Delete runs (not running ones) with their folders."""
+        return self._apply(lambda: [self.store.delete(i) for i in run_ids], "delete")
+
+    def _apply(self, action, what: str) -> bool:
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001
+            self._show(f"Could not {what}: {error_text(exc)}", True)
+            return False
+        self._show("", False)
+        self.refresh()
+        return True
+
+    def _one_selected(self) -> str | None:
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            self._show("Select one run first.", True)
+            return None
+        return ids[0]
+
+    def _ask_rename(self) -> None:
+        run_id = self._one_selected()
+        if run_id:
+            old = getattr(self.records.get(run_id), "name", "")
+            name, ok = QInputDialog.getText(self, "Rename run", "New name:", text=old)
+            if ok:
+                self.rename(run_id, name)
+
+    def _ask_tag(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            self._show("Select runs first.", True)
+            return
+        text, ok = QInputDialog.getText(self, "Tag runs", "Tags (comma separated):")
+        tags = [t.strip() for t in text.split(",") if t.strip()]
+        if ok and tags:
+            for run_id in ids:
+                self.add_tags(run_id, tags)
+
+    def _ask_delete(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            self._show("Select runs first.", True)
+            return
+        answer = QMessageBox.question(self, "Delete runs",
+                                      f"Delete {len(ids)} run(s) and their folders?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete(ids)
+
+    def resume_selected(self) -> None:
+        """Ask to resume the selected interrupted (or stopped) run."""
+        run_id = self._one_selected()
+        if not run_id:
+            return
+        status = getattr(self.records.get(run_id), "status", "")
+        if status not in ("interrupted", "stopped"):
+            self._show(f"Only an interrupted or stopped run can be resumed (this one is "
+                       f"{status}).", True)
+            return
+        self.resume_requested.emit(run_id)
+
+    def open_selected(self) -> None:
+        """Emit the selected run's experiment for the editor."""
+        run_id = self._one_selected()
+        if not run_id:
+            return
+        try:
+            from cnnlab.spec import experiment_from_dict
+
+            experiment = experiment_from_dict(self.store.spec(run_id))
+        except Exception as exc:  # noqa: BLE001
+            self._show(f"Cannot open the run's spec: {error_text(exc)}", True)
+            return
+        self.open_experiment.emit(experiment)
+
+    def _show(self, text: str, error: bool) -> None:
+        self.message.setStyleSheet("color: #b00020;" if error else "color: #333;")
+        self.message.setText(text)

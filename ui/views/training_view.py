@@ -1,0 +1,308 @@
+"""The training view: start, pause and stop a run and watch its curves live.
+
+Events from the trainer (a Qt-free ``run(spec, sink, control, ...)``) arrive
+through :class:`~cnnlab.ui.views.worker.Worker` as a queued signal; they only
+append to :class:`~cnnlab.ui.views.curves.CurveBuffers`, and a 25 Hz timer
+redraws the plots when something changed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+from cnnlab.ui.views.curves import (
+    CurveBuffers,
+    eta_seconds,
+    format_duration,
+    format_values,
+)
+from cnnlab.ui.views.plots import Crosshair, curve, make_plot, set_finite
+from cnnlab.ui.views.worker import Worker
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnlab.spec import Experiment
+from cnnlab.train.events import (
+    BatchProgress,
+    EpochEnded,
+    Failed,
+    Finished,
+    RunStarted,
+    Stopped,
+)
+
+REDRAW_MS = 40  # 25 Hz
+
+
+def _real_trainer(spec, sink, control, **kwargs):
+    from cnnlab import run_training
+
+    return run_training(spec, sink, control, **kwargs)
+
+
+def _trainer_job(trainer, experiment: Experiment, workspace, resume: str | None):
+    def job(sink, control):
+        return trainer(experiment, sink, control, workspace=workspace, resume=resume)
+
+    return job
+
+
+class TrainingView(QWidget):
+    """Start/pause/stop, progress with ETA, device, and live loss/accuracy/lr curves.
+
+    Args:
+        get_experiment: Returns the experiment to train (an immutable snapshot).
+        workspace: The run store's workspace; None for the default one.
+        trainer: ``run(spec, sink, control, workspace=, resume=)``; None for
+            :func:`cnnlab.run_training` (tests pass a fake).
+
+    """
+
+    run_started = Signal(str)
+    run_ended = Signal(str)  # run id (empty when the run never started)
+
+    def __init__(self, get_experiment: Callable[[], Experiment],
+                 workspace: str | os.PathLike | None = None, parent: QWidget | None = None,
+                 trainer: Callable | None = None):
+        super().__init__(parent)
+        self._trainer = trainer or _real_trainer
+        self._get_experiment = get_experiment
+        self.workspace = workspace
+        self.buffers = CurveBuffers()
+        self.worker = Worker(self)
+        self.run_id = ""
+        self._epochs = 0
+        self._initial_epoch = 0
+        self._t0 = 0.0
+        self._last_elapsed = 0.0
+        self._run_fraction = 0.0
+        self._build()
+        self.worker.event.connect(self.on_event)
+        self.worker.failed.connect(self._job_failed)
+        self.worker.finished.connect(self._job_finished)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self.redraw)
+        self.timer.start()
+        self._set_running(False)
+
+    # -- layout ------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.start_button.clicked.connect(lambda: self.start())
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.device_label = QLabel("Device: -   Precision: -")
+        buttons = QHBoxLayout()
+        for w in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(w)
+        buttons.addStretch(1)
+        buttons.addWidget(self.device_label)
+        self.epoch_bar = QProgressBar()
+        self.epoch_bar.setFormat("epoch: %p%")
+        self.run_bar = QProgressBar()
+        self.run_bar.setFormat("run: %p%")
+        self.time_label = QLabel("Elapsed --   ETA --")
+        bars = QHBoxLayout()
+        bars.addWidget(self.epoch_bar, 2)
+        bars.addWidget(self.run_bar, 2)
+        bars.addWidget(self.time_label, 1)
+        self.message = QLabel("Press Start to train the current experiment.")
+        self.message.setWordWrap(True)
+        self.readout = QLabel("")
+        self.readout.setStyleSheet("color: #444; font-family: monospace;")
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addLayout(bars)
+        layout.addWidget(self.message)
+        layout.addWidget(self._build_plots(), 1)
+        layout.addWidget(self.readout)
+
+    def _build_plots(self) -> QWidget:
+        self.loss_plot = make_plot("Loss", "loss")
+        self.acc_plot = make_plot("Accuracy", "accuracy")
+        self.lr_plot = make_plot("Learning rate", "lr")
+        for p in (self.acc_plot, self.lr_plot):
+            p.setXLink(self.loss_plot)
+        self.curves = {
+            "batch": curve(self.loss_plot, "batch loss (smoothed)", "#9ecae1", 1.5),
+            "loss": curve(self.loss_plot, "train loss", "#1f77b4", symbol="o"),
+            "val_loss": curve(self.loss_plot, "val loss", "#ff7f0e", symbol="o"),
+            "accuracy": curve(self.acc_plot, "train acc", "#1f77b4", symbol="o"),
+            "val_accuracy": curve(self.acc_plot, "val acc", "#ff7f0e", symbol="o"),
+            "lr": curve(self.lr_plot, "learning rate", "#2ca02c"),
+        }
+        self.crosshairs = [Crosshair(p, self._readout_at, self.readout.setText)
+                           for p in (self.loss_plot, self.acc_plot, self.lr_plot)]
+        split = QSplitter()
+        split.addWidget(self.loss_plot)
+        split.addWidget(self.acc_plot)
+        split.addWidget(self.lr_plot)
+        split.setSizes([400, 400, 250])
+        return split
+
+    def _readout_at(self, x: float) -> str:
+        for c in self.crosshairs:
+            c.line.setPos(x)
+            c.line.setVisible(True)
+        return format_values(self.buffers.values_at(x))
+
+    # -- commands ----------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True while a run's thread is alive."""
+        return self.worker.running
+
+    def start(self, resume: str | None = None) -> bool:
+        """Start training the current experiment (or resume run ``resume``)."""
+        if self.worker.running:
+            self._show("A run is in progress; stop it first.", "warn")
+            return False
+        try:
+            experiment = self._get_experiment()
+        except Exception as exc:  # noqa: BLE001 - shown where the user looks
+            self._show(f"No experiment to train: {exc}", "error")
+            return False
+        self.buffers.clear()
+        self.run_id = ""
+        self._epochs = experiment.training.epochs
+        self._initial_epoch = 0
+        self._t0 = time.monotonic()
+        self._last_elapsed = 0.0
+        self._run_fraction = 0.0
+        self.epoch_bar.setValue(0)
+        self.run_bar.setValue(0)
+        verb = f"Resuming run {resume}" if resume else "Starting"
+        self._show(f"{verb}: building the model and loading data...", "info")
+        job = _trainer_job(self._trainer, experiment, self.workspace, resume)
+        self.worker.start(job, "cnnlab-train")
+        self._set_running(True)
+        return True
+
+    def toggle_pause(self) -> None:
+        """Pause between batches, or continue."""
+        control = self.worker.control
+        if not self.worker.running:
+            return
+        if control.paused:
+            control.resume()
+            self.pause_button.setText("Pause")
+            self._show("Training.", "info")
+        else:
+            control.pause()
+            self.pause_button.setText("Resume")
+            self._show("Paused after the current batch.", "info")
+
+    def stop(self) -> None:
+        """Ask the run to stop after the current batch (the model is saved)."""
+        if self.worker.running:
+            self.worker.stop()
+            self._show("Stopping after the current batch...", "info")
+
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        """Stop a run and wait for its thread (for closing the window)."""
+        self.worker.stop()
+        return self.worker.wait(timeout)
+
+    # -- events ------------------------------------------------------------------
+
+    def on_event(self, ev: object) -> None:
+        """Take one trainer event (GUI thread): append to buffers, update labels."""
+        try:
+            self._dispatch(ev)
+        except Exception as exc:  # noqa: BLE001 - a bad event must not break the view
+            self._show(f"Could not show a training event: {exc}", "error")
+
+    def _dispatch(self, ev: object) -> None:
+        if isinstance(ev, BatchProgress):
+            self.buffers.add_batch(ev)
+            self._progress(ev.epoch, ev.step / max(ev.steps, 1), ev.elapsed)
+        elif isinstance(ev, EpochEnded):
+            self.buffers.add_epoch(ev)
+            self._epochs = ev.epochs or self._epochs
+            self._progress(ev.epoch + 1, 0.0, time.monotonic() - self._t0)
+        elif isinstance(ev, RunStarted):
+            self._started(ev)
+        elif isinstance(ev, Finished):
+            self._show(self._end_text("Finished", ev.epochs_done, ev.metrics), "ok")
+            self.run_bar.setValue(100)
+        elif isinstance(ev, Stopped):
+            self._show(f"Stopped after {ev.epochs_done} epoch(s); what was trained is saved"
+                       f"{' to ' + ev.model_path if ev.model_path else ''}. Curves are kept.",
+                       "warn")
+        elif isinstance(ev, Failed):
+            self._show(f"Training failed: {ev.message}. Curves are kept.", "error")
+
+    def _started(self, ev: RunStarted) -> None:
+        self.run_id = ev.run_id
+        self._epochs = ev.epochs
+        self._initial_epoch = ev.initial_epoch
+        self.device_label.setText(f"Device: {ev.device}   Precision: {ev.precision}")
+        self._show(f"Training run {ev.run_id} ({ev.params:,} parameters, {ev.epochs} epochs of"
+                   f" {ev.steps_per_epoch} steps).", "info")
+        self.run_started.emit(ev.run_id)
+
+    def _end_text(self, what: str, epochs: int, metrics: dict) -> str:
+        acc = metrics.get("val_accuracy")
+        tail = f"; val accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
+        return f"{what} after {epochs} epoch(s){tail}."
+
+    def _progress(self, epoch: int, within: float, elapsed: float) -> None:
+        self._last_elapsed = elapsed
+        total = max(self._epochs - self._initial_epoch, 1)
+        done = (epoch - self._initial_epoch + within) / total
+        self._run_fraction = min(max(done, 0.0), 1.0)
+        self.epoch_bar.setValue(int(round(within * 100)))
+        self.run_bar.setValue(int(round(self._run_fraction * 100)))
+
+    def _job_failed(self, message: str) -> None:
+        self._show(f"Training failed: {message}. Curves are kept.", "error")
+
+    def _job_finished(self) -> None:
+        self._set_running(False)
+        self.redraw()
+        self.run_ended.emit(self.run_id)
+
+    # -- drawing -----------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """Redraw the curves from the buffers when they changed (timer slot)."""
+        if self.worker.running:
+            elapsed = time.monotonic() - self._t0
+            eta = eta_seconds(elapsed, self._run_fraction)
+            self.time_label.setText(f"Elapsed {format_duration(elapsed)}   "
+                                    f"ETA {format_duration(eta)}")
+        b = self.buffers
+        if not b.dirty:
+            return
+        b.dirty = False
+        set_finite(self.curves["batch"], b.batch_x, b.batch_smooth)
+        set_finite(self.curves["lr"], b.batch_x, b.batch_lr)
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+            set_finite(self.curves[key], b.epoch_x, b.epoch[key])
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        if not running:
+            self.pause_button.setText("Pause")
+
+    def _show(self, text: str, kind: str) -> None:
+        colors = {"error": "#b00020", "warn": "#8a6d00", "ok": "#1b5e20", "info": "#333"}
+        self.message.setStyleSheet(f"color: {colors.get(kind, '#333')};")
+        self.message.setText(text)
