@@ -95,7 +95,8 @@ class RunsView(QWidget):
         self.cost_box.currentTextChanged.connect(lambda _t: self._plot_scatter())
         self.scatter_plot = make_plot("Accuracy vs cost", "best val accuracy", "parameters")
         self.scatter_plot.setLogMode(x=True, y=False)
-        self.scatter = pg.ScatterPlotItem(size=10, pen=None)
+        self.scatter = pg.ScatterPlotItem(size=10, pen=None, hoverable=True,
+                                          tip=self._scatter_tip)
         self.scatter.sigClicked.connect(self._scatter_clicked)
         self.scatter_plot.addItem(self.scatter)
         scat = QWidget()
@@ -170,10 +171,14 @@ class RunsView(QWidget):
             if not cost or acc is None or not math.isfinite(acc):
                 continue
             spots.append({"pos": (np.log10(cost), acc), "data": rec.id,
-                          "brush": pg.mkBrush(PALETTE[i % len(PALETTE)]),
-                          "tip": f"{rec.name}: {acc:.3f}"})
+                          "brush": pg.mkBrush(PALETTE[i % len(PALETTE)])})
         self.scatter.setData(spots)
         self.scatter_points = [s["pos"] for s in spots]
+
+    def _scatter_tip(self, x: float, y: float, data: object) -> str:
+        rec = self.records.get(data)
+        name = getattr(rec, "name", data)
+        return f"{name}\nbest val acc {y:.3f}\ncost {10 ** x:,.0f}"
 
     def _scatter_clicked(self, _item, points, *_args) -> None:
         if points:
