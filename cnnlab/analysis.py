@@ -116,6 +116,7 @@ def analyze(model: ModelSpec | FlatGraph, batchnorm: str = "none",
     Returns:
         The per-block table, totals and problems. Never raises for graph
         problems: they are reported in ``problems``.
+
     """
     graph = model.expand() if isinstance(model, ModelSpec) else model
     return _Analyzer(graph, batchnorm, bytes_per_value).run()

@@ -29,6 +29,7 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
 
     Yields:
         A path in the same directory as ``target`` to write to.
+
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ class BuildContext:
         self.batchnorm = regularization.batchnorm
         self.base_seed = seed
         self._conv = False
+        self.block_type = ""
 
     def seed(self, name: str) -> int:
         """A stable per-layer seed derived from the experiment seed and the block id."""
@@ -55,7 +56,7 @@ class BuildContext:
         if v["bias_l2"] and p.get("use_bias", True):
             out["bias_regularizer"] = keras.regularizers.L2(v["bias_l2"])
         if v["max_norm"]:
-            axis = [0, 1, 2] if "kernel_size" in p else 0
+            axis = _max_norm_axis(self.block_type, kernel, p)
             out[f"{kernel}_constraint"] = keras.constraints.MaxNorm(v["max_norm"], axis=axis)
         if v["sparsity_rho"] is not None and v["sparsity_beta"]:
             out["activity_regularizer"] = KLSparsity(v["sparsity_rho"], v["sparsity_beta"],
@@ -97,6 +98,7 @@ def build_model(source: Experiment | ModelSpec, regularization: RegularizationSp
 
     Raises:
         SpecError: When the graph has errors; the message lists them.
+
     """
     import keras
 
@@ -129,9 +131,19 @@ def _build_tensors(graph, result, ctx: BuildContext) -> dict[str, Any]:
             tensors[node.id] = keras.Input(shape=tuple(node.params["shape"]), name=node.id)
             continue
         ctx._conv = node.type in CONV_TYPES
+        ctx.block_type = node.type
         fn = BLOCKS[node.type].build(node.params, node.id, ctx)
         tensors[node.id] = fn([tensors[i] for i in info.inputs])
     return tensors
+
+
+def _max_norm_axis(block_type: str, kernel: str, p: Mapping[str, Any]) -> int | list[int]:
+    """Return the kernel axes of one column: the weights into one output unit."""
+    if kernel == "depthwise":  # (kh, kw, channels, multiplier): one filter per channel
+        return [0, 1]
+    if block_type == "Conv2DTranspose":  # (kh, kw, filters, input channels)
+        return [0, 1, 3]
+    return [0, 1, 2] if "kernel_size" in p else 0
 
 
 def block_output(model, block_id: str):

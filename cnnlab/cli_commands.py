@@ -18,6 +18,7 @@ def parse_shape(text: str | None) -> list[int] | None:
 
     Raises:
         CnnlabError: For anything but comma-separated positive integers.
+
     """
     if text is None:
         return None

@@ -108,12 +108,20 @@ class KLSparsity(keras.regularizers.Regularizer):
         self.l1 = float(l1)
 
     def __call__(self, x):
-        """The penalty for a batch of activations."""
+        """The penalty for a batch of activations.
+
+        Keras divides a layer's activity penalty by the batch size. The KL
+        term is already a statistic of the batch, so it is multiplied by the
+        batch size here and the layer's loss stays ``beta * sum_j KL``
+        whatever the batch size (the L1 term becomes a mean per sample, as
+        with Keras's own L1).
+        """
         axes = tuple(range(len(x.shape) - 1))
         q = ops.clip(ops.mean(x, axis=axes), 1e-6, 1.0 - 1e-6)
         rho = self.rho
         kl = rho * ops.log(rho / q) + (1 - rho) * ops.log((1 - rho) / (1 - q))
-        penalty = self.beta * ops.sum(kl)
+        batch = ops.cast(ops.shape(x)[0], kl.dtype)
+        penalty = self.beta * ops.sum(kl) * batch
         if self.l1:
             penalty = penalty + self.l1 * ops.sum(ops.abs(x))
         return penalty

@@ -33,6 +33,7 @@ class Param:
         max: Largest allowed value.
         choices: Allowed values for ``choice``.
         optional: ``None`` (JSON ``null``) is allowed and means "not set".
+
     """
 
     name: str
@@ -170,6 +171,7 @@ def validate_params(
 
     Raises:
         SpecError: On the first problem, naming its path.
+
     """
     if not isinstance(given, Mapping):
         raise SpecError(path, f"params must be an object (got {given!r})")

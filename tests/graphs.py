@@ -19,7 +19,8 @@ def chain(input_shape, *blocks, name="t"):
 def random_graph(rng: random.Random, max_blocks: int = 12) -> dict:
     """A random valid model dict: convolutions, pooling, branches with Add/Concatenate."""
     size = rng.choice([16, 20, 24, 32])
-    nodes = [{"id": "input", "type": "Input", "params": {"shape": [size, size, rng.choice([1, 3])]}}]
+    shape = [size, size, rng.choice([1, 3])]
+    nodes = [{"id": "input", "type": "Input", "params": {"shape": shape}}]
     edges = []
     state = {"last": "input", "hw": size, "c": nodes[0]["params"]["shape"][2], "n": 0}
 
@@ -49,7 +50,8 @@ def random_graph(rng: random.Random, max_blocks: int = 12) -> dict:
         elif choice < 0.5 and state["hw"] >= 4:
             kind = rng.choice(["MaxPooling2D", "AveragePooling2D"])
             nid = add(kind, {"pool_size": 2, "padding": rng.choice(["valid", "same"])}, [last])
-            state["hw"] = (state["hw"] + (1 if nodes[-1]["params"]["padding"] == "same" else 0)) // 2
+            same = nodes[-1]["params"]["padding"] == "same"
+            state["hw"] = (state["hw"] + (1 if same else 0)) // 2
             state["last"] = nid
         elif choice < 0.7:
             f = rng.choice([4, 8])

@@ -27,6 +27,7 @@ def retarget(exp: Experiment, input_shape: list[int] | None = None,
 
     Raises:
         SpecError: When the model has no Input (for a shape) or no Output (for classes).
+
     """
     model = exp.model
     if input_shape is not None:

@@ -17,6 +17,7 @@ def expand_model(model: ModelSpec) -> FlatGraph:
 
     Raises:
         SpecError: When a module instance gives bad parameters, naming its path.
+
     """
     nodes: list[FlatNode] = []
     edges: list[Edge] = []

@@ -13,7 +13,7 @@ from typing import Any
 
 from cnnlab.atomic import atomic_write_text
 from cnnlab.errors import SpecError
-from cnnlab.spec.experiment import SCHEMA_VERSION, Experiment
+from cnnlab.spec.experiment import Experiment
 from cnnlab.spec.graph import MODULE_INPUT, Edge, ModelSpec, ModuleDef, Node, check_id
 from cnnlab.spec.migrate import migrate
 from cnnlab.spec.schema import section_from_dict
@@ -27,6 +27,7 @@ def experiment_from_dict(raw: Any) -> Experiment:
 
     Raises:
         SpecError: On the first problem, naming its path.
+
     """
     if not isinstance(raw, Mapping):
         raise SpecError("", "an experiment file must hold a JSON object")
@@ -67,6 +68,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
     Raises:
         SpecError: When the file is missing, not JSON, or invalid.
+
     """
     p = Path(path)
     try:

@@ -37,6 +37,7 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 
     Raises:
         SpecError: For a version newer than this lab knows, or not a number.
+
     """
     from cnnlab.spec.experiment import SCHEMA_VERSION
 

@@ -58,6 +58,7 @@ def section_from_dict(cls: type[T], data: Any, path: str) -> T:
 
     Raises:
         SpecError: On an unknown key or a bad value, naming its path.
+
     """
     if not isinstance(data, Mapping):
         raise SpecError(path, f"must be an object (got {type(data).__name__})")

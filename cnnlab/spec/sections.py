@@ -7,7 +7,6 @@ experiment (the ``shapes`` dataset, Adam at 1e-3, 10 epochs of batch 64).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from cnnlab.errors import SpecError
 from cnnlab.spec.schema import param_field as P

@@ -3,9 +3,10 @@
 import random
 import time
 
+from graphs import chain, random_graph
+
 from cnnlab.analysis import analyze
 from cnnlab.spec import experiment_from_dict
-from graphs import chain, random_graph
 
 
 def test_7x7_input_3x3_kernel_stride_2_gives_3x3():

@@ -25,8 +25,9 @@ def test_no_core_module_imports_qt_or_the_ui():
     for path in (ROOT / "cnnlab").rglob("*.py"):
         for line in path.read_text().splitlines():
             words = line.split()
-            if len(words) >= 2 and words[0] in ("import", "from") and words[1].split(".")[0] in (
-                    "PySide6", "pyqtgraph") or line.startswith(("from cnnlab.ui", "import cnnlab.ui")):
+            qt = len(words) >= 2 and words[0] in ("import", "from") and words[1].split(".")[
+                0] in ("PySide6", "pyqtgraph")
+            if qt or line.startswith(("from cnnlab.ui", "import cnnlab.ui")):
                 offenders.append(f"{path.relative_to(ROOT)}: {line.strip()}")
     assert not offenders, offenders
 
