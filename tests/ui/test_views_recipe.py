@@ -1,0 +1,84 @@
+import dataclasses
+
+import numpy as np
+from cnnlab.ui.views.data_panel import DataPanel
+from cnnlab.ui.views.recipe_panels import OptimizerPanel, device_panel, regularization_panel
+from PySide6.QtWidgets import QWidget
+
+from cnnlab.spec.sections import TrainingSpec
+
+
+def _n(y):
+    return 0 if y is None else len(y)
+
+
+def test_lr_plot_shows_warm_restarts(qtbot):
+    t = TrainingSpec()
+    sched = dataclasses.replace(t.schedule, name="cosine_restarts", first_decay_epochs=2.0,
+                                t_mul=1.0)
+    t = dataclasses.replace(t, epochs=6, schedule=sched)
+    panel = OptimizerPanel(t, steps_per_epoch=10)
+    qtbot.addWidget(panel)
+    panel.update_curve()
+    qtbot.waitUntil(lambda: _n(panel.lr_item.getData()[1]) == 60, timeout=30_000)
+    y = np.asarray(panel.lr_item.getData()[1])
+    jumps = np.flatnonzero(np.diff(y) > 0.5 * y.max())
+    assert len(jumps) == 2  # restarts after epochs 2 and 4
+
+
+def test_form_emits_new_value_and_rejects_bad_input(qtbot):
+    t = TrainingSpec()
+    panel = regularization_panel(t)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.changed) as blocker:
+        panel.forms["regularization"].set_value("kernel_l2", 0.001)
+    new = blocker.args[0]
+    assert new.regularization.kernel_l2 == 0.001 and t.regularization.kernel_l2 == 0.0
+    form = panel.forms["regularization"]
+    form.set_value("kernel_l2", -1)
+    assert ">= 0" in form.error.text()
+    dev = device_panel(t)
+    qtbot.addWidget(dev)
+    with qtbot.waitSignal(dev.changed) as blocker:
+        dev.forms["device"].set_value("mixed_precision", "mixed_bfloat16")
+    assert blocker.args[0].device.mixed_precision == "mixed_bfloat16"
+
+
+def test_data_panel_shows_samples_and_counts(qtbot):
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: hasattr(panel, "bar_heights"), timeout=20_000)
+    assert len(panel.bar_heights) == 6 and sum(panel.bar_heights) == 3000
+    with qtbot.waitSignal(panel.changed) as blocker:
+        panel.shapes_form.set_value("samples", 120)
+    assert blocker.args[0].shapes.samples == 120
+
+
+class FakeWindow(QWidget):
+    """The two things install_views needs from the main window."""
+
+    def __init__(self):
+        super().__init__()
+        from cnnlab.ui.document import Document
+        from graphs import chain
+
+        exp = chain((16, 16, 3), ("Conv2D", {"filters": 4, "kernel_size": 3}))
+        self.document = Document(exp)
+        self.titles = []
+
+    def add_view(self, title, widget):
+        self.titles.append(title)
+        widget.setParent(self)
+
+
+def test_install_views(qtbot, tmp_path):
+    window = FakeWindow()
+    qtbot.addWidget(window)
+    from cnnlab.ui.views import install_views
+
+    views = install_views(window, tmp_path)
+    assert set(window.titles) == {"Training", "Runs", "Recipe", "Inspect"}
+    recipe = views["Recipe"]
+    recipe.regularization_panel.forms["regularization"].set_value("kernel_l2", 0.01)
+    assert window.document.experiment.training.regularization.kernel_l2 == 0.01
+    assert isinstance(views["Training"], QWidget)

@@ -1,0 +1,190 @@
+"""The augmentation panel: transforms with settings, MixUp/CutMix, live preview."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from cnnlab.ui.views.param_form import ParamForm
+from cnnlab.ui.views.plots import image_view, show_image, tile_images
+from cnnlab.ui.views.worker import Worker, call_in_thread
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnlab.recipe.augment_catalog import AUGMENTATIONS, HELP
+from cnnlab.spec.schema import section_params
+from cnnlab.spec.sections import MixSpec, TrainingSpec
+
+
+def _sample_images(n: int = 8):
+    from cnnlab.data.shapes import generate_shapes
+
+    x, _ = generate_shapes(samples=n, image_size=48, seed=1)
+    return x
+
+
+class AugmentationPanel(QWidget):
+    """Edit ``training.augmentation``; emits ``changed(new TrainingSpec)``."""
+
+    changed = Signal(object)
+
+    def __init__(self, training: TrainingSpec | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.training = training or TrainingSpec()
+        self._build()
+        self.worker = Worker(self)
+        self.worker.result.connect(self._show_preview)
+        self.worker.failed.connect(lambda m: self.preview_message.setText(f"No preview: {m}"))
+        self._debounce = QTimer(self, singleShot=True, interval=250)
+        self._debounce.timeout.connect(self.update_preview)
+        self.set_value(self.training)
+
+    def _build(self) -> None:
+        self.add_box = QComboBox()
+        for name in AUGMENTATIONS:
+            self.add_box.addItem(name)
+            self.add_box.setItemData(self.add_box.count() - 1, HELP.get(name, ""), 3)
+        add = QPushButton("Add")
+        add.clicked.connect(lambda: self.add_layer(self.add_box.currentText()))
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self.remove_selected)
+        row = QHBoxLayout()
+        row.addWidget(self.add_box, 1)
+        row.addWidget(add)
+        row.addWidget(remove)
+        self.list = QListWidget()
+        self.list.currentRowChanged.connect(self._select_layer)
+        self.settings_holder = QVBoxLayout()
+        self.layer_form: ParamForm | None = None
+        self.mixup = ParamForm(section_params(MixSpec))
+        self.cutmix = ParamForm(section_params(MixSpec))
+        self.mixup.edited.connect(self._mix_edited)
+        self.cutmix.edited.connect(self._mix_edited)
+        left = QVBoxLayout()
+        left.addLayout(row)
+        left.addWidget(self.list, 1)
+        left.addLayout(self.settings_holder)
+        left.addWidget(QLabel("<b>MixUp</b>"))
+        left.addWidget(self.mixup)
+        left.addWidget(QLabel("<b>CutMix</b>"))
+        left.addWidget(self.cutmix)
+        self.preview, self.preview_item = image_view()
+        self.preview.setMinimumSize(320, 320)
+        self.preview_message = QLabel("")
+        self.preview_message.setWordWrap(True)
+        right = QVBoxLayout()
+        right.addWidget(QLabel("<b>Augmented samples</b>"))
+        right.addWidget(self.preview, 1)
+        right.addWidget(self.preview_message)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 1)
+
+    def set_value(self, training: TrainingSpec) -> None:
+        """Show this recipe's augmentation (no signal)."""
+        self.training = training
+        aug = training.augmentation
+        self.list.blockSignals(True)
+        self.list.clear()
+        for layer in aug.layers:
+            self.list.addItem(str(layer.get("type", "?")))
+        self.list.blockSignals(False)
+        self.mixup.set_values(dataclasses.asdict(aug.mixup))
+        self.cutmix.set_values(dataclasses.asdict(aug.cutmix))
+        self._select_layer(self.list.count() - 1)
+        self.list.setCurrentRow(self.list.count() - 1)
+        self._debounce.start()
+
+    def _emit(self, **changes: Any) -> None:
+        aug = dataclasses.replace(self.training.augmentation, **changes)
+        try:
+            aug.check("training.augmentation")
+        except Exception as exc:  # noqa: BLE001
+            self.preview_message.setText(str(exc))
+            return
+        self.training = dataclasses.replace(self.training, augmentation=aug)
+        self.changed.emit(self.training)
+        self._debounce.start()
+
+    def add_layer(self, name: str) -> None:
+        """Append a transform with its default settings."""
+        params = {p.name: p.default for p in AUGMENTATIONS[name]}
+        layers = [*self.training.augmentation.layers, {"type": name, "params": params}]
+        self._emit(layers=layers)
+        self.list.addItem(name)
+        self.list.setCurrentRow(self.list.count() - 1)
+
+    def remove_selected(self) -> None:
+        """Remove the selected transform."""
+        row = self.list.currentRow()
+        if row < 0:
+            return
+        layers = list(self.training.augmentation.layers)
+        del layers[row]
+        self.list.takeItem(row)
+        self._emit(layers=layers)
+
+    def _select_layer(self, row: int) -> None:
+        if self.layer_form is not None:
+            self.layer_form.setParent(None)
+            self.layer_form.deleteLater()
+            self.layer_form = None
+        layers = self.training.augmentation.layers
+        if not 0 <= row < len(layers):
+            return
+        layer = layers[row]
+        form = ParamForm(AUGMENTATIONS.get(layer.get("type"), ()), layer.get("params", {}))
+        form.edited.connect(lambda r=row: self._layer_edited(r))
+        self.settings_holder.addWidget(form)
+        self.layer_form = form
+
+    def _layer_edited(self, row: int) -> None:
+        try:
+            params = self.layer_form.values()
+        except ValueError as exc:
+            self.layer_form.show_error(str(exc))
+            return
+        layers = [dict(x) for x in self.training.augmentation.layers]
+        layers[row] = {"type": layers[row]["type"], "params": params}
+        self._emit(layers=layers)
+
+    def _mix_edited(self) -> None:
+        try:
+            mixup = MixSpec(**self.mixup.values())
+            cutmix = MixSpec(**self.cutmix.values())
+        except ValueError as exc:
+            self.preview_message.setText(str(exc))
+            return
+        self._emit(mixup=mixup, cutmix=cutmix)
+
+    def update_preview(self) -> None:
+        """Render a grid of augmented samples in the worker thread."""
+        if self.worker.running:
+            self._debounce.start()
+            return
+        training = self.training
+
+        def compute():
+            import cnnlab.recipe as recipe
+
+            preview = getattr(recipe, "preview_augmentations", None)
+            if preview is None:
+                from cnnlab.recipe.augment import preview_augmentations as preview
+            return preview(training, _sample_images(), 16, 0)
+
+        call_in_thread(self.worker, compute)
+
+    def _show_preview(self, images: Any) -> None:
+        try:
+            show_image(self.preview_item, tile_images(images, cols=4, pad=2))
+            self.preview_message.setText("")
+        except Exception as exc:  # noqa: BLE001
+            self.preview_message.setText(f"No preview: {exc}")

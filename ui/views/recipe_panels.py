@@ -1,0 +1,203 @@
+"""Recipe panels: forms that emit a new TrainingSpec (new value, never mutation).
+
+Every panel has ``set_value(training)`` and a ``changed(new_training)``
+signal. The forms are generated from the sections' parameter declarations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from cnnlab.ui.views.param_form import ParamForm
+from cnnlab.ui.views.plots import curve, make_plot, set_finite
+from cnnlab.ui.views.worker import Worker, call_in_thread, error_text
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from cnnlab.spec.schema import section_params
+from cnnlab.spec.sections import TrainingSpec
+
+
+def replace_section(training: TrainingSpec, attr: str, values: dict[str, Any]) -> TrainingSpec:
+    """Return ``training`` with section ``attr`` replaced by ``values`` (checked).
+
+    Raises:
+        ValueError: The section's own check failed (message names the path).
+
+    """
+    section = dataclasses.replace(getattr(training, attr), **values)
+    check = getattr(section, "check", None)
+    if check is not None:
+        try:
+            check(f"training.{attr}")
+        except Exception as exc:  # noqa: BLE001 - SpecError
+            raise ValueError(str(exc)) from None
+    return dataclasses.replace(training, **{attr: section})
+
+
+def _own_values(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
+class SectionPanel(QWidget):
+    """A generated form for one section of the recipe (``training.<attr>``).
+
+    Args:
+        attrs: The sections this panel edits (``("regularization",)``); the
+            empty string edits the recipe's top-level fields (epochs, batch...).
+        training: The initial recipe.
+
+    """
+
+    changed = Signal(object)
+
+    def __init__(self, attrs: tuple[str, ...], training: TrainingSpec | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.training = training or TrainingSpec()
+        self.layout_ = QVBoxLayout(self)
+        self.forms: dict[str, ParamForm] = {}
+        for attr in attrs:
+            cls = type(getattr(self.training, attr)) if attr else TrainingSpec
+            if attr:
+                self.layout_.addWidget(QLabel(f"<b>{attr.replace('_', ' ').capitalize()}</b>"))
+            form = ParamForm(section_params(cls))
+            form.edited.connect(lambda a=attr: self._edited(a))
+            self.forms[attr] = form
+            self.layout_.addWidget(form)
+        self.set_value(self.training)
+
+    def set_value(self, training: TrainingSpec) -> None:
+        """Show this recipe (no signal)."""
+        self.training = training
+        for attr, form in self.forms.items():
+            form.set_values(_own_values(getattr(training, attr) if attr else training))
+
+    def _edited(self, attr: str) -> None:
+        form = self.forms[attr]
+        try:
+            values = form.values()
+            if attr:
+                new = replace_section(self.training, attr, values)
+            else:
+                new = dataclasses.replace(self.training, **values)
+        except ValueError as exc:
+            form.show_error(str(exc))
+            return
+        if new != self.training:
+            self.training = new
+            self.after_change()
+            self.changed.emit(new)
+
+    def after_change(self) -> None:
+        """Let subclasses follow the recipe (plots)."""
+
+
+class OptimizerPanel(SectionPanel):
+    """Epochs, optimizer and schedule, with the planned learning rate per batch."""
+
+    def __init__(self, training: TrainingSpec | None = None, steps_per_epoch: int = 50,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(("", "optimizer", "schedule"), training, parent)
+        self.steps_per_epoch = steps_per_epoch
+        self.lr_plot = make_plot("Learning rate over the planned run", "lr")
+        self.lr_plot.setMinimumHeight(220)
+        self.lr_item = curve(self.lr_plot, "learning rate", "#2ca02c")
+        self.lr_message = QLabel("")
+        self.layout_.insertWidget(0, self.lr_plot)
+        self.layout_.insertWidget(1, self.lr_message)
+        self.worker = Worker(self)
+        self.worker.result.connect(self._show_curve)
+        self.worker.failed.connect(lambda m: self.lr_message.setText(f"Cannot plan: {m}"))
+        self.worker.finished.connect(self._maybe_again)
+        self._pending = False
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(self.update_curve)
+        self._debounce.start()
+
+    def set_value(self, training: TrainingSpec) -> None:
+        """Show this recipe and re-plan the learning-rate curve."""
+        super().set_value(training)
+        if hasattr(self, "_debounce"):
+            self._debounce.start()
+
+    def after_change(self) -> None:
+        """Re-plan the curve after an edit."""
+        self._debounce.start()
+
+    def update_curve(self) -> None:
+        """Compute the rate per batch in the worker thread (TensorFlow loads lazily)."""
+        training, spe = self.training, self.steps_per_epoch
+        if self.worker.running:
+            self._pending = True
+            return
+
+        def compute():
+            from cnnlab.recipe.schedules import lr_curve
+
+            return lr_curve(training, spe)
+
+        call_in_thread(self.worker, compute)
+
+    def _maybe_again(self) -> None:
+        if self._pending:
+            self._pending = False
+            self.update_curve()
+
+    def _show_curve(self, values: Any) -> None:
+        try:
+            n = len(values)
+            x = [i / self.steps_per_epoch for i in range(n)]
+            set_finite(self.lr_item, x, list(values))
+            self.lr_plot.setLabel("bottom", f"epoch ({self.steps_per_epoch} batches each)")
+            self.lr_message.setText("")
+        except Exception as exc:  # noqa: BLE001
+            self.lr_message.setText(f"Cannot plot: {error_text(exc)}")
+
+
+class TransferPanel(SectionPanel):
+    """Transfer strategy form with the advisor's recommendation."""
+
+    def __init__(self, training: TrainingSpec | None = None, parent: QWidget | None = None):
+        super().__init__(("transfer",), training, parent)
+        self.size_box = QComboBox()
+        self.size_box.addItems(("small", "large"))
+        self.sim_box = QComboBox()
+        self.sim_box.addItems(("similar", "different"))
+        self.advice = QLabel("")
+        self.advice.setWordWrap(True)
+        row = QFormLayout()
+        row.addRow("My dataset is", self.size_box)
+        row.addRow("and compared with the base's data it is", self.sim_box)
+        box = QWidget()
+        box.setLayout(row)
+        self.layout_.insertWidget(0, box)
+        self.layout_.insertWidget(1, self.advice)
+        self.size_box.currentTextChanged.connect(lambda _t: self.update_advice())
+        self.sim_box.currentTextChanged.connect(lambda _t: self.update_advice())
+        self.update_advice()
+
+    def update_advice(self) -> None:
+        """Ask the advisor for the chosen data size and similarity."""
+        try:
+            import cnnlab.recipe as recipe
+
+            advise = getattr(recipe, "advise_transfer", None)
+            if advise is None:
+                from cnnlab.recipe.transfer import advise_transfer as advise
+            text = advise(self.size_box.currentText(), self.sim_box.currentText())
+        except Exception as exc:  # noqa: BLE001
+            self.advice.setText(f"Advice unavailable: {error_text(exc)}")
+            return
+        self.advice.setText(str(getattr(text, "text", text)))
+
+
+def regularization_panel(training: TrainingSpec | None = None) -> SectionPanel:
+    """Regularization defaults and early stopping."""
+    return SectionPanel(("regularization", "early_stopping"), training)
+
+
+def device_panel(training: TrainingSpec | None = None) -> SectionPanel:
+    """Device, precision and compilation."""
+    return SectionPanel(("device",), training)

@@ -1,0 +1,107 @@
+"""The Recipe tab: every recipe panel in one tool box, bound to an experiment."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+from cnnlab.ui.views.augment_panel import AugmentationPanel
+from cnnlab.ui.views.data_panel import DataPanel
+from cnnlab.ui.views.recipe_panels import (
+    OptimizerPanel,
+    TransferPanel,
+    device_panel,
+    regularization_panel,
+)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QScrollArea, QToolBox, QVBoxLayout, QWidget
+
+from cnnlab.spec import Experiment
+
+
+def steps_per_epoch(experiment: Experiment) -> int:
+    """Estimate batches per epoch from the data section (shapes: exact)."""
+    data, training = experiment.data, experiment.training
+    samples = data.shapes.samples if data.source == "shapes" else 50_000
+    if data.max_samples:
+        samples = min(samples, data.max_samples)
+    train = samples * (1 - data.validation_split - data.test_split)
+    return max(1, math.ceil(train / training.batch_size))
+
+
+def _scroll(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
+
+
+class RecipeView(QWidget):
+    """Data, optimizer+schedule, augmentation, regularization, transfer, device.
+
+    Emits ``changed(new Experiment)`` whenever a panel emits a new value.
+    """
+
+    changed = Signal(object)
+
+    def __init__(self, experiment: Experiment, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.experiment = experiment
+        t = experiment.training
+        self.data_panel = DataPanel(experiment.data)
+        self.optimizer_panel = OptimizerPanel(t, steps_per_epoch(experiment))
+        self.augmentation_panel = AugmentationPanel(t)
+        self.regularization_panel = regularization_panel(t)
+        self.transfer_panel = TransferPanel(t)
+        self.device_panel = device_panel(t)
+        self.training_panels = (self.optimizer_panel, self.augmentation_panel,
+                                self.regularization_panel, self.transfer_panel,
+                                self.device_panel)
+        self.toolbox = QToolBox()
+        for title, panel in (("Data", self.data_panel),
+                             ("Optimizer and schedule", self.optimizer_panel),
+                             ("Augmentation", self.augmentation_panel),
+                             ("Regularization", self.regularization_panel),
+                             ("Transfer learning", self.transfer_panel),
+                             ("Device", self.device_panel)):
+            self.toolbox.addItem(_scroll(panel), title)
+        self.data_panel.changed.connect(self._data_changed)
+        for panel in self.training_panels:
+            panel.changed.connect(self._training_changed)
+        QVBoxLayout(self).addWidget(self.toolbox)
+
+    def set_experiment(self, experiment: Experiment) -> None:
+        """Show another experiment (undo, open) without emitting."""
+        if experiment == self.experiment:
+            return
+        old = self.experiment
+        self.experiment = experiment
+        if experiment.data != old.data:
+            self.data_panel.set_value(experiment.data)
+        self.optimizer_panel.steps_per_epoch = steps_per_epoch(experiment)
+        if experiment.training != old.training:
+            for panel in self.training_panels:
+                panel.set_value(experiment.training)
+
+    def _data_changed(self, data) -> None:
+        self._emit(dataclasses.replace(self.experiment, data=data))
+        self.optimizer_panel.steps_per_epoch = steps_per_epoch(self.experiment)
+        self.optimizer_panel.after_change()
+
+    def _training_changed(self, training) -> None:
+        self._emit(dataclasses.replace(self.experiment, training=training))
+        for panel in self.training_panels:
+            if panel is not self.sender():
+                panel.set_value(training)
+
+    def _emit(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        self.changed.emit(experiment)
+
+
+def bind(view: RecipeView, get: Callable[[], Experiment],
+         apply: Callable[[Experiment, str], None]) -> None:
+    """Route the view's edits to ``apply(new, text)`` (undoable) and keep it in sync."""
+    view.changed.connect(lambda exp: apply(exp, "Edit recipe"))
+    view.set_experiment(get())
