@@ -19,6 +19,8 @@ def make_plot(title: str, left: str, bottom: str = "epoch") -> pg.PlotWidget:
     plot.showGrid(x=True, y=True, alpha=0.3)
     plot.setLabel("left", left)
     plot.setLabel("bottom", bottom)
+    for axis in ("left", "bottom"):
+        plot.getAxis(axis).enableAutoSIPrefix(False)
     plot.addLegend(offset=(-10, 10))
     return plot
 
