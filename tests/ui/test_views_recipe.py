@@ -82,3 +82,15 @@ def test_install_views(qtbot, tmp_path):
     recipe.regularization_panel.forms["regularization"].set_value("kernel_l2", 0.01)
     assert window.document.experiment.training.regularization.kernel_l2 == 0.01
     assert isinstance(views["Training"], QWidget)
+
+
+def test_augmentation_preview_grid(qtbot):
+    from cnnlab.ui.views.augment_panel import AugmentationPanel
+
+    panel = AugmentationPanel(TrainingSpec())
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.changed) as blocker:
+        panel.add_layer("RandomRotation")
+    assert blocker.args[0].augmentation.layers[0]["type"] == "RandomRotation"
+    qtbot.waitUntil(lambda: hasattr(panel, "preview_images"), timeout=30_000)
+    assert panel.preview_images.shape[0] == 16

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy as np
 from cnnlab.ui.views.param_form import ParamForm
 from cnnlab.ui.views.plots import image_view, show_image, tile_images
 from cnnlab.ui.views.worker import Worker, call_in_thread
@@ -178,13 +179,20 @@ class AugmentationPanel(QWidget):
             preview = getattr(recipe, "preview_augmentations", None)
             if preview is None:
                 from cnnlab.recipe.augment import preview_augmentations as preview
-            return preview(training, _sample_images(), 16, 0)
+            return preview(training, _sample_images(4), 4, 0)
 
         call_in_thread(self.worker, compute)
 
     def _show_preview(self, images: Any) -> None:
         try:
-            show_image(self.preview_item, tile_images(images, cols=4, pad=2))
+            arr = np.asarray(images)
+            if arr.ndim == 5:  # (images, variants, H, W, C): one row per image
+                cols = arr.shape[1]
+                arr = arr.reshape(-1, *arr.shape[2:])
+            else:
+                cols = 4
+            self.preview_images = arr
+            show_image(self.preview_item, tile_images(arr, cols=cols, pad=2))
             self.preview_message.setText("")
         except Exception as exc:  # noqa: BLE001
             self.preview_message.setText(f"No preview: {exc}")
