@@ -1,0 +1,94 @@
+"""Presets in the window, and the speed of the edit -> refresh path on big networks."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from builder_helpers import DialogRecorder, make_window
+from nets import resnet
+from PySide6.QtWidgets import QApplication
+
+from cnnlab.ui import preset_source
+from cnnlab.ui.presets_dialog import PresetsDialog
+
+
+@pytest.fixture(autouse=True)
+def recorder(monkeypatch):
+    return DialogRecorder().install(monkeypatch)
+
+
+def test_every_preset_loads_in_the_window(qtbot):
+    window = make_window(qtbot)
+    entries = preset_source.list_presets()
+    assert entries
+    for entry in entries:
+        exp = preset_source.load_preset(entry.name)
+        window.files.show_experiment(exp, None)
+        assert window.scene.blocks, entry.name
+        assert not window.analysis.errors(), (entry.name, window.analysis.errors()[:1])
+        assert len(window.scene.blocks) == len(window.graph.nodes)
+
+
+def test_presets_dialog_resizes_and_counts(qtbot):
+    dialog = PresetsDialog(None, selected="default")
+    qtbot.addWidget(dialog)
+    assert dialog.current_name() == "default"
+    dialog.classes_box.setValue(3)
+    count = dialog.count.text()
+    dialog.height_box.setValue(64)
+    dialog.width_box.setValue(64)
+    assert dialog.count.text() != "–"
+    assert dialog.count.text() == count  # GAP head: size does not change the count
+    dialog.accept()
+    exp = dialog.experiment
+    shapes = [n.params["shape"] for n in exp.model.nodes if n.type == "Input"]
+    units = [n.params["units"] for n in exp.model.nodes if n.type == "Output"]
+    assert shapes == [[64, 64, 3]] and units == [3]
+
+
+def test_resnet50_refresh_is_under_100_ms(qtbot):
+    window = make_window(qtbot, resnet(50))
+    assert len(window.analysis.layers) > 150
+    window.scene.select_ids(["conv1"])
+    times = []
+    for filters in (32, 48, 64, 96, 64):
+        node = window.doc.experiment.model.node("conv1")
+        start = time.perf_counter()
+        window.editor.edit_params("conv1", {**node.params, "filters": filters})
+        QApplication.processEvents()
+        times.append(time.perf_counter() - start)
+    assert window.doc.experiment.model.node("conv1").params["filters"] == 64
+    best = sorted(times)[len(times) // 2]
+    print(f"ResNet-50 edit -> refresh: median {best * 1000:.1f} ms, last "
+          f"{window.last_refresh_s * 1000:.1f} ms")
+    assert best < 0.1
+
+
+def test_resnet50_expanded_refresh_is_under_100_ms(qtbot):
+    window = make_window(qtbot, resnet(50))
+    window.editor.fold_all(False)
+    assert len(window.scene.blocks) > 150
+    start = time.perf_counter()
+    node = window.doc.experiment.model.node("conv1")
+    window.editor.edit_params("conv1", {**node.params, "filters": 48})
+    QApplication.processEvents()
+    elapsed = time.perf_counter() - start
+    print(f"ResNet-50 (expanded) edit -> refresh: {elapsed * 1000:.1f} ms")
+    assert elapsed < 0.1
+
+
+def test_resnet152_loads_lays_out_and_paints_fast(qtbot):
+    window = make_window(qtbot)
+    start = time.perf_counter()
+    exp = resnet(152)
+    window.files.show_experiment(exp, None)
+    window.view.viewport().repaint()
+    QApplication.processEvents()
+    elapsed = time.perf_counter() - start
+    print(f"ResNet-152 load + layout + paint: {elapsed * 1000:.0f} ms")
+    assert elapsed < 2.0
+    window.editor.fold_all(False)
+    assert len(window.scene.blocks) > 500
+    window.view.viewport().repaint()
+    assert time.perf_counter() - start < 4.0

@@ -1,0 +1,157 @@
+"""A block on the canvas: type, key parameters and output shape in a rounded card."""
+
+from __future__ import annotations
+
+from cnnlab.ui.canvas import style
+from cnnlab.ui.canvas.layout import BLOCK_H, BLOCK_W, GRID_STEP
+from cnnlab.ui.canvas.look import Look
+from cnnlab.ui.canvas.ports import PortItem, port_anchor
+from cnnlab.ui.canvas.visible import VisibleNode
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
+
+RECT = QRectF(0, 0, BLOCK_W, BLOCK_H)
+STRIPE = 6.0
+PAD = 12.0
+
+
+class BlockItem(QGraphicsItem):
+    """One visible node: a block, a collapsed module, or a block inside an open module."""
+
+    def __init__(self, node: VisibleNode, look: Look):
+        super().__init__()
+        self.item_id = node.id
+        self.node = node
+        self.look = look
+        self.edges: list = []
+        self.group_item = None
+        self.model_pos = QPointF()
+        flags = (QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                 | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+                 | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setFlags(flags)
+        self.setZValue(1)
+        self.setAcceptHoverEvents(True)
+        self.setToolTip(look.tooltip)
+        colour = style.group_color(look.group)
+        outer = node.kind != "inner"
+        self.in_port = None
+        if node.type != "Input":
+            self.in_port = PortItem(self, "in", colour, outer)
+            self.in_port.setPos(BLOCK_W / 2, 0)
+        self.out_port = PortItem(self, "out", colour, outer)
+        self.out_port.setPos(BLOCK_W / 2, BLOCK_H)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        """The card with room for the selection outline."""
+        return RECT.adjusted(-4, -4, 4, 4)
+
+    def shape(self) -> QPainterPath:
+        """The card itself, for hit tests."""
+        path = QPainterPath()
+        path.addRoundedRect(RECT, 7, 7)
+        return path
+
+    def set_look(self, node: VisibleNode, look: Look) -> None:
+        """Show new text or state (only repaints when something changed)."""
+        self.node = node
+        if look != self.look:
+            self.look = look
+            self.setToolTip(look.tooltip)
+            self.update()
+
+    def anchor(self, kind: str, index: int = 0, count: int = 1) -> QPointF:
+        """Scene point where arrows meet this block."""
+        return self.mapToScene(port_anchor(RECT, kind, index, count))
+
+    def scene_rect(self) -> QRectF:
+        """The card in scene coordinates."""
+        return self.mapRectToScene(RECT)
+
+    def itemChange(self, change, value):  # noqa: N802 (Qt override)
+        """Snap moves to the grid; keep arrows and module frames attached."""
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
+            return QPointF(round(value.x() / GRID_STEP) * GRID_STEP,
+                           round(value.y() / GRID_STEP) * GRID_STEP)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.refresh()
+            if self.group_item is not None:
+                self.group_item.refit()
+        return super().itemChange(change, value)
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Double-click a collapsed module to open it in place."""
+        if self.node.kind == "module" and self.scene() is not None:
+            self.scene().request_fold(self.item_id, False)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        """Draw the card; far zoomed out only its colour and type."""
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._paint_card(painter, selected)
+        if lod < 0.35:
+            self._paint_far(painter)
+            return
+        self._paint_text(painter)
+
+    def _paint_card(self, painter: QPainter, selected: bool) -> None:
+        look = self.look
+        fill, border, width = style.FILL, style.BORDER, 1.0
+        if self.node.kind == "module":
+            fill = style.MODULE_FILL
+            painter.setPen(QPen(style.BORDER, 1.0))
+            painter.setBrush(QBrush(style.MODULE_FILL))
+            painter.drawRoundedRect(RECT.translated(4, 4), 7, 7)  # a card stacked behind
+        if look.state == "error":
+            fill, border, width = style.ERROR_FILL, style.ERROR, 2.0
+        elif look.state == "warning":
+            fill, border, width = style.WARNING_FILL, style.WARNING, 1.6
+        if selected:
+            border, width = style.SELECTED, 2.4
+        painter.setPen(QPen(border, width))
+        painter.setBrush(QBrush(fill))
+        painter.drawRoundedRect(RECT, 7, 7)
+        stripe = QPainterPath()
+        stripe.addRoundedRect(QRectF(0.5, 0.5, STRIPE + 6, BLOCK_H - 1), 6, 6)
+        clip = QPainterPath()
+        clip.addRect(QRectF(0, 0, STRIPE, BLOCK_H))
+        painter.fillPath(stripe.intersected(clip), style.group_color(look.group))
+
+    def _paint_far(self, painter: QPainter) -> None:
+        painter.setPen(style.INK)
+        painter.setFont(style.ui_font(16, True))
+        painter.drawText(RECT.adjusted(PAD, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter,
+                         self.look.title)
+
+    def _paint_text(self, painter: QPainter) -> None:
+        look = self.look
+        left, right = STRIPE + PAD - 4, BLOCK_W - 10
+        title_font, small = style.ui_font(9.5, True), style.ui_font(8.5)
+        title = ("⊞ " if self.node.kind == "module" else "") + look.title
+        id_w = min(QFontMetricsF(small).horizontalAdvance(look.ident) + 2, 96.0)
+        self._text(painter, small, style.MUTED, QRectF(right - id_w, 6, id_w, 18),
+                   look.ident, Qt.AlignmentFlag.AlignRight)
+        self._text(painter, title_font, style.INK,
+                   QRectF(left, 5, right - left - id_w - 6, 18), title)
+        self._text(painter, style.ui_font(8.5), style.INK, QRectF(left, 25, right - left, 17),
+                   look.summary)
+        self._text(painter, style.mono_font(9), style.SHAPE_INK,
+                   QRectF(left, 44, right - left - 70, 18), look.shape)
+        self._text(painter, small, style.MUTED, QRectF(right - 80, 45, 80, 17),
+                   look.params, Qt.AlignmentFlag.AlignRight)
+
+    @staticmethod
+    def _text(painter: QPainter, font, colour, rect: QRectF, text: str,
+              align=Qt.AlignmentFlag.AlignLeft) -> None:
+        if not text:
+            return
+        painter.setFont(font)
+        painter.setPen(colour)
+        elided = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, elided)

@@ -1,0 +1,108 @@
+"""An arrow from one block's output to another block's input.
+
+Arrows run top-down with vertical tangents; an arrow that would cut through
+the blocks of its own column (a ResNet identity shortcut) bows out to the
+right, as in the lecture diagrams.
+"""
+
+from __future__ import annotations
+
+import math
+
+from cnnlab.ui.canvas import style
+from cnnlab.ui.canvas.layout import BLOCK_H, BLOCK_W, ROW
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QStyle
+
+ARROW = 9.0
+
+
+class EdgeItem(QGraphicsItem):
+    """A connection; selectable (and deletable) when it is a connection of the spec."""
+
+    def __init__(self, src, dst, index: int, count: int, top: tuple[str, str] | None):
+        super().__init__()
+        self.src, self.dst = src, dst
+        self.index, self.count = index, count
+        self.top = top
+        self._path = QPainterPath()
+        self._head = QPolygonF()
+        self.setZValue(0)
+        if top is not None:
+            self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+            self.setToolTip(f"{top[0]} → {top[1]} (select and press Delete to remove)")
+        src.edges.append(self)
+        dst.edges.append(self)
+        self.refresh()
+
+    def detach(self) -> None:
+        """Forget the blocks at both ends (before removal)."""
+        for item in (self.src, self.dst):
+            if self in item.edges:
+                item.edges.remove(self)
+
+    def set_slot(self, index: int, count: int) -> None:
+        """Move the arrow head to input slot ``index`` of ``count``."""
+        if (index, count) != (self.index, self.count):
+            self.index, self.count = index, count
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the path after a block moved."""
+        start = self.src.anchor("out")
+        end = self.dst.anchor("in", self.index, self.count)
+        self.prepareGeometryChange()
+        self._path = route(start, end)
+        self._head = _arrow_head(self._path, end)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        """The path with room for the pen and the head."""
+        return self._path.boundingRect().adjusted(-ARROW, -ARROW, ARROW, ARROW)
+
+    def shape(self) -> QPainterPath:
+        """A band around the path, easy to click."""
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self._path)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        """Draw the line and its filled head."""
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        colour = style.SELECTED if selected else style.EDGE
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(colour, 2.4 if selected else 1.5, Qt.PenStyle.SolidLine,
+                            Qt.PenCapStyle.RoundCap))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        painter.setBrush(QBrush(colour))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawPolygon(self._head)
+
+
+def route(start: QPointF, end: QPointF) -> QPainterPath:
+    """The path of an arrow from an output anchor to an input anchor."""
+    path = QPainterPath(start)
+    dx, dy = end.x() - start.x(), end.y() - start.y()
+    tip = QPointF(end.x(), end.y() - ARROW + 1)
+    if dy > ROW * 1.2 and abs(dx) < BLOCK_W * 0.6:
+        side = max(start.x(), end.x()) + BLOCK_W / 2 + 26
+        bend = min(40.0, (dy - BLOCK_H) / 3)
+        path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(side, start.y()),
+                     QPointF(side, start.y() + 2 * bend))
+        path.lineTo(side, end.y() - 2 * bend)
+        path.cubicTo(QPointF(side, end.y()), QPointF(end.x(), tip.y() - bend), tip)
+        return path
+    k = max(abs(dy) * 0.5, 30.0)
+    path.cubicTo(QPointF(start.x(), start.y() + k), QPointF(end.x(), tip.y() - k), tip)
+    return path
+
+
+def _arrow_head(path: QPainterPath, end: QPointF) -> QPolygonF:
+    back = path.pointAtPercent(path.percentAtLength(max(path.length() - 4.0, 0.0)))
+    angle = math.atan2(end.y() - back.y(), end.x() - back.x())
+    left = QPointF(end.x() - ARROW * math.cos(angle - 0.42),
+                   end.y() - ARROW * math.sin(angle - 0.42))
+    right = QPointF(end.x() - ARROW * math.cos(angle + 0.42),
+                    end.y() - ARROW * math.sin(angle + 0.42))
+    return QPolygonF([end, left, right])

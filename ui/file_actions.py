@@ -1,0 +1,135 @@
+"""File operations of the window: new, open, save, save as, recent files, presets, recovery.
+
+The experiment JSON is the document. Bad files show the loader's path-naming
+message and leave the open document as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cnnlab.ui import dialogs, preset_source, recovery
+from cnnlab.ui.canvas.arrange import ensure_positions
+
+from cnnlab import CnnlabError, Experiment, load_experiment
+
+if TYPE_CHECKING:
+    from cnnlab.ui.main_window import MainWindow
+
+
+class FileActions:
+    """What the File and Presets menus do."""
+
+    def __init__(self, window: MainWindow):
+        self.w = window
+
+    @property
+    def doc(self):
+        """The window's document."""
+        return self.w.doc
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False when the user cancels."""
+        if not self.doc.dirty:
+            return True
+        answer = dialogs.ask_save(self.w, self.doc.experiment.name)
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new(self) -> None:
+        """Start a new experiment from the default one."""
+        if not self.maybe_save():
+            return
+        self.show_experiment(preset_source.default_experiment(), None)
+
+    def open(self, path: str | Path | None = None) -> bool:
+        """Open an experiment file (asks for one when ``path`` is None)."""
+        if not self.maybe_save():
+            return False
+        if path is None:
+            path = dialogs.open_path(self.w, self.w.settings.last_dir())
+            if path is None:
+                return False
+        return self.open_file(path)
+
+    def open_file(self, path: str | Path) -> bool:
+        """Load ``path`` without asking; show the loader's message on failure."""
+        try:
+            exp = load_experiment(path)
+        except CnnlabError as exc:
+            dialogs.error(self.w, "Cannot open the experiment", str(exc))
+            return False
+        self.show_experiment(exp, path)
+        self._remember(path)
+        return True
+
+    def show_experiment(self, exp: Experiment, path: str | Path | None,
+                        dirty: bool = False) -> None:
+        """Make ``exp`` the document (arranged when it has no layout) and fit the view."""
+        self.doc.replace(ensure_positions(exp), path, dirty)
+        self.w.scene.clearSelection()
+        self.w.view.show_start()
+
+    def save(self) -> bool:
+        """Save to the document's file, or ask for one."""
+        if self.doc.path is None:
+            return self.save_as()
+        return self._write(self.doc.path)
+
+    def save_as(self) -> bool:
+        """Ask for a file name and save there."""
+        current = self.doc.path or Path(self.w.settings.last_dir()) / (
+            _file_stem(self.doc.experiment.name) + ".json")
+        path = dialogs.save_path(self.w, str(current))
+        return self._write(Path(path)) if path else False
+
+    def _write(self, path: Path) -> bool:
+        try:
+            self.doc.save(path)
+        except (OSError, ValueError) as exc:
+            dialogs.error(self.w, "Cannot save the experiment", f"{path}: {exc}")
+            return False
+        self._remember(path)
+        self.w.show_message(f"Saved {path}")
+        return True
+
+    def _remember(self, path: str | Path) -> None:
+        self.w.settings.add_recent(path)
+        self.w.settings.set_last_dir(path)
+        self.w.menus.update_recent(self.w.settings.recent_files())
+
+    def load_preset(self, name: str | None = None) -> bool:
+        """Ask for a preset, its input size and classes; open it as a new document."""
+        from cnnlab.ui.presets_dialog import PresetsDialog
+
+        dialog = PresetsDialog(self.w, selected=name)
+        if not dialog.exec() or dialog.experiment is None:
+            return False
+        if not self.maybe_save():
+            return False
+        self.show_experiment(dialog.experiment, None)
+        return True
+
+    def offer_recovery(self) -> bool:
+        """On start: offer a recovery file newer than its document; True when restored."""
+        found = recovery.find_recoverable()
+        if found is None:
+            return False
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.saved_at))
+        where = str(found.path) if found.path else "an unsaved experiment"
+        question = (f"CNN Lab did not close properly. Restore the unsaved changes to "
+                    f"“{found.experiment.name}” ({where}) autosaved at {when}?")
+        if not dialogs.ask(self.w, "Restore unsaved changes?", question):
+            found.file.unlink(missing_ok=True)
+            return False
+        self.show_experiment(found.experiment, found.path, dirty=True)
+        self.w.autosaver.written.add(found.file)  # removed once the document is saved
+        return True
+
+
+def _file_stem(name: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name.strip().lower())
+    return stem.strip("_") or "experiment"

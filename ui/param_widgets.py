@@ -1,0 +1,224 @@
+"""Form editors generated from the catalogue's parameter declarations.
+
+Each :class:`cnnlab.Param` kind gets a widget: spin boxes with the declared
+range for numbers, a combo box for choices, a check box for flags, a line
+edit for pairs, lists and JSON. The editor reports a value only when the
+user commits it (Enter, focus change, arrow step, pick), so each edit is one
+undo step; values the Param refuses are shown as an error at the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from cnnlab import Param, SpecError
+
+INT_LIMIT = 2**31 - 1
+ERROR_STYLE = "border: 1.5px solid #d64545; background: #fff0f0;"
+
+
+class FloatSpin(QDoubleSpinBox):
+    """A double spin box that shows ``0.0001`` rather than ``0.00010000``."""
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+        """Shortest readable form, without an exponent."""
+        text = f"{value:.8f}".rstrip("0").rstrip(".")
+        return text if text not in ("", "-0") else "0"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
+        """Parse what the user typed (a point or a comma)."""
+        try:
+            return float(text.strip().replace(",", "."))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        """Acceptable when it is a number in range; Intermediate while typing one."""
+        try:
+            value = float(text.strip().replace(",", "."))
+        except ValueError:
+            partial = re.fullmatch(r"[-+]?[0-9]*[.,]?[0-9]*(e[-+]?[0-9]*)?", text.strip(),
+                                   re.IGNORECASE)
+            state = QValidator.State.Intermediate if partial else QValidator.State.Invalid
+            return state, text, pos
+        inside = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate,
+                text, pos)
+
+
+class ParamEditor:
+    """A widget for one parameter; calls ``on_commit(name, value)`` with checked values."""
+
+    def __init__(self, param: Param, on_commit: Callable[[str, Any], None]):
+        self.param = param
+        self.on_commit = on_commit
+        self.widget = self._make()
+        self.widget.setToolTip(self._tip())
+        self._loading = False
+
+    def _tip(self, error: str = "") -> str:
+        tip = f"<b>{self.param.name}</b>: {self.param.help}<br><i>{self.param.describe()}</i>"
+        return tip + (f"<br><span style='color:#d64545'>{error}</span>" if error else "")
+
+    def _make(self) -> QWidget:
+        p = self.param
+        if p.kind == "bool":
+            w = QCheckBox()
+            w.toggled.connect(lambda v: self._commit(bool(v)))
+        elif p.kind == "choice":
+            w = QComboBox()
+            w.addItems([str(c) for c in p.choices])
+            w.activated.connect(lambda i: self._commit(p.choices[i]))
+        elif p.kind == "int" and not p.optional:
+            w = QSpinBox()
+            w.setRange(_bound(p.min, -INT_LIMIT), _bound(p.max, INT_LIMIT))
+            self._spin(w)
+        elif p.kind == "float" and not p.optional:
+            w = FloatSpin()
+            w.setDecimals(8)
+            w.setRange(p.min if p.min is not None else -1e12, p.max if p.max is not None
+                       else 1e12)
+            w.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+            self._spin(w)
+        elif p.kind == "padding":
+            w = QComboBox()
+            w.setEditable(True)
+            w.addItems(["valid", "same"])
+            w.activated.connect(lambda _i: self._commit_text(w.currentText()))
+            w.lineEdit().editingFinished.connect(lambda: self._commit_text(w.currentText()))
+        else:
+            w = QLineEdit()
+            w.setPlaceholderText("default" if p.optional else "")
+            w.editingFinished.connect(lambda: self._commit_text(w.text()))
+        return w
+
+    def _spin(self, w: QAbstractSpinBox) -> None:
+        w.setKeyboardTracking(False)
+        w.setAccelerated(True)
+        w.valueChanged.connect(lambda v: self._commit(v))
+
+    def set_value(self, value: Any) -> None:
+        """Show ``value`` without committing it."""
+        self._loading = True
+        try:
+            w = self.widget
+            if isinstance(w, QCheckBox):
+                w.setChecked(bool(value))
+            elif isinstance(w, QComboBox) and not w.isEditable():
+                w.setCurrentIndex(max(w.findText(str(value)), 0))
+            elif isinstance(w, QComboBox):
+                w.setCurrentText(format_value(value))
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                w.setValue(value)
+            else:
+                w.setText(format_value(value))
+            self.show_error("")
+        finally:
+            self._loading = False
+
+    def show_error(self, message: str) -> None:
+        """Mark the field (empty message: clear the mark)."""
+        self.widget.setStyleSheet(ERROR_STYLE if message else "")
+        self.widget.setToolTip(self._tip(message))
+
+    def _commit_text(self, text: str) -> None:
+        try:
+            value = parse_text(self.param, text)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self._commit(value)
+
+    def _commit(self, value: Any) -> None:
+        if self._loading:
+            return
+        try:
+            if value is not None or not self.param.optional:
+                value = self.param.validate(value, self.param.name)
+        except SpecError as exc:
+            self.show_error(exc.message)
+            return
+        self.show_error("")
+        self.on_commit(self.param.name, value)
+
+
+def _bound(value: float | None, fallback: int) -> int:
+    if value is None:
+        return fallback
+    return int(max(min(value, INT_LIMIT), -INT_LIMIT))
+
+
+def format_value(value: Any) -> str:
+    """The text a line edit shows for a value (pairs and lists as ``3, 5``)."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (dict, bool)):
+        return json.dumps(value)
+    return str(value)
+
+
+def parse_text(param: Param, text: str) -> Any:
+    """Turn typed text into a value of ``param``'s kind (checked later by the Param).
+
+    Raises:
+        ValueError: When the text cannot be read as such a value.
+    """
+    text = text.strip()
+    if not text:
+        if param.optional:
+            return None
+        raise ValueError(f"{param.name} needs a value")
+    kind = param.kind
+    if kind in ("str", "choice"):
+        return text
+    if kind == "padding" and text in ("valid", "same"):
+        return text
+    if kind == "json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg})") from None
+    numbers = _numbers(text, param.name)
+    if kind in ("int_or_pair", "padding"):
+        if len(numbers) not in (1, 2):
+            raise ValueError(f"{param.name} is one number or a pair like 3, 5")
+        return numbers[0] if len(numbers) == 1 else numbers
+    if kind == "int_list":
+        return numbers
+    if len(numbers) != 1:
+        raise ValueError(f"{param.name} is one number")
+    return numbers[0] if kind == "int" else float(numbers[0])
+
+
+def _numbers(text: str, name: str) -> list:
+    parts = [p for p in re.split(r"[\s,x×\[\]()]+", text) if p]
+    out = []
+    for part in parts:
+        try:
+            out.append(int(part))
+        except ValueError:
+            try:
+                out.append(float(part))
+            except ValueError:
+                raise ValueError(f"{name}: {part!r} is not a number") from None
+    if not out:
+        raise ValueError(f"{name} needs a value")
+    return out

@@ -1,0 +1,76 @@
+"""Import TensorFlow in the background after the window is painted.
+
+TensorFlow takes seconds to import; the editor does not need it (the
+analysis is pure Python), so the window appears first and the status bar
+says ``TensorFlow: loading…`` until the import has finished.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from PySide6.QtCore import QObject, Signal
+
+
+class TensorFlowLoader(QObject):
+    """Runs ``import tensorflow`` on a daemon thread and reports the result.
+
+    Signals:
+        stateChanged(str): ``loading``, ``ready`` or ``failed``.
+    """
+
+    stateChanged = Signal(str)  # noqa: N815 (Qt naming)
+    _done = Signal(str, str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.state = "idle"
+        self.version = ""
+        self.error = ""
+        self._thread: threading.Thread | None = None
+        self._done.connect(self._finish)
+
+    def start(self) -> None:
+        """Begin the import (once)."""
+        if self._thread is not None:
+            return
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        self.state = "loading"
+        self.stateChanged.emit(self.state)
+        self._thread = threading.Thread(target=self._work, name="tf-import", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the import has finished; True when it has."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def label(self) -> str:
+        """The status bar text."""
+        if self.state == "ready":
+            return f"TensorFlow: ready {'.'.join(self.version.split('.')[:2])}"
+        if self.state == "failed":
+            return "TensorFlow: not available"
+        if self.state == "loading":
+            return "TensorFlow: loading…"
+        return "TensorFlow: not loaded"
+
+    def _work(self) -> None:
+        try:
+            import tensorflow as tf
+
+            self._done.emit("ready", str(tf.__version__))
+        except Exception as exc:  # noqa: BLE001 (any import failure is reported, not raised)
+            self._done.emit("failed", f"{type(exc).__name__}: {exc}")
+
+    def _finish(self, state: str, detail: str) -> None:
+        self.state = state
+        if state == "ready":
+            self.version = detail
+        else:
+            self.error = detail
+        self.stateChanged.emit(state)
