@@ -1,0 +1,31 @@
+"""Datasets for CNN Lab: sources, splits, preprocessing and tf.data pipelines.
+
+Sources: ``shapes`` (synthetic, offline, the default), ``npz`` (arrays in the
+layout of Keras's ``mnist.npz``), ``folder`` (one sub-folder per class) and
+``keras`` (``keras.datasets``: mnist, fashion_mnist, cifar10, cifar100).
+
+Importing this package does not import TensorFlow; the functions that need it
+import it when called.
+"""
+
+from cnnlab.data.arrays import class_counts
+from cnnlab.data.folder import PreflightReport, preflight_folder
+from cnnlab.data.loader import NORMALIZATIONS, SOURCES, load_data
+from cnnlab.data.shapes import DEFAULT_CLASSES, SHAPE_CLASSES, generate_shapes
+from cnnlab.data.sources import KERAS_DATASETS, keras_dataset_file
+from cnnlab.data.splits import DataSplits
+
+__all__ = [
+    "DEFAULT_CLASSES",
+    "KERAS_DATASETS",
+    "NORMALIZATIONS",
+    "SHAPE_CLASSES",
+    "SOURCES",
+    "DataSplits",
+    "PreflightReport",
+    "class_counts",
+    "generate_shapes",
+    "keras_dataset_file",
+    "load_data",
+    "preflight_folder",
+]

@@ -1,0 +1,183 @@
+"""Image folders: one sub-folder per class, checked file by file before training.
+
+:func:`preflight_folder` decodes every file once and names each one that
+cannot be used (unreadable, not an image, corrupt) and every class left
+without images, so the user hears about them before a run starts rather than
+from a crash in the middle of an epoch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cnnlab.errors import DataError
+
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".webp")
+
+
+@dataclass
+class PreflightReport:
+    """What :func:`preflight_folder` found.
+
+    Attributes:
+        root: The folder that was checked.
+        class_names: Sub-folder names, sorted; label ``i`` is ``class_names[i]``.
+        counts: Usable images per class.
+        bad_files: ``(path, reason)`` for every file that cannot be used.
+        empty_classes: Classes with no usable image.
+        images: ``(path, class_name)`` of every usable image.
+        channel_counts: Number of usable images by channel count (1, 2, 3 or 4).
+        size_range: ``((min_h, min_w), (max_h, max_w))`` of usable images, or None.
+
+    """
+
+    root: str
+    class_names: list[str]
+    counts: dict[str, int]
+    bad_files: list[tuple[str, str]] = field(default_factory=list)
+    empty_classes: list[str] = field(default_factory=list)
+    images: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    channel_counts: dict[int, int] = field(default_factory=dict)
+    size_range: tuple[tuple[int, int], tuple[int, int]] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True if there are classes, every file is usable and no class is empty."""
+        return bool(self.class_names) and not self.bad_files and not self.empty_classes
+
+    def summary(self) -> str:
+        """Return a one-paragraph description of the check, for the user."""
+        if not self.class_names:
+            return (
+                f"{self.root} has no class sub-folders; put the images of each class "
+                "in a sub-folder named after the class."
+            )
+        per_class = ", ".join(f"{name}: {self.counts[name]}" for name in self.class_names)
+        text = (
+            f"Found {sum(self.counts.values())} usable images in "
+            f"{len(self.class_names)} classes ({per_class})."
+        )
+        if self.bad_files:
+            text += f" {len(self.bad_files)} file(s) cannot be used: {self.describe_bad()}."
+        if self.empty_classes:
+            text += f" Class(es) without images: {', '.join(self.empty_classes)}."
+        if self.ok:
+            text += " Every file is usable."
+        return text
+
+    def describe_bad(self, limit: int | None = None) -> str:
+        """Return ``"cat/a.txt (not an image file), ..."``, at most ``limit`` entries."""
+        shown = self.bad_files if limit is None else self.bad_files[:limit]
+        text = "; ".join(f"{self._relative(p)} ({why})" for p, why in shown)
+        if len(shown) < len(self.bad_files):
+            text += f"; and {len(self.bad_files) - len(shown)} more"
+        return text
+
+    def _relative(self, path: str) -> str:
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return path
+
+
+def preflight_folder(path: str | os.PathLike) -> PreflightReport:
+    """Check an image folder (one sub-folder per class) file by file.
+
+    Every file in a class folder (sub-folders included, hidden files
+    skipped) is read and decoded. Files with a non-image extension, files
+    that cannot be read and files that fail to decode are reported with the
+    reason; so are classes left without a usable image.
+
+    Args:
+        path: The dataset folder.
+
+    Returns:
+        A :class:`PreflightReport`.
+
+    Raises:
+        DataError: If ``path`` is not a readable folder.
+
+    """
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DataError(f"image folder not found: {root}")
+    try:
+        class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not _hidden(p))
+    except OSError as exc:
+        raise DataError(f"cannot read the image folder {root}: {exc.strerror}") from None
+    report = PreflightReport(root=str(root), class_names=[d.name for d in class_dirs], counts={})
+    shapes: list[tuple[int, int, int]] = []
+    for class_dir in class_dirs:
+        shapes.extend(_scan_class(class_dir, report))
+    report.channel_counts = dict(sorted(Counter(s[2] for s in shapes).items()))
+    if shapes:
+        hs, ws = [s[0] for s in shapes], [s[1] for s in shapes]
+        report.size_range = ((min(hs), min(ws)), (max(hs), max(ws)))
+    return report
+
+
+def _scan_class(class_dir: Path, report: PreflightReport) -> list[tuple[int, int, int]]:
+    """Check the files of one class into ``report``; return the (H, W, C) of its good images."""
+    shapes = []
+    for file in _walk_files(class_dir, report):
+        shape, reason = _check_image(file)
+        if reason:
+            report.bad_files.append((str(file), reason))
+        else:
+            report.images.append((str(file), class_dir.name))
+            shapes.append(shape)
+    report.counts[class_dir.name] = len(shapes)
+    if not shapes:
+        report.empty_classes.append(class_dir.name)
+    return shapes
+
+
+def _hidden(path: Path) -> bool:
+    return path.name.startswith(".")
+
+
+def _walk_files(class_dir: Path, report: PreflightReport) -> list[Path]:
+    """Return the non-hidden files under ``class_dir``, sorted; unreadable folders are reported."""
+    files: list[Path] = []
+
+    def on_error(exc: OSError) -> None:
+        report.bad_files.append((str(exc.filename), f"unreadable folder: {exc.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(class_dir, onerror=on_error, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        files.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
+    return files
+
+
+def _check_image(file: Path) -> tuple[tuple[int, int, int], str | None]:
+    """Decode ``file``; return its (H, W, C) and None, or a dummy shape and the reason it fails."""
+    none = (0, 0, 0)
+    if file.suffix.lower() not in IMAGE_EXTENSIONS:
+        return none, f"not an image: {file.suffix or 'no'} extension"
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        return none, f"unreadable: {exc.strerror}"
+    if not data:
+        return none, "empty file"
+    import tensorflow as tf
+
+    try:
+        image = tf.io.decode_image(data, expand_animations=False)
+    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as exc:
+        return none, f"corrupt image: {_tf_reason(exc)}"
+    h, w, c = (int(d) for d in image.shape)
+    if h == 0 or w == 0:
+        return none, "corrupt image: no pixels"
+    return (h, w, c), None
+
+
+def _tf_reason(exc: Exception) -> str:
+    """Return the readable part of a TensorFlow error message."""
+    text = str(getattr(exc, "message", exc)).strip().splitlines()[0]
+    if text.startswith("{{"):
+        text = text.split("}}", 1)[-1].strip()
+    return text.split(" [Op:", 1)[0].rstrip(". ") or "cannot decode"
