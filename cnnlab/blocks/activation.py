@@ -8,7 +8,7 @@ from cnnlab.blocks.base import REG_PARAMS, Block, Cost, P, Shape, prod
 from cnnlab.params import Param
 
 ACTIVATION_CHOICES = ("relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "sigmoid", "tanh",
-                      "softplus", "softmax", "linear", "swish")
+                      "softplus", "softmax", "linear", "swish", "relu6")
 
 
 class Activation(Block):

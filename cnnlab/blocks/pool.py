@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from cnnlab.blocks.base import (
     GLOBAL,
@@ -108,26 +109,52 @@ class GlobalMaxPooling2D(_GlobalPool):
     help = "Max of each channel over the whole map (HxWxC -> C)"
 
 
+class _PaddingParam(Param):
+    """``P``, ``[ph, pw]`` or Keras's asymmetric ``[[top, bottom], [left, right]]``."""
+
+    def validate(self, value: Any, path: str) -> Any:
+        """Accept a pair of pairs as well as the plain int-or-pair forms."""
+        if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+                isinstance(v, (list, tuple)) for v in value):
+            pair_param = Param(self.name, "int_or_pair", 0, self.help, min=self.min,
+                               max=self.max)
+            return [list(pair(pair_param.validate(v, f"{path}[{i}]")))
+                    for i, v in enumerate(value)]
+        return super().validate(value, path)
+
+
+def pad_sides(padding) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)`` of a ZeroPadding2D ``padding`` value."""
+    if isinstance(padding, (list, tuple)) and isinstance(padding[0], (list, tuple)):
+        (t, b), (left, r) = pair(padding[0]), pair(padding[1])
+        return t, b, left, r
+    ph, pw = pair(padding)
+    return ph, ph, pw, pw
+
+
 class ZeroPadding2D(Block):
     """Zero padding around the image."""
 
     type = "ZeroPadding2D"
     group = "Reshape"
-    help = "Add P rows and columns of zeros on each side"
-    params = (Param("padding", "int_or_pair", 1, "P (or [ph, pw])", min=0, max=512),)
+    help = "Add P rows and columns of zeros on each side ([[top, bottom], [left, right]] too)"
+    params = (_PaddingParam("padding", "int_or_pair", 1, "P, [ph, pw] or [[top, bottom], "
+                            "[left, right]]", min=0, max=512),)
 
     def output_shape(self, p: P, ins: Sequence[Shape]) -> Shape:
         need_image(self.type, ins[0])
-        ph, pw = pair(p["padding"])
-        return (ins[0][0] + 2 * ph, ins[0][1] + 2 * pw, ins[0][2])
+        t, b, left, r = pad_sides(p["padding"])
+        return (ins[0][0] + t + b, ins[0][1] + left + r, ins[0][2])
 
     def summary(self, p: P) -> str:
-        return f"P={pair(p['padding'])[0]}"
+        t, b, left, r = pad_sides(p["padding"])
+        return f"P={t}" if t == b == left == r else f"P={t},{b},{left},{r}"
 
     def build(self, p: P, name: str, ctx):
         import keras
 
-        layer = keras.layers.ZeroPadding2D(pair(p["padding"]), name=name)
+        t, b, left, r = pad_sides(p["padding"])
+        layer = keras.layers.ZeroPadding2D(((t, b), (left, r)), name=name)
         return lambda xs: layer(xs[0])
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from cnnlab.blocks import activation, conv, dense, merge, norm, pool
+from cnnlab.blocks import activation, conv, dense, extra, merge, norm, pool
 from cnnlab.blocks.base import Block
 from cnnlab.errors import SpecError
 
 BLOCKS: dict[str, Block] = {
     b.type: b
-    for module in (dense, conv, pool, activation, norm, merge)
+    for module in (dense, conv, pool, activation, norm, merge, extra)
     for b in module.BLOCKS
 }
 
@@ -21,6 +21,7 @@ def get_block(type_name: str) -> Block:
 
     Raises:
         SpecError: For an unknown type.
+
     """
     try:
         return BLOCKS[type_name]

@@ -1,11 +1,11 @@
 """The pure-Python analysis equals the built Keras model, exactly."""
 
 import pytest
+from graphs import chain, random_experiment
 
 from cnnlab.analysis import analyze
 from cnnlab.blocks import BLOCKS
 from cnnlab.build import block_output, build_model
-from graphs import chain, random_experiment
 
 # One small graph per block type: (input shape, [(type, params)...]).
 CASES = {
@@ -50,6 +50,19 @@ CASES = {
     "SpatialDropout2D": ((6, 6, 3), [("SpatialDropout2D", {"rate": 0.3})]),
     "GaussianNoise": ((6, 6, 3), [("GaussianNoise", {"stddev": 0.2})]),
     "GaussianDropout": ((6, 6, 3), [("GaussianDropout", {"rate": 0.2})]),
+    "ZeroPadding2D_asymmetric": ((7, 6, 2), [("ZeroPadding2D", {"padding": [[0, 1], [2, 3]]})]),
+    "Activation_relu6": ((6, 6, 3), [("Activation", {"activation": "relu6"})]),
+    "Rescaling": ((6, 6, 3), [("Rescaling", {"scale": [0.5, 2.0, 1.0], "offset": -1.0})]),
+    "Normalization": ((6, 6, 3), [("Normalization", {})]),
+    "Normalization_given": ((6, 6, 2), [("Normalization", {"mean": [1.0, 2.0],
+                                                           "variance": [4.0, 9.0]})]),
+    "Opaque": ((6, 6, 4), [("Opaque", {
+        "layer": {"module": "keras.layers", "class_name": "LayerNormalization",
+                  "config": {"name": "ln", "epsilon": 1e-3}, "registered_name": None},
+        "input_shapes": [[6, 6, 4]], "output_shape": [6, 6, 4], "params": 8}),
+        ("Opaque", {"layer": {"module": "keras.layers", "class_name": "UpSampling2D",
+                              "config": {"size": [2, 3]}},
+                    "output_shape": [12, 18, 4], "params": 0})]),
 }
 
 
@@ -76,7 +89,8 @@ def assert_matches_keras(exp, batchnorm="none"):
 
 def test_every_block_type_has_a_case():
     covered = {kind for _, blocks in CASES.values() for kind, _ in blocks} | {"Input"}
-    assert set(BLOCKS) - covered <= {"Add", "Concatenate"}  # merges: tested with branches
+    # merges: tested with branches
+    assert set(BLOCKS) - covered <= {"Add", "Concatenate", "Multiply"}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -101,6 +115,22 @@ def test_merges_match_keras():
                  {"src": "add", "dst": "cat", "port": 0}, {"src": "c", "dst": "cat",
                                                            "port": 1}]}})
     assert analyze(exp.model).layer("cat").output_shape == (8, 8, 10)
+    assert_matches_keras(exp)
+
+
+def test_multiply_broadcasts_like_keras():
+    from cnnlab.spec import experiment_from_dict
+
+    exp = experiment_from_dict({"model": {"nodes": [
+        {"id": "x", "type": "Input", "params": {"shape": [6, 6, 4]}},
+        {"id": "gap", "type": "GlobalAveragePooling2D"},
+        {"id": "se", "type": "Reshape", "params": {"target_shape": [1, 1, 4]}},
+        {"id": "gate", "type": "Activation", "params": {"activation": "sigmoid"}},
+        {"id": "mul", "type": "Multiply"},
+    ], "edges": [{"src": "x", "dst": "gap"}, {"src": "gap", "dst": "se"},
+                 {"src": "se", "dst": "gate"}, {"src": "x", "dst": "mul", "port": 0},
+                 {"src": "gate", "dst": "mul", "port": 1}]}})
+    assert analyze(exp.model).layer("mul").output_shape == (6, 6, 4)
     assert_matches_keras(exp)
 
 

@@ -1,0 +1,241 @@
+"""Verified exports: ``.keras``, legacy ``.h5``, TensorFlow SavedModel and a Python script.
+
+Every export is written to a temporary path beside the target, loaded back
+and checked against the trained model's predictions before it replaces
+anything; a manifest records versions, input, preprocessing, classes, the
+spec and the lab layers it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cnnlab.atomic import atomic_path, atomic_write_json, atomic_write_text
+from cnnlab.errors import ModelFileError, RunError
+
+FORMATS = ("keras", "h5", "savedmodel", "python")
+SUFFIXES = {"keras": (".keras",), "h5": (".h5", ".hdf5"), "python": (".py",)}
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """A verified export."""
+
+    path: Path
+    format: str
+    manifest_path: Path
+    max_abs_diff: float
+    samples: int
+    seconds: float
+
+
+def export_model(model: Any, fmt: str, out: str | Path, spec_dict: dict | None = None,
+                 class_names: Sequence[str] | None = None, preprocessing: Any = None,
+                 progress: Progress | None = None) -> ExportResult:
+    """Export a trained model, verify it, and write its manifest.
+
+    Args:
+        model: The trained ``keras.Model``.
+        fmt: ``keras``, ``h5``, ``savedmodel`` or ``python``.
+        out: The target file (or folder for ``savedmodel``); an existing one is
+            replaced only after the new export passed verification.
+        spec_dict: The experiment it came from (JSON dict), for the manifest
+            and the Python script's data pipeline and recipe.
+        class_names: Names of the output classes, in order.
+        preprocessing: How inputs must be prepared (recorded as given; by
+            default derived from ``spec_dict``'s data section).
+        progress: Called as ``progress(stage, fraction)``.
+
+    Returns:
+        Where it went, and how closely the reloaded export reproduces the model.
+
+    Raises:
+        ModelFileError: For an unknown format or a wrong file name, or when
+            the export fails verification (nothing is replaced then).
+    """
+    from cnnlab.modelio import verify
+
+    out = _checked_target(fmt, out)
+    report = progress or (lambda stage, fraction: None)
+    started = time.monotonic()
+    x = verify.sample_inputs(model)
+    expected = verify.predict(model, x)
+    report("writing", 0.1)
+    writer = {"keras": _write_model_file, "h5": _write_model_file,
+              "savedmodel": _write_savedmodel, "python": _write_script}[fmt]
+    if preprocessing is None and spec_dict is not None:
+        preprocessing = preprocessing_of(spec_dict, {})
+    manifest_extra = {"spec_dict": spec_dict, "class_names": class_names,
+                      "preprocessing": preprocessing}
+    diff = writer(model, out, x, expected, manifest_extra, report)
+    report("done", 1.0)
+    from cnnlab.modelio.manifest import manifest_path
+
+    return ExportResult(out, fmt, manifest_path(out, fmt), diff, len(x),
+                        time.monotonic() - started)
+
+
+def _checked_target(fmt: str, out: str | Path) -> Path:
+    if fmt not in FORMATS:
+        raise ModelFileError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
+    path = Path(out)
+    allowed = SUFFIXES.get(fmt)
+    if allowed and path.suffix.lower() not in allowed:
+        raise ModelFileError(f"a {fmt} export must end in {' or '.join(allowed)} "
+                             f"(got {path.name})")
+    if fmt != "savedmodel" and path.is_dir():
+        raise ModelFileError(f"{path} is a folder; give a file name")
+    return path
+
+
+def _write_model_file(model, out: Path, x, expected, extra: dict, report: Progress) -> float:
+    from cnnlab.modelio.verify import verify_model_file
+
+    with atomic_path(out) as tmp:
+        model.save(tmp)
+        report("verifying", 0.6)
+        diff = verify_model_file(tmp, expected, x)
+    fmt = "keras" if out.suffix.lower() == ".keras" else "h5"
+    _write_manifest(model, out, fmt, diff, len(x), extra)
+    return diff
+
+
+def _write_savedmodel(model, out: Path, x, expected, extra: dict, report: Progress) -> float:
+    from cnnlab.modelio.manifest import manifest_path
+    from cnnlab.modelio.verify import verify_savedmodel
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        model.export(str(tmp), format="tf_saved_model", verbose=False)
+        report("verifying", 0.6)
+        diff = verify_savedmodel(tmp, expected, x)
+        _write_manifest(model, out, "savedmodel", diff, len(x), extra,
+                        manifest_path(tmp, "savedmodel"))
+        replace_dir(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return diff
+
+
+def _write_script(model, out: Path, x, expected, extra: dict, report: Progress) -> float:
+    from cnnlab.modelio.pyrecipe import script_text
+    from cnnlab.modelio.verify import verify_script
+
+    text = script_text(model, extra["spec_dict"], extra["class_names"])
+    report("verifying", 0.6)
+    diff = verify_script(text, model, expected, x)
+    atomic_write_text(out, text)
+    _write_manifest(model, out, "python", diff, len(x), extra)
+    return diff
+
+
+def _write_manifest(model, out: Path, fmt: str, diff: float, samples: int, extra: dict,
+                    where: Path | None = None) -> None:
+    from cnnlab.modelio.manifest import build_manifest, manifest_path
+    from cnnlab.modelio.verify import ATOL, RTOL
+
+    check = {"samples": samples, "max_abs_diff": diff, "atol": ATOL, "rtol": RTOL,
+             "how": _HOW[fmt]}
+    doc = build_manifest(model, fmt, out, check, **extra)
+    atomic_write_json(where or manifest_path(out, fmt), doc)
+
+
+_HOW = {"keras": "reloaded with keras.saving.load_model(safe_mode=True)",
+        "h5": "reloaded with keras.saving.load_model(safe_mode=True)",
+        "savedmodel": "reloaded with tf.saved_model.load, serving_default signature called",
+        "python": "build_model() executed, weights copied, predictions compared"}
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Move folder ``new`` to ``target``, replacing what is there only once ``new`` is in place."""
+    backup = None
+    if target.exists() or target.is_symlink():
+        backup = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(target, backup)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if backup is not None:
+            os.replace(backup, target)
+        raise
+    if backup is not None:
+        if backup.is_dir() and not backup.is_symlink():
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            backup.unlink(missing_ok=True)
+
+
+def export_run(run_dir: str | Path, fmt: str, out: str | Path,
+               progress: Progress | None = None) -> ExportResult:
+    """Export a finished run (``model.keras``, ``spec.json``, ``metadata.json`` in ``run_dir``).
+
+    Raises:
+        RunError: When the run folder lacks its model or spec.
+        ModelFileError: As :func:`export_model`.
+    """
+    from cnnlab.modelio.loader import load_model_file
+
+    folder = Path(run_dir)
+    if not (folder / "model.keras").is_file():
+        raise RunError(f"{folder}: the run has no trained model (model.keras) to export")
+    spec = _read_json(folder / "spec.json", required=True)
+    meta = _read_json(folder / "metadata.json", required=False)
+    model, _ = load_model_file(folder / "model.keras")
+    classes = meta.get("class_names") or class_names_of(spec)
+    prep = meta.get("preprocessing") or preprocessing_of(spec, meta)
+    return export_model(model, fmt, out, spec, classes, prep, progress)
+
+
+def _read_json(path: Path, required: bool) -> dict:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if required:
+            raise RunError(f"{path.parent}: the run has no {path.name}") from None
+        return {}
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
+    if not isinstance(doc, dict):
+        raise RunError(f"{path}: not a JSON object")
+    return doc
+
+
+KERAS_CLASSES = {
+    "mnist": [str(i) for i in range(10)],
+    "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                      "Sneaker", "Bag", "Ankle boot"],
+    "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                "ship", "truck"],
+}
+
+
+def class_names_of(spec: dict) -> list[str] | None:
+    """Class names the experiment's data section determines (shapes, Keras datasets)."""
+    data = spec.get("data", {})
+    if data.get("source", "shapes") == "shapes":
+        return data.get("shapes", {}).get("classes")
+    if data.get("source") == "keras":
+        return KERAS_CLASSES.get(data.get("keras_name", "mnist"))
+    return None
+
+
+def preprocessing_of(spec: dict, meta: dict) -> dict:
+    """How raw images must be prepared, from the data section (and stored statistics)."""
+    norm = spec.get("data", {}).get("normalization", "scale")
+    doc: dict[str, Any] = {"normalization": norm, "input_range": "pixels 0..255"}
+    if norm == "scale":
+        doc["formula"] = "x / 255"
+    elif norm == "standardize":
+        doc["formula"] = "(x - mean) / std, per channel, statistics of the training split"
+        doc.update({k: meta[k] for k in ("mean", "std") if k in meta})
+    return doc
