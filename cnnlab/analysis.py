@@ -39,21 +39,22 @@ class LayerInfo:
     id: str
     type: str
     output_shape: Shape
-    params: int
-    trainable_params: int
+    params: int  # learned parameters (papers' and torchvision's count)
+    trainable_params: int  # of those, the ones that train (not frozen)
     macs: int
     activations: int
     receptive_field: tuple[int, int]
     jump: tuple[float, float]
     inputs: tuple[str, ...]
     group: str | None = None
+    state: int = 0  # batch-norm moving statistics: Keras counts params + state
 
     def to_json(self) -> dict:
         """The CLI's ``--json`` row."""
         rf = self.receptive_field
         return {"id": self.id, "type": self.type, "output_shape": list(self.output_shape),
                 "params": self.params, "trainable_params": self.trainable_params,
-                "macs": self.macs, "activations": self.activations,
+                "state": self.state, "macs": self.macs, "activations": self.activations,
                 "receptive_field": rf[0] if rf[0] == rf[1] else list(rf)}
 
 
@@ -66,6 +67,7 @@ class Totals:
     macs: int = 0
     activations: int = 0
     activation_bytes: int = 0
+    state: int = 0
 
     def to_json(self) -> dict:
         """JSON form."""
@@ -104,7 +106,7 @@ class Analysis:
 
 
 def analyze(model: ModelSpec | FlatGraph, batchnorm: str = "none",
-            bytes_per_value: int = 4) -> Analysis:
+            bytes_per_value: int = 4, frozen: frozenset[str] = frozenset()) -> Analysis:
     """Analyse a model graph.
 
     Args:
@@ -112,6 +114,7 @@ def analyze(model: ModelSpec | FlatGraph, batchnorm: str = "none",
         batchnorm: The experiment-wide batch-norm switch; when not ``none`` every
             convolution carries a BatchNormalization whose parameters count here.
         bytes_per_value: 4 for float32, 2 for mixed precision.
+        frozen: Block ids whose parameters do not train (a frozen transfer base).
 
     Returns:
         The per-block table, totals and problems. Never raises for graph
@@ -119,12 +122,14 @@ def analyze(model: ModelSpec | FlatGraph, batchnorm: str = "none",
 
     """
     graph = model.expand() if isinstance(model, ModelSpec) else model
-    return _Analyzer(graph, batchnorm, bytes_per_value).run()
+    return _Analyzer(graph, batchnorm, bytes_per_value, frozen).run()
 
 
 class _Analyzer:
-    def __init__(self, graph: FlatGraph, batchnorm: str, bytes_per_value: int):
+    def __init__(self, graph: FlatGraph, batchnorm: str, bytes_per_value: int,
+                 frozen: frozenset[str]):
         self.graph = graph
+        self.frozen = frozen
         self.batchnorm = batchnorm
         self.bpv = bytes_per_value
         self.nodes = {n.id: n for n in graph.nodes}
@@ -210,9 +215,10 @@ class _Analyzer:
         self.shapes[node.id] = out
         rf, jump = self._field(node, block.window(node.params), preds)
         self.fields[node.id] = (rf, jump)
+        trainable = 0 if node.id in self.frozen else cost.trainable
         return LayerInfo(node.id, node.type, out, cost.trainable + cost.non_trainable,
-                         cost.trainable, cost.macs, prod(out), rf, jump, tuple(preds),
-                         node.group)
+                         trainable, cost.macs, prod(out), rf, jump, tuple(preds),
+                         node.group, cost.state)
 
     def _arity_problem(self, node: FlatNode, block, count: int) -> None:
         if block.max_inputs == 0:
@@ -228,7 +234,7 @@ class _Analyzer:
         if self.batchnorm == "none" or node.type not in CONV_TYPES:
             return cost
         c = out[-1]
-        return Cost(cost.trainable + 2 * c, cost.non_trainable + 2 * c, cost.macs)
+        return Cost(cost.trainable + 2 * c, cost.non_trainable, cost.macs, cost.state + 2 * c)
 
     def _warn_dense_on_image(self, node: FlatNode, ins: Sequence[Shape]) -> None:
         if node.type in ("Dense", "Output", "Maxout") and len(ins[0]) == 3:
@@ -255,4 +261,21 @@ class _Analyzer:
     def _totals(self, layers: Sequence[LayerInfo]) -> Totals:
         acts = sum(layer.activations for layer in layers)
         return Totals(sum(la.params for la in layers), sum(la.trainable_params for la in layers),
-                      sum(la.macs for la in layers), acts, acts * self.bpv)
+                      sum(la.macs for la in layers), acts, acts * self.bpv,
+                      sum(la.state for la in layers))
+
+
+def analyze_experiment(exp) -> Analysis:
+    """Analyse an experiment's model with its recipe: inserted batch-norm, frozen base.
+
+    Blocks of a transfer base (ids starting with the transfer prefix) count as
+    frozen for ``feature_extractor`` and, at the start, ``fine_tune``; blocks
+    with a learning-rate multiplier of 0 are frozen too.
+    """
+    transfer = exp.training.transfer
+    ids = [n.id for n in exp.model.expand().nodes]
+    frozen = {i for i, m in transfer.layer_multipliers.items() if m == 0}
+    if transfer.strategy in ("feature_extractor", "fine_tune"):
+        frozen |= {i for i in ids if i.startswith(transfer.prefix)}
+    bpv = 2 if exp.training.device.mixed_precision != "none" else 4
+    return analyze(exp.model, exp.training.regularization.batchnorm, bpv, frozenset(frozen))

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from cnnlab.analysis import Analysis, analyze
+from cnnlab.analysis import Analysis, analyze, analyze_experiment
 from cnnlab.errors import CnnlabError, SpecError
 from cnnlab.spec import Experiment, load_experiment, save_experiment
 from cnnlab.spec.edit import retarget
@@ -63,7 +63,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     """``cnnlab summary``."""
     exp = resolve_experiment(args.spec, parse_shape(args.input), args.classes)
-    result = analyze(exp.model, exp.training.regularization.batchnorm)
+    result = analyze_experiment(exp)
     if args.json:
         print(json.dumps(result.to_json()))
     else:
@@ -94,7 +94,10 @@ def format_table(result: Analysis, title: str = "") -> str:
         cells = [c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
         lines.append("  ".join(cells).rstrip())
     lines.append(f"trainable parameters: {t.trainable_params:,}; activation memory per image: "
-                 f"{t.activation_bytes / 2**20:.2f} MiB (float32)")
+                 f"{t.activation_bytes / 2**20:.2f} MiB")
+    if t.state:
+        lines.append(f"batch-norm statistics (moving mean and variance, not parameters): "
+                     f"{t.state:,}; Keras's count_params() = {t.params + t.state:,}")
     return "\n".join(lines)
 
 

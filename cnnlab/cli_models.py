@@ -139,3 +139,44 @@ def _run_samples(exp, model, method: str):
     splits = load_data(exp.data, shape, exp.training.seed)
     x, y = splits.samples("val", 512 if method == "confusion" else 1)
     return x[0], (x, y, list(splits.class_names))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``cnnlab export RUN --format F --out PATH``: export, verify, write a manifest."""
+    from cnnlab.tfquiet import import_tensorflow
+
+    store = _store(args)
+    record = store.get(args.run)
+    import_tensorflow()
+    from cnnlab.modelio.export import export_run
+
+    result = export_run(record.run_dir, args.format, args.out)
+    print(f"exported {record.id} as {result.format} to {result.path} (verified on "
+          f"{result.samples} inputs, max difference {result.max_abs_diff:.2g}); manifest "
+          f"{result.manifest_path}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """``cnnlab import MODEL_FILE --out SPEC.json``: an editable experiment + its weights."""
+    from pathlib import Path
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise CnnlabError(f"{out} already exists; use --force to overwrite it")
+    from cnnlab.tfquiet import import_tensorflow
+
+    import_tensorflow()
+    from cnnlab.modelio.importer import import_model_file, write_weights
+    from cnnlab.spec import save_experiment
+
+    result = import_model_file(args.model)
+    save_experiment(result.experiment, out)
+    print(f"wrote {out} ({len(result.experiment.model.nodes)} blocks)")
+    if result.weights:
+        weights = out.with_suffix(".weights.npz")
+        write_weights(result.weights, weights)
+        print(f"wrote {weights} (the trained weights, by block id)")
+    for line in result.report:
+        print(f"note: {line}")
+    return 0

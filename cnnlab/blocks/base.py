@@ -43,11 +43,20 @@ class BlockProblem(Exception):
 
 @dataclass(frozen=True)
 class Cost:
-    """Analytic cost of one block."""
+    """Analytic cost of one block.
+
+    Attributes:
+        trainable: Learned parameters that train.
+        non_trainable: Learned parameters that stay fixed (an imported frozen layer).
+        macs: Multiply-adds for one image.
+        state: Statistics that are not parameters (batch-norm moving mean and
+            variance); Keras's ``count_params`` counts them too.
+    """
 
     trainable: int = 0
     non_trainable: int = 0
     macs: int = 0
+    state: int = 0
 
 
 @dataclass(frozen=True)

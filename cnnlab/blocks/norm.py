@@ -24,7 +24,7 @@ class BatchNormalization(Block):
 
     def cost(self, p: P, ins: Sequence[Shape], out: Shape) -> Cost:
         c = ins[0][-1]
-        return Cost((int(p["center"]) + int(p["scale"])) * c, 2 * c)
+        return Cost((int(p["center"]) + int(p["scale"])) * c, state=2 * c)
 
     def build(self, p: P, name: str, ctx):
         import keras

@@ -81,10 +81,10 @@ def assert_matches_keras(exp, batchnorm="none"):
                  if lay.name == info.id or lay.name.startswith(info.id + "_")]
         params = sum(lay.count_params() for lay in owned)
         trainable = sum(sum(int(w.numpy().size) for w in lay.trainable_weights) for lay in owned)
-        assert params == info.params, (info.id, params, info.params)
+        assert params == info.params + info.state, (info.id, params, info.params)
         assert trainable == info.trainable_params, info.id
         total += params
-    assert total == model.count_params() == analysis.totals.params
+    assert total == model.count_params() == analysis.totals.params + analysis.totals.state
 
 
 def test_every_block_type_has_a_case():

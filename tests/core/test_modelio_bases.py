@@ -26,8 +26,8 @@ def _assert_analysis_matches(exp, model):
     for info in analysis.layers:
         layer = model.get_layer(info.id)
         assert tuple(layer.output.shape[1:]) == info.output_shape, info.id
-        assert layer.count_params() == info.params, info.id
-    assert analysis.totals.params == model.count_params()
+        assert layer.count_params() == info.params + info.state, info.id
+    assert analysis.totals.params + analysis.totals.state == model.count_params()
 
 
 def _assert_same_outputs(app, model, prefix="base_"):

@@ -130,9 +130,9 @@ def test_preset_loads_validates_and_round_trips(name):
 def test_parameter_counts_are_exact(name):
     learned, total = COUNTS[name]
     info = preset_info(name)
-    assert (info.trainable_params, info.params) == (learned, total)
+    assert (info.trainable_params, info.params) == (learned, learned)
     totals = analyze(load_preset(name).model).totals
-    assert (totals.trainable_params, totals.params) == (learned, total)
+    assert (totals.trainable_params, totals.params + totals.state) == (learned, total)
 
 
 @pytest.mark.parametrize("name", sorted(RESNET_MACS))
@@ -267,9 +267,9 @@ def assert_matches_keras(exp):
         owned = [layers[n] for n in (info.id, f"{info.id}_pad", f"{info.id}_bn",
                                      f"{info.id}_act") if n in layers]
         trainable = sum(int(np.prod(w.shape)) for lay in owned for w in lay.trainable_weights)
-        assert sum(lay.count_params() for lay in owned) == info.params, info.id
+        assert sum(lay.count_params() for lay in owned) == info.params + info.state, info.id
         assert trainable == info.trainable_params, info.id
-    assert model.count_params() == result.totals.params
+    assert model.count_params() == result.totals.params + result.totals.state
     return model
 
 
@@ -299,7 +299,7 @@ def test_resnet50_differs_from_keras_applications_only_by_conv_biases():
     result = analyze(load_preset("resnet50").model)
     biases = sum(layer.output_shape[-1] for layer in result.layers if layer.type == "Conv2D")
     assert keras.applications.ResNet50(weights=None).count_params() == 25_636_712
-    assert result.totals.params + biases == 25_636_712
+    assert result.totals.params + result.totals.state + biases == 25_636_712
 
 
 # ----------------------------------------------------------------------------- training
