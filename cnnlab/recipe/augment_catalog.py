@@ -88,11 +88,21 @@ HELP = {
 }
 
 
+# Keras layers that need 3 colour channels (they convert to HSV).
+RGB_ONLY = frozenset({"RandomSaturation", "RandomHue"})
+
+# Keras layers whose ``supports_jit`` is False: inside a model they turn off
+# XLA (``jit_compile="auto"``); in the tf.data pipeline they cost nothing there.
+NO_XLA = frozenset({"RandomRotation", "RandomZoom", "RandomTranslation", "RandomShear",
+                    "RandomCrop", "RandomPerspective"})
+
+
 def validate_layers(layers: Any, path: str) -> None:
     """Check a list of ``{type, params}`` augmentation entries.
 
     Raises:
         SpecError: Naming the path of the first bad entry.
+
     """
     if not isinstance(layers, list):
         raise SpecError(path, "must be a list of {type, params} objects")

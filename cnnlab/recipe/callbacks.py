@@ -1,0 +1,73 @@
+"""Keras callbacks the recipe asks for: early stopping, plateau reduction, its warm-up."""
+
+from __future__ import annotations
+
+import keras
+
+from cnnlab.spec.sections import TrainingSpec
+
+
+class WarmUpCallback(keras.callbacks.Callback):
+    """Linear warm-up of a float learning rate, batch by batch (for ``plateau``).
+
+    A schedule cannot be combined with ``ReduceLROnPlateau`` (Keras can only
+    change a float rate), so the plateau schedule warms up here: before each
+    batch of the first ``warmup_epochs`` the rate is set to
+    ``target * step / warmup_steps``, then once to ``target``; after that the
+    callback leaves the rate alone. The step is the optimizer's counter times
+    the accumulation steps, so a resumed run does not warm up again.
+    """
+
+    def __init__(self, warmup_epochs: float, target: float, accumulation: int = 1):
+        super().__init__()
+        self.warmup_epochs = float(warmup_epochs)
+        self.target = float(target)
+        self.accumulation = max(int(accumulation), 1)
+        self._done = False
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """Set the rate for this batch while warming up."""
+        if self._done:
+            return
+        steps = (self.params or {}).get("steps") or 1
+        warm = int(round(self.warmup_epochs * steps))
+        optimizer = self.model.optimizer
+        step = int(keras.ops.convert_to_numpy(optimizer.iterations)) * self.accumulation
+        if step >= warm:
+            self._done = True
+            if step == warm:
+                optimizer.learning_rate = self.target
+            return
+        optimizer.learning_rate = self.target * step / warm
+
+
+def recipe_callbacks(training: TrainingSpec) -> list:
+    """Callbacks for the recipe: EarlyStopping, and ReduceLROnPlateau for ``plateau``.
+
+    The plateau schedule watches the same metric as early stopping
+    (``early_stopping.monitor``, ``val_loss`` by default), whether or not
+    early stopping is on. With ``warmup_epochs > 0`` it also gets a
+    :class:`WarmUpCallback`.
+
+    Args:
+        training: The recipe.
+
+    Returns:
+        A list of ``keras.callbacks.Callback`` (possibly empty).
+
+    """
+    out: list = []
+    es = training.early_stopping
+    if es.enabled:
+        out.append(keras.callbacks.EarlyStopping(
+            monitor=es.monitor, patience=es.patience,
+            restore_best_weights=es.restore_best_weights))
+    s = training.schedule
+    if s.name == "plateau":
+        if s.factor < 1.0:  # Keras refuses 1.0, which would never change the rate
+            out.append(keras.callbacks.ReduceLROnPlateau(
+                monitor=es.monitor, factor=s.factor, patience=s.patience, min_lr=s.min_lr))
+        if s.warmup_epochs > 0:
+            out.append(WarmUpCallback(s.warmup_epochs, training.optimizer.learning_rate,
+                                      training.gradient_accumulation_steps))
+    return out
