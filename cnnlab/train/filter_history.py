@@ -27,7 +27,9 @@ def conv_kernels(model) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     budget = MAX_VALUES_PER_SNAPSHOT
     for layer in model.layers:
-        kernel = getattr(layer, "kernel", None) or getattr(layer, "depthwise_kernel", None)
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            kernel = getattr(layer, "depthwise_kernel", None)
         if kernel is None or len(kernel.shape) != 4 or "Conv" not in type(layer).__name__:
             continue
         size = int(np.prod(kernel.shape))
