@@ -1,168 +1,221 @@
-"""The inspect view: a saved run's filters, feature maps and attribution maps.
+"""The inspect view: look inside a saved model (a run's or a file's).
 
-The model is loaded from the run's saved ``model.keras`` (never a live
-training model); every computation runs in the worker thread.
+The model is always loaded from a saved artifact (a run's ``model.keras`` or
+a user's ``.keras``/``.h5`` file, in safe mode), never a live training model.
+Tabs: filters (replayed over the epochs), feature maps, attribution maps,
+fantasy images and evaluation. Every computation runs in a worker thread and
+errors appear in the view.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cnnlab.ui.views.plots import image_view, show_image
-from cnnlab.ui.views.worker import Worker, call_in_thread
-from PySide6.QtWidgets import (
-    QComboBox,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSpinBox,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
+from cnnlab.ui.views.inspect_attribution import AttributionPanel
+from cnnlab.ui.views.inspect_evaluation import EvaluationPanel
+from cnnlab.ui.views.inspect_fantasy import FantasyPanel
+from cnnlab.ui.views.inspect_features import FeaturesPanel
+from cnnlab.ui.views.inspect_filters import FiltersPanel
+from cnnlab.ui.views.inspect_source import (
+    IMAGE_FILTER,
+    IMAGE_SUFFIXES,
+    Session,
+    SourceBar,
+    fit_to_model,
+    list_runs,
+    load_file_session,
+    load_run_session,
+    read_image,
 )
+from cnnlab.ui.views.inspect_widgets import Thumbnails, note_label, row
+from cnnlab.ui.views.worker import Worker, call_in_thread
+from PySide6.QtWidgets import QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-METHODS = ("saliency", "smoothgrad", "guided backprop", "grad-cam")
-
-
-def _unit(a: np.ndarray) -> np.ndarray:
-    a = np.nan_to_num(np.asarray(a, dtype=np.float32))
-    lo, hi = float(a.min()), float(a.max())
-    return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
-
-
-def _load(path: str) -> tuple[Any, np.ndarray]:
-    import keras
-
-    from cnnlab.data.shapes import generate_shapes
-
-    model = keras.saving.load_model(path, compile=False)
-    _, h, w, c = model.inputs[0].shape
-    x, _ = generate_shapes(samples=12, image_size=int(h), channels=int(c), seed=7)
-    return model, x
-
-
-def _compute(model: Any, image: np.ndarray, layer: str) -> dict[str, np.ndarray]:
-    import cnnlab.inspect as ins
-
-    out: dict[str, np.ndarray] = {}
-    try:
-        out["filters"] = ins.filter_grid(model, layer).image
-    except Exception:  # noqa: BLE001 - not a convolution: no filters to show
-        pass
-    act = ins.feature_maps(model, image, [layer])[layer]
-    if act.ndim == 3:
-        out["maps"] = ins.tile_channels(act)
-    x = image.astype(np.float32)
-    out["saliency"] = _unit(ins.saliency(model, x))
-    out["smoothgrad"] = _unit(ins.smoothgrad(model, x, samples=10))
-    out["guided backprop"] = _unit(np.abs(ins.guided_backprop(model, x)).sum(-1))
-    cam = ins.gradcam(model, x)
-    out["grad-cam"] = ins.overlay(_unit(x), cam)
-    return out
+INPUT_TABS = ("Feature maps", "Attribution")
 
 
 class InspectView(QWidget):
-    """Pick a run, a layer and a sample; see filters, maps and attributions."""
+    """Pick a run or a model file; see its filters, maps, attributions, fantasies, errors.
+
+    Args:
+        workspace: The run store's workspace; None for the default.
+        parent: The parent widget.
+
+    """
 
     def __init__(self, workspace: str | os.PathLike | None = None, parent=None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.model: Any = None
-        self.samples: np.ndarray | None = None
+        self.session: Session | None = None
+        self.image: np.ndarray | None = None
         self.worker = Worker(self)
-        self.worker.result.connect(self._result)
-        self.worker.failed.connect(lambda m: self._show(f"Cannot inspect: {m}"))
-        self.run_box = QComboBox()
-        self.layer_box = QComboBox()
-        self.sample_spin = QSpinBox()
-        self.sample_spin.setRange(0, 11)
-        load = QPushButton("Load run")
-        load.clicked.connect(self.load_run)
-        go = QPushButton("Inspect")
-        go.clicked.connect(self.inspect)
-        bar = QHBoxLayout()
-        for label, w in (("Run", self.run_box), ("Layer", self.layer_box),
-                         ("Sample", self.sample_spin)):
-            bar.addWidget(QLabel(label))
-            bar.addWidget(w, 1 if w is not self.sample_spin else 0)
-        bar.addWidget(load)
-        bar.addWidget(go)
-        self.images: dict[str, Any] = {}
+        self.worker.result.connect(self._loaded)
+        self.worker.failed.connect(lambda m: self._show(f"Cannot load the model: {m}"))
+        self.source = SourceBar()
+        self.source.run_requested.connect(self.load_run)
+        self.source.file_requested.connect(self.load_file)
+        self.filters = FiltersPanel()
+        self.features = FeaturesPanel()
+        self.attribution = AttributionPanel()
+        self.fantasy = FantasyPanel()
+        self.evaluation = EvaluationPanel()
+        self.panels = {"Filters": self.filters, "Feature maps": self.features,
+                       "Attribution": self.attribution, "Fantasy": self.fantasy,
+                       "Evaluation": self.evaluation}
         self.tabs = QTabWidget()
-        for name in ("filters", "maps"):
-            w, item = image_view()
-            self.images[name] = item
-            self.tabs.addTab(w, {"filters": "Filters", "maps": "Feature maps"}[name])
-        attribution = QWidget()
-        grid = QGridLayout(attribution)
-        for i, name in enumerate(("input", *METHODS)):
-            w, item = image_view()
-            self.images[name] = item
-            grid.addWidget(QLabel(name), 0, i)
-            grid.addWidget(w, 1, i)
-        self.tabs.addTab(attribution, "Attribution")
-        self.message = QLabel("Pick a finished run and press Load run.")
-        self.message.setWordWrap(True)
+        for title, panel in self.panels.items():
+            self.tabs.addTab(panel, title)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.samples = Thumbnails(48, strip=True)
+        self.samples.picked.connect(self.pick_sample)
+        self.input_row = self._input_row()
+        self.message = note_label("Pick a run and press Load run, or open a model file.")
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addWidget(self.source)
+        layout.addWidget(self.input_row)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
+        self.setAcceptDrops(True)
+        self._tab_changed(self.tabs.currentIndex())
         self.refresh_runs()
 
-    def refresh_runs(self) -> None:
-        """List runs that saved a model."""
-        try:
-            from cnnlab.train.store import RunStore
+    def _input_row(self) -> QWidget:
+        box = QWidget()
+        open_image = QPushButton("Open image...")
+        open_image.clicked.connect(self._open_image)
+        layout = row(QLabel("Input"), self.samples, open_image, stretch_last=False)
+        layout.setStretch(1, 1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        box.setLayout(layout)
+        box.setToolTip("Click a sample, open an image, or drop an image file on the view.")
+        return box
 
-            store = RunStore(self.workspace)
-            runs = [r for r in store.list_runs() if r.model_path.exists()]
-        except Exception as exc:  # noqa: BLE001
+    def refresh_runs(self) -> None:
+        """List the runs that saved a model."""
+        try:
+            runs = list_runs(self.workspace)
+        except Exception as exc:  # noqa: BLE001 - shown, never raised
             self._show(f"Cannot read the runs: {exc}")
             return
-        self.run_box.clear()
-        for r in runs:
-            self.run_box.addItem(f"{r.name} ({r.id})", str(r.model_path))
+        self.source.set_runs(runs)
 
-    def load_run(self) -> None:
-        """Load the chosen run's saved model in the worker thread."""
-        path = self.run_box.currentData()
-        if not path:
+    def busy(self) -> bool:
+        """True while the view or one of its panels computes in the background."""
+        panels = self.panels.values()
+        return (self.worker.running or any(p.worker.running for p in panels)
+                or any(p.retry.isActive() for p in (self.features, self.attribution)))
+
+    def stop(self) -> None:
+        """Ask a running fantasy ascent to stop (other jobs are short and finish)."""
+        self.fantasy.stop()
+
+    def refresh(self) -> None:
+        """Re-read the loaded run's filter snapshots (the training view may call this)."""
+        self.filters.refresh()
+
+    def load_run(self, run_id: str | None = None) -> bool:
+        """Load a run's saved model (the chosen one when ``run_id`` is None) in the worker."""
+        run_id = run_id or self.source.run_box.currentData()
+        if not run_id:
             self._show("No run with a saved model yet.")
-            return
-        self._show("Loading the model...")
-        call_in_thread(self.worker, lambda: ("loaded", _load(path)))
+            return False
+        workspace = self.workspace
+        return self._start_load(f"run {run_id}", lambda: load_run_session(workspace, run_id))
 
-    def inspect(self) -> None:
-        """Compute the views for the chosen layer and sample in the worker thread."""
-        if self.model is None or self.samples is None:
-            self._show("Load a run first.")
-            return
-        model, layer = self.model, self.layer_box.currentText()
-        image = self.samples[self.sample_spin.value()].astype(np.float32) / 255.0
-        self._show("Computing...")
-        call_in_thread(self.worker, lambda: ("maps", (image, _compute(model, image, layer))))
+    def load_file(self, path: str | os.PathLike) -> bool:
+        """Load a user's ``.keras``/``.h5`` model file in the worker (safe mode)."""
+        return self._start_load(Path(path).name, lambda: load_file_session(path))
 
-    def _result(self, value: Any) -> None:
-        kind, payload = value
+    def _start_load(self, what: str, job: Any) -> bool:
+        if self.worker.running:
+            self._show("Still loading the last model; wait a moment.")
+            return False
+        self._show(f"Loading {what}...")
+        return call_in_thread(self.worker, job)
+
+    def _loaded(self, session: Session) -> None:
+        self.session = session
+        for panel in self.panels.values():
+            panel.set_session(session)
+        n = len(session.samples)
+        labels = session.sample_labels
+        captions = [session.class_names[int(labels[i])] if labels is not None else f"#{i}"
+                    for i in range(n)]
+        self.samples.set_images(list(session.samples), captions)
+        self._show(" ".join([f"Loaded {session.title}: {len(session.layer_ids())} layers, "
+                             f"input {session.input_shape}.", *session.notes]))
+        if n:
+            self.pick_sample(0)
+
+    def pick_sample(self, index: int) -> None:
+        """Use sample ``index`` of the strip as the input."""
+        if self.session is not None and 0 <= index < len(self.session.samples):
+            self.samples.setCurrentRow(index)
+            self.set_input(self.session.samples[index])
+
+    def set_input(self, image: np.ndarray) -> None:
+        """Use an image already shaped for the model as the input of the maps."""
+        self.image = np.asarray(image, dtype=np.float32)
+        self.features.set_input(self.image)
+        self.attribution.set_input(self.image)
+
+    def open_image(self, path: str | os.PathLike) -> bool:
+        """Use an image file (fitted to the model's input) as the input."""
+        if self.session is None:
+            self._show("Load a model before choosing an image.")
+            return False
         try:
-            if kind == "loaded":
-                self.model, self.samples = payload
-                import cnnlab.inspect as ins
+            image = fit_to_model(self.session, read_image(path))
+        except Exception as exc:  # noqa: BLE001 - bad image files are shown, not raised
+            self._show(f"Cannot use {Path(path).name}: {exc}")
+            return False
+        self.samples.clearSelection()
+        self.set_input(image)
+        self._show(f"Input: {Path(path).name}")
+        return True
 
-                self.layer_box.clear()
-                self.layer_box.addItems(ins.inspectable_layer_ids(self.model))
-                self._show("Model loaded; pick a layer and press Inspect.")
-            else:
-                image, maps = payload
-                show_image(self.images["input"], image)
-                for name, arr in maps.items():
-                    show_image(self.images[name], arr)
-                self._show("")
-        except Exception as exc:  # noqa: BLE001
-            self._show(f"Cannot show the result: {exc}")
+    def select_layer(self, block_id: str) -> bool:
+        """Show the feature maps of a block (e.g. clicked on the canvas)."""
+        self.tabs.setCurrentWidget(self.features)
+        return self.features.select_layer(block_id)
+
+    def _open_image(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open an input image", "", IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def _tab_changed(self, index: int) -> None:
+        self.input_row.setVisible(self.tabs.tabText(index) in INPUT_TABS)
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        """Accept image and model files."""
+        if _dropped_path(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        """An image becomes the input; a model file is loaded."""
+        path = _dropped_path(event)
+        if path is None:
+            return
+        event.acceptProposedAction()
+        if path.suffix.lower() in (".keras", ".h5"):
+            self.load_file(path)
+        else:
+            self.open_image(path)
 
     def _show(self, text: str) -> None:
         self.message.setText(text)
+
+
+def _dropped_path(event: Any) -> Path | None:
+    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+    for url in urls:
+        path = Path(url.toLocalFile())
+        if path.suffix.lower() in (*IMAGE_SUFFIXES, ".keras", ".h5"):
+            return path
+    return None

@@ -1,0 +1,169 @@
+"""The inspect view on a tiny trained run: filters, maps, attribution, fantasy, evaluation."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from cnnlab.ui.views.inspect_view import InspectView
+from graphs import chain
+
+from cnnlab.train import filter_history
+from cnnlab.train.store import RunStore
+
+WAIT = 30_000
+
+
+def tiny_experiment():
+    exp = chain((16, 16, 3), ("Conv2D", {"filters": 4, "kernel_size": 3, "activation": "relu"}),
+                ("Conv2D", {"filters": 6, "kernel_size": 3, "activation": "relu"}),
+                ("GlobalAveragePooling2D", {}), ("Dense", {"units": 6, "activation": "softmax"}))
+    shapes = dataclasses.replace(exp.data.shapes, image_size=16, samples=90)
+    return dataclasses.replace(exp, data=dataclasses.replace(exp.data, shapes=shapes))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A workspace with one finished run: a briefly trained model.keras and its spec."""
+
+    from cnnlab import build_model
+    from cnnlab.data import load_data
+
+    ws = tmp_path_factory.mktemp("inspect_ws")
+    exp = tiny_experiment()
+    store = RunStore(ws)
+    record = store.create_run(exp.run_dict(), "tiny", 2, {"device": "CPU"})
+    model = build_model(exp)
+    data = load_data(exp.data, (16, 16, 3), exp.training.seed)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(*data.arrays("train"), epochs=2, batch_size=16, verbose=0)
+    model.save(record.model_path)
+    store.set_status(record.id, "finished")
+    return ws, record.id, store.run_dir(record.id), data
+
+
+def loaded_view(qtbot, views, ws, run_id):
+    view = InspectView(ws)
+    views.append(view)
+    view.resize(1400, 900)
+    assert view.source.run_box.count() == 1
+    assert view.load_run(run_id)
+    qtbot.waitUntil(lambda: view.session is not None, timeout=WAIT)
+    return view
+
+
+@pytest.fixture
+def views(qtbot):
+    """Views made by a test; their background jobs are finished before teardown."""
+    made = []
+    yield made
+    for view in made:  # not qtbot.addWidget: it deletes views before this teardown
+        view.stop()
+        qtbot.waitUntil(lambda v=view: not v.busy(), timeout=WAIT)
+        view.close()
+        view.deleteLater()
+
+
+def test_filters_replay_snapshots(qtbot, views, run):
+    ws, run_id, run_dir, _ = run
+    view = loaded_view(qtbot, views, ws, run_id)
+    panel = view.filters
+    assert not panel.slider.isEnabled()
+    assert "slider is off" in panel.note.text()
+    assert panel.image.shown is not None
+    rng = np.random.default_rng(0)
+    first = panel.layer_box.currentText()
+    for epoch in range(3):
+        filter_history.save_snapshot(run_dir, epoch, {first: rng.normal(size=(3, 3, 3, 4))})
+    panel.refresh()
+    qtbot.waitUntil(lambda: len(panel.history) == 3, timeout=WAIT)
+    assert panel.slider.isEnabled() and panel.current_epoch() == 2
+    before = panel.image.shown.copy()
+    panel.slider.setValue(0)
+    assert panel.current_epoch() == 0
+    assert not np.array_equal(before, panel.image.shown)
+    filter_history.save_snapshot(run_dir, 3, {first: rng.normal(size=(3, 3, 3, 4))})
+    panel.refresh()
+    qtbot.waitUntil(lambda: len(panel.history) == 4, timeout=WAIT)
+    assert panel.slider.maximum() == 3
+
+
+def test_feature_maps_and_attribution(qtbot, views, run):
+    ws, run_id, _, _ = run
+    view = loaded_view(qtbot, views, ws, run_id)
+    assert view.samples.count() == 12
+    assert view.select_layer("b1")
+    qtbot.waitUntil(lambda: view.features.tile_count == 6, timeout=WAIT)
+    assert view.features.maps.shown is not None
+    assert not view.select_layer("nope")
+    panel = view.attribution
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=WAIT)
+    assert set(panel.result.maps) == {"saliency", "smoothgrad", "guided backprop", "grad-cam"}
+    assert all(m.shape == (16, 16) for m in panel.result.maps.values())
+    panel.sanity.setChecked(True)
+    qtbot.waitUntil(lambda: len(panel.result.random_maps) == 4, timeout=WAIT)
+    assert all(-1.0 <= rho <= 1.0 for rho, _ in panel.result.similarity.values())
+    assert "rank corr" in panel.random_views["saliency"].title.text
+
+
+def test_fantasy_runs_and_stops(qtbot, views, run):
+    ws, run_id, _, _ = run
+    view = loaded_view(qtbot, views, ws, run_id)
+    panel = view.fantasy
+    panel.steps_spin.setValue(16)
+    assert panel.run()
+    qtbot.waitUntil(lambda: not panel.worker.running and panel.run_button.isEnabled(),
+                    timeout=WAIT)
+    assert panel.last is not None and panel.last.step == 16 and panel.frames >= 2
+    assert panel.image.shown.shape[:2] == (16, 16)
+    panel.target_box.setCurrentText("class")
+    panel.steps_spin.setValue(5000)
+    assert panel.run()
+    qtbot.waitUntil(lambda: panel.frames >= 1, timeout=WAIT)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.worker.running and panel.run_button.isEnabled(),
+                    timeout=WAIT)
+    assert panel.last.step < 5000
+    assert "Stopped" in panel.note.text()
+
+
+def test_evaluation_confusion_and_cells(qtbot, views, run, tmp_path):
+    ws, run_id, _, data = run
+    view = loaded_view(qtbot, views, ws, run_id)
+    panel = view.evaluation
+    assert panel.evaluate()
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=WAIT)
+    n_test = len(data.labels("test"))
+    assert int(panel.heatmap.confusion.sum()) == n_test
+    assert len(panel.heatmap.texts) == 36
+    cm = panel.heatmap.confusion
+    true, pred = np.unravel_index(np.argmax(cm), cm.shape)
+    listed = panel.show_cell(int(true), int(pred))
+    assert len(listed) == cm[true, pred] == panel.cell_examples.count()
+    assert all(data.labels("test")[i] == true for i in listed)
+    assert all(panel.result.predicted[i] == pred for i in listed)
+    assert panel.table.rowCount() == 6
+    image = tmp_path / "mine.png"
+    from cnnlab.ui.views.inspect_widgets import to_qimage
+
+    to_qimage(np.random.default_rng(1).random((20, 20, 3))).save(str(image))
+    assert panel.predict_file(str(image))
+    qtbot.waitUntil(lambda: panel.prediction is not None, timeout=WAIT)
+    assert len(panel.prediction.top) == 5
+    assert "Your image" in panel.predict_label.text()
+
+
+def test_model_file_and_broken_file(qtbot, views, run, tmp_path):
+    ws, run_id, run_dir, _ = run
+    view = InspectView(tmp_path / "empty_ws")
+    views.append(view)
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip at all")
+    assert view.load_file(broken)
+    qtbot.waitUntil(lambda: "Cannot load the model" in view.message.text(), timeout=WAIT)
+    assert "Traceback" not in view.message.text()
+    assert view.load_file(run_dir / "model.keras")
+    qtbot.waitUntil(lambda: view.session is not None, timeout=WAIT)
+    assert view.session.run_dir is None
+    assert not view.filters.slider.isEnabled()
+    assert not view.evaluation.eval_button.isEnabled()
+    qtbot.waitUntil(lambda: view.features.tile_count > 0, timeout=WAIT)

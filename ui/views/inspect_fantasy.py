@@ -1,0 +1,198 @@
+"""Fantasy panel: gradient ascent on the input for a filter or a class, watched live.
+
+The ascent runs in the worker in short legs, each starting from the last
+image, so the panel can show the image forming; the worker's control token
+is the stop token, checked before every step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from cnnlab.ui.views.inspect_source import Session
+from cnnlab.ui.views.inspect_widgets import ZoomImage, note_label, row, unit
+from cnnlab.ui.views.worker import Worker
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+LEG_STEPS = 8
+TARGETS = ("filter", "class")
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What to maximise: a layer's filter, or a class (``layer`` is then unused)."""
+
+    target: str
+    layer: str
+    index: int
+    steps: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The image after ``step`` of ``total`` steps and the objective then."""
+
+    image: np.ndarray
+    step: int
+    total: int
+    value: float
+
+
+def _leg(model: Any, goal: Goal, start: np.ndarray | None, steps: int, seed: int,
+         value_range: tuple[float, float], stop: Any) -> Any:
+    from cnnlab.inspect.ascent import AscentSettings
+    from cnnlab.inspect.fantasy import maximize_class, maximize_filter
+
+    settings = AscentSettings(steps=steps, seed=seed)
+    if goal.target == "class":
+        return maximize_class(model, goal.index, settings, value_range, start, stop=stop)
+    return maximize_filter(model, goal.layer, goal.index, settings, value_range, start,
+                               stop=stop)
+
+
+def ascend(model: Any, goal: Goal, value_range: tuple[float, float], sink: Any,
+           stop: Any) -> Frame | None:
+    """Run the ascent in legs, sending a :class:`Frame` after each; return the last one."""
+    image, done, frame = None, 0, None
+    while done < goal.steps and not stop.is_set():
+        steps = min(LEG_STEPS, goal.steps - done)
+        result = _leg(model, goal, image, steps, done, value_range, stop)
+        done += len(result.values)
+        image = result.image
+        frame = Frame(image, done, goal.steps, float(result.final_value))
+        sink(frame)
+        if result.stopped or not len(result.values):
+            break
+    return frame
+
+
+class FantasyPanel(QWidget):
+    """Choose a layer and filter, or a class; Run and Stop; watch the image form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session: Session | None = None
+        self.frames = 0
+        self.last: Frame | None = None
+        self.worker = Worker(self)
+        self.worker.event.connect(self._frame)
+        self.worker.result.connect(self._done)
+        self.worker.failed.connect(self._failed)
+        self.target_box = QComboBox()
+        self.target_box.addItems(TARGETS)
+        self.target_box.currentTextChanged.connect(self._target_changed)
+        self.layer_box = QComboBox()
+        self.layer_box.currentTextChanged.connect(lambda _t: self._update_range())
+        self.index_spin = QSpinBox()
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(1, 5000)
+        self.steps_spin.setValue(120)
+        self.run_button = QPushButton("Run")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.image = ZoomImage("fantasy image")
+        self.note = note_label("Load a model; pick a filter or a class and press Run.")
+        layout = QVBoxLayout(self)
+        layout.addLayout(row(QLabel("Maximise"), self.target_box, QLabel("Layer"), self.layer_box,
+                             QLabel("Index"), self.index_spin, QLabel("Steps"), self.steps_spin,
+                             self.run_button, self.stop_button))
+        layout.addWidget(self.progress)
+        layout.addWidget(self.image, 1)
+        layout.addWidget(self.note)
+
+    def set_session(self, session: Session) -> None:
+        """Use a newly loaded model."""
+        self.stop()
+        self.session = session
+        self.layer_box.blockSignals(True)
+        self.layer_box.clear()
+        self.layer_box.addItems(session.layer_ids())
+        conv = session.conv_ids()
+        if conv:
+            self.layer_box.setCurrentText(conv[-1])
+        self.layer_box.blockSignals(False)
+        self._update_range()
+
+    def _target_changed(self, target: str) -> None:
+        self.layer_box.setEnabled(target == "filter")
+        self._update_range()
+
+    def _update_range(self) -> None:
+        if self.session is None:
+            return
+        if self.target_box.currentText() == "class":
+            count = len(self.session.class_names)
+        else:
+            layer = self.layer_box.currentText()
+            shape = self.session.model.get_layer(layer).output.shape if layer else (1,)
+            count = int(shape[-1] or 1)
+        self.index_spin.setRange(0, max(0, count - 1))
+
+    def goal(self) -> Goal:
+        """The goal the controls describe."""
+        return Goal(self.target_box.currentText(), self.layer_box.currentText(),
+                    self.index_spin.value(), self.steps_spin.value())
+
+    def run(self) -> bool:
+        """Start the ascent in the worker; False when nothing is loaded or one runs."""
+        if self.session is None or self.worker.running:
+            return False
+        model, goal, value_range = self.session.model, self.goal(), self.session.value_range
+        self.frames, self.last = 0, None
+        self.progress.setRange(0, goal.steps)
+        self.progress.setValue(0)
+        started = self.worker.start(lambda sink, control: ascend(model, goal, value_range,
+                                                                 sink, control))
+        self.run_button.setEnabled(not started)
+        self.stop_button.setEnabled(started)
+        self.note.setText(f"Climbing {self._describe(goal)}...")
+        return started
+
+    def stop(self) -> None:
+        """Ask a running ascent to stop before its next step."""
+        if self.worker.running:
+            self.worker.stop()
+            self.note.setText("Stopping...")
+
+    def _describe(self, goal: Goal) -> str:
+        if goal.target == "class":
+            names = self.session.class_names if self.session else []
+            name = names[goal.index] if goal.index < len(names) else goal.index
+            return f"class '{name}'"
+        return f"filter {goal.index} of {goal.layer}"
+
+    def _frame(self, frame: Any) -> None:
+        if not isinstance(frame, Frame):
+            return
+        self.frames += 1
+        self.last = frame
+        self.image.set_image(unit(frame.image))  # stretched: small changes show
+        self.progress.setValue(frame.step)
+        self.image.set_title(f"step {frame.step} / {frame.total}: objective {frame.value:.3g}")
+
+    def _done(self, frame: Frame | None) -> None:
+        self._idle()
+        stopped = frame is None or frame.step < frame.total
+        self.note.setText(("Stopped" if stopped else "Done") +
+                          (f" after {frame.step} steps." if frame else "."))
+
+    def _failed(self, message: str) -> None:
+        self._idle()
+        self.note.setText(f"Cannot run the ascent: {message}")
+
+    def _idle(self) -> None:
+        self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
