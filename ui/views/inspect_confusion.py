@@ -53,8 +53,7 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
             self.plot.removeItem(item)
         self.texts = [self._count(r, c, shares[r, c]) for r in range(len(shares))
                       for c in range(len(shares))]
-        ticks = [list(enumerate(names))]
-        shifted = [[(i + 0.5, name) for i, name in ticks[0]]]
+        shifted = [[(i + 0.5, name) for i, name in enumerate(names)]]
         self.plot.getAxis("bottom").setTicks(shifted)
         self.plot.getAxis("left").setTicks(shifted)
         k = len(shares)

@@ -82,6 +82,8 @@ class EvaluationPanel(QWidget):
         self.heatmap.cell_clicked.connect(self.show_cell)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.cell_label = QLabel("Click a cell of the matrix to see its examples.")
         self.cell_examples = Thumbnails(48)
         self.wrong = Thumbnails(48)

@@ -102,7 +102,7 @@ class Thumbnails(QListWidget):
         if strip:
             self.setFlow(QListWidget.Flow.LeftToRight)
             self.setWrapping(False)
-            self.setFixedHeight(size + 44)
+            self.setFixedHeight(size + 38)
         self.itemClicked.connect(self._clicked)
 
     def _clicked(self, item: QListWidgetItem) -> None:
