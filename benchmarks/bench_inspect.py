@@ -20,8 +20,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from cnnlab.inspect.feature_maps import feature_maps  # noqa: E402
-from cnnlab.inspect.saliency import saliency  # noqa: E402
+from cnnlab.inspect.activations import feature_maps  # noqa: E402
+from cnnlab.inspect.attribution import saliency  # noqa: E402
 
 
 def median_time(fn, repeats: int) -> float:

@@ -55,7 +55,7 @@ def render(model, method: str, image: np.ndarray | None = None, layer: str | Non
 
 
 def _first_conv(model) -> str:
-    from cnnlab.inspect.gradcam import last_conv_layer_id
+    from cnnlab.inspect.cam import last_conv_layer_id
 
     for layer in model.layers:
         if "Conv" in type(layer).__name__:

@@ -14,11 +14,11 @@ from cnnlab.inspect import InspectError  # noqa: E402
 from cnnlab.inspect.ascent import AscentSettings  # noqa: E402
 from cnnlab.inspect.dream import deep_dream  # noqa: E402
 from cnnlab.inspect.fantasy import maximize_filter  # noqa: E402
-from cnnlab.inspect.feature_maps import feature_maps, inspectable_layer_ids  # noqa: E402
+from cnnlab.inspect.activations import feature_maps, inspectable_layer_ids  # noqa: E402
 from cnnlab.inspect.filters import filter_grid  # noqa: E402
-from cnnlab.inspect.gradcam import gradcam  # noqa: E402
+from cnnlab.inspect.cam import gradcam  # noqa: E402
 from cnnlab.inspect.guided import guided_backprop  # noqa: E402
-from cnnlab.inspect.saliency import saliency  # noqa: E402
+from cnnlab.inspect.attribution import saliency  # noqa: E402
 from cnnlab.inspect.sanity import sanity_check  # noqa: E402
 from cnnlab.inspect.tiling import grid, tile_channels  # noqa: E402
 
@@ -142,3 +142,14 @@ def test_tile_channels_layouts():
     assert grid(np.ones((3, 2, 2, 3)), cols=3, pad=0).shape == (2, 6, 3)
     with pytest.raises(InspectError):
         tile_channels(np.zeros((2, 2, 2, 2, 2)))
+
+
+def test_public_names_are_functions_whatever_the_import_order():
+    import subprocess
+    import sys
+
+    code = ("import cnnlab.inspect.activations, cnnlab.inspect.attribution, cnnlab.inspect.cam;"
+            "import cnnlab.inspect as ins;"
+            "assert all(callable(getattr(ins, n)) for n in "
+            "('feature_maps', 'saliency', 'smoothgrad', 'gradcam'))")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -34,9 +34,9 @@ class Attribution:
 def raw_maps(model: Any, image: np.ndarray, class_index: int) -> dict[str, np.ndarray]:
     """Return the four ``(H, W)`` attribution maps for one image and class."""
     # Submodules share names with their functions: import the functions directly.
-    from cnnlab.inspect.gradcam import gradcam
+    from cnnlab.inspect.attribution import saliency, smoothgrad
+    from cnnlab.inspect.cam import gradcam
     from cnnlab.inspect.guided import guided_backprop
-    from cnnlab.inspect.saliency import saliency, smoothgrad
 
     guided = guided_backprop(model, image, class_index)
     return {

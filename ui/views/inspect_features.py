@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 def compute_maps(model: Any, image: np.ndarray, layer: str) -> tuple[np.ndarray, int, tuple]:
     """Return (tiled image, tile count, activation shape) of one layer for one input."""
-    # cnnlab.inspect.feature_maps is also a submodule: import the function itself.
-    from cnnlab.inspect.feature_maps import feature_maps
+    # cnnlab.inspect.activations is also a submodule: import the function itself.
+    from cnnlab.inspect.activations import feature_maps
     from cnnlab.inspect.tiling import tile_channels
 
     act = feature_maps(model, image, [layer])[layer]

@@ -63,7 +63,7 @@ class Session:
 
     def layer_ids(self) -> list[str]:
         """Layers with one output (feature maps, fantasy)."""
-        from cnnlab.inspect.feature_maps import inspectable_layer_ids
+        from cnnlab.inspect.activations import inspectable_layer_ids
 
         return inspectable_layer_ids(self.model)
 
