@@ -23,11 +23,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from cnnlab.inspect.errors import InspectError
+from cnnlab.inspect.attribution import abs_max, saliency, smoothgrad
 from cnnlab.inspect.cam import gradcam
+from cnnlab.inspect.errors import InspectError
 from cnnlab.inspect.graph import as_single, input_tensor, layer_output
 from cnnlab.inspect.guided import guided_backprop
-from cnnlab.inspect.attribution import abs_max, saliency, smoothgrad
 from cnnlab.inspect.score import predicted_class
 from cnnlab.inspect.similarity import pearson, spearman, ssim
 

@@ -11,14 +11,14 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from cnnlab.inspect import InspectError  # noqa: E402
+from cnnlab.inspect.activations import feature_maps, inspectable_layer_ids  # noqa: E402
 from cnnlab.inspect.ascent import AscentSettings  # noqa: E402
+from cnnlab.inspect.attribution import saliency  # noqa: E402
+from cnnlab.inspect.cam import gradcam  # noqa: E402
 from cnnlab.inspect.dream import deep_dream  # noqa: E402
 from cnnlab.inspect.fantasy import maximize_filter  # noqa: E402
-from cnnlab.inspect.activations import feature_maps, inspectable_layer_ids  # noqa: E402
 from cnnlab.inspect.filters import filter_grid  # noqa: E402
-from cnnlab.inspect.cam import gradcam  # noqa: E402
 from cnnlab.inspect.guided import guided_backprop  # noqa: E402
-from cnnlab.inspect.attribution import saliency  # noqa: E402
 from cnnlab.inspect.sanity import sanity_check  # noqa: E402
 from cnnlab.inspect.tiling import grid, tile_channels  # noqa: E402
 
