@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         summary = self._dock("summary", "Summary", self.summary, bottom)
         problems = self._dock("problems", "Problems", self.problems, bottom)
         self.splitDockWidget(summary, problems, Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["palette"], self.docks["properties"]], [210, 300],
+        self.resizeDocks([self.docks["palette"], self.docks["properties"]], [230, 300],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([summary, problems], [900, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([summary], [200], Qt.Orientation.Vertical)

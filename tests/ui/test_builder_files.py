@@ -8,10 +8,10 @@ import time
 
 import pytest
 from builder_helpers import DialogRecorder, make_window
-
-from cnnlab import dumps, load_experiment
 from cnnlab.ui import recovery
 from cnnlab.ui.graph_edit import positions
+
+from cnnlab import dumps, load_experiment
 
 
 @pytest.fixture(autouse=True)

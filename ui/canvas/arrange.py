@@ -5,7 +5,15 @@ These only touch ``exp.ui`` and return new experiments. Pure Python.
 
 from __future__ import annotations
 
-from cnnlab.ui.canvas.layout import BLOCK_H, ROW, bounds, layered_layout, shift_below
+from cnnlab.ui.canvas.layout import (
+    BLOCK_H,
+    FRAME_BOTTOM,
+    FRAME_TOP,
+    ROW,
+    bounds,
+    layered_layout,
+    shift_below,
+)
 from cnnlab.ui.canvas.visible import VisibleGraph, visible_graph
 from cnnlab.ui.graph_edit import collapsed, positions, with_ui
 
@@ -15,7 +23,9 @@ from cnnlab import Experiment
 def auto_layout(exp: Experiment) -> Experiment:
     """Arrange every block top-down (one undo step for the caller)."""
     graph = visible_graph(exp)
-    pos = layered_layout(list(graph.nodes), [(e.src, e.dst) for e in graph.edges])
+    groups = {m: inst for inst, members in graph.groups.items() for m in members}
+    pos = layered_layout(list(graph.nodes), [(e.src, e.dst) for e in graph.edges],
+                         groups=groups)
     return with_ui(exp, pos)
 
 
@@ -67,22 +77,28 @@ def set_folded(exp: Experiment, instance: str, fold: bool) -> Experiment:
 
 
 def _fold(graph: VisibleGraph, pos: dict, instance: str) -> dict:
+    """Replace an open module's blocks by one block at the top of its frame."""
     members = [m for m in graph.groups.get(instance, []) if m in pos]
-    left, top, _, bottom = bounds(pos[m] for m in members)
+    if not members:
+        return pos
+    _, top, _, bottom = bounds(pos[m] for m in members)
+    exit_x = next((pos[m][0] for m in members if graph.nodes[m].exit), pos[members[0]][0])
+    y = top - FRAME_TOP
     out = {k: v for k, v in pos.items() if k not in members}
-    out = shift_below(out, top, -(bottom - top - BLOCK_H))
-    out[instance] = (left, top)
+    out = shift_below(out, top, -((bottom + FRAME_BOTTOM) - (y + BLOCK_H)))
+    out[instance] = (exit_x, y)
     return out
 
 
 def _unfold(graph: VisibleGraph, pos: dict, instance: str) -> dict:
+    """Lay an open module's blocks out inside its frame, where its block was."""
     members = graph.groups.get(instance, [])
     x, y = pos.get(instance, (0.0, 0.0))
-    inner = {m for m in members}
+    inner = set(members)
     edges = [(e.src, e.dst) for e in graph.edges if e.src in inner and e.dst in inner]
-    local = layered_layout(members, edges, origin=(x, y))
-    _, top, _, bottom = bounds(local.values())
+    local = layered_layout(members, edges, origin=(x, y + FRAME_TOP))
+    _, _, _, bottom = bounds(local.values())
     out = {k: v for k, v in pos.items() if k != instance}
-    out = shift_below(out, y, (bottom - top) - BLOCK_H)
+    out = shift_below(out, y, (bottom + FRAME_BOTTOM) - (y + BLOCK_H))
     out.update(local)
     return out

@@ -40,12 +40,17 @@ class BlockItem(QGraphicsItem):
         if node.type != "Input":
             self.in_port = PortItem(self, "in", colour, outer)
             self.in_port.setPos(BLOCK_W / 2, 0)
-        self.out_port = PortItem(self, "out", colour, outer)
+        self.out_port = PortItem(self, "out", colour, outer or node.exit)
         self.out_port.setPos(BLOCK_W / 2, BLOCK_H)
+
+    @property
+    def top_id(self) -> str:
+        """The top-level block or module instance this item stands for."""
+        return self.node.group or self.item_id
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         """The card with room for the selection outline."""
-        return RECT.adjusted(-4, -4, 4, 4)
+        return RECT.adjusted(-6, -6, 7, 7)
 
     def shape(self) -> QPainterPath:
         """The card itself, for hit tests."""
@@ -113,7 +118,9 @@ class BlockItem(QGraphicsItem):
         elif look.state == "warning":
             fill, border, width = style.WARNING_FILL, style.WARNING, 1.6
         if selected:
-            border, width = style.SELECTED, 2.4
+            painter.setPen(QPen(style.SELECTED, 2.0))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(RECT.adjusted(-3.5, -3.5, 3.5, 3.5), 9, 9)
         painter.setPen(QPen(border, width))
         painter.setBrush(QBrush(fill))
         painter.drawRoundedRect(RECT, 7, 7)
@@ -141,7 +148,16 @@ class BlockItem(QGraphicsItem):
                    QRectF(left, 5, right - left - id_w - 6, 18), title)
         self._text(painter, style.ui_font(8.5), style.INK, QRectF(left, 25, right - left, 17),
                    look.summary)
-        self._text(painter, style.mono_font(9), style.SHAPE_INK,
+        if look.state == "error":
+            self._text(painter, small, style.ERROR, QRectF(left, 44, right - left, 18),
+                       "⚠ " + look.problem)
+            return
+        ink = style.SHAPE_INK if look.shape != "?" else style.MUTED
+        if look.state == "warning":
+            self._text(painter, small, style.WARNING.darker(130),
+                       QRectF(right - 100, 26, 100, 17), "⚠ see tooltip",
+                       Qt.AlignmentFlag.AlignRight)
+        self._text(painter, style.mono_font(9), ink,
                    QRectF(left, 44, right - left - 70, 18), look.shape)
         self._text(painter, small, style.MUTED, QRectF(right - 80, 45, 80, 17),
                    look.params, Qt.AlignmentFlag.AlignRight)

@@ -53,7 +53,7 @@ class EdgeItem(QGraphicsItem):
         start = self.src.anchor("out")
         end = self.dst.anchor("in", self.index, self.count)
         self.prepareGeometryChange()
-        self._path = route(start, end)
+        self._path = route(start, end, bend_late=self.count > 1)
         self._head = _arrow_head(self._path, end)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
@@ -80,21 +80,52 @@ class EdgeItem(QGraphicsItem):
         painter.drawPolygon(self._head)
 
 
-def route(start: QPointF, end: QPointF) -> QPainterPath:
-    """The path of an arrow from an output anchor to an input anchor."""
+def route(start: QPointF, end: QPointF, bend_late: bool = False) -> QPainterPath:
+    """The path of an arrow from an output anchor to an input anchor.
+
+    Args:
+        start: The source's output anchor.
+        end: The target's input anchor.
+        bend_late: For long arrows between columns, bend just above the target
+            (used for arrows into merge blocks).
+    """
     path = QPainterPath(start)
     dx, dy = end.x() - start.x(), end.y() - start.y()
     tip = QPointF(end.x(), end.y() - ARROW + 1)
     if dy > ROW * 1.2 and abs(dx) < BLOCK_W * 0.6:
-        side = max(start.x(), end.x()) + BLOCK_W / 2 + 26
+        side = max(start.x(), end.x()) + BLOCK_W / 2 + 40
         bend = min(40.0, (dy - BLOCK_H) / 3)
         path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(side, start.y()),
                      QPointF(side, start.y() + 2 * bend))
         path.lineTo(side, end.y() - 2 * bend)
         path.cubicTo(QPointF(side, end.y()), QPointF(end.x(), tip.y() - bend), tip)
         return path
+    if dy > ROW * 1.2:
+        return _run_then_bend(path, start, tip, bend_late=bend_late)
     k = max(abs(dy) * 0.5, 30.0)
     path.cubicTo(QPointF(start.x(), start.y() + k), QPointF(end.x(), tip.y() - k), tip)
+    return path
+
+
+def _run_then_bend(path: QPainterPath, start: QPointF, tip: QPointF,
+                   bend_late: bool) -> QPainterPath:
+    """A long arrow between columns: straight down one column, one smooth bend.
+
+    Into a merge block the arrow runs down its own column and bends at the
+    end (a shortcut joining the main path); otherwise it bends first and runs
+    down the target's column (a branch leaving it).
+    """
+    bend = ROW * 0.6
+    if bend_late:
+        knee = QPointF(start.x(), tip.y() - bend)
+        path.lineTo(knee)
+        path.cubicTo(QPointF(knee.x(), knee.y() + bend * 0.6),
+                     QPointF(tip.x(), tip.y() - bend * 0.5), tip)
+    else:
+        knee = QPointF(tip.x(), start.y() + bend)
+        path.cubicTo(QPointF(start.x(), start.y() + bend * 0.5),
+                     QPointF(knee.x(), knee.y() - bend * 0.6), knee)
+        path.lineTo(tip)
     return path
 
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from cnnlab.ui.canvas import style
-from cnnlab.ui.canvas.ports import PortItem
+from cnnlab.ui.canvas.layout import FRAME_BOTTOM, FRAME_SIDE, FRAME_TOP
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle
-
-MARGIN = 14.0
-HEADER = 24.0
 
 
 class GroupItem(QGraphicsItem):
@@ -26,25 +23,21 @@ class GroupItem(QGraphicsItem):
         self.setZValue(-1)
         self.setToolTip(f"module instance {instance} ({module}); click ▾ to collapse, "
                         "drag the header to move it")
-        colour = style.group_color("Modules")
-        self.in_port = PortItem(self, "in", colour, True)
-        self.out_port = PortItem(self, "out", colour, True)
+        self.in_port = None  # connections go to the blocks inside
 
     def refit(self) -> None:
         """Wrap the frame around the members again."""
         rect = QRectF()
         for item in self.members:
             rect = rect.united(item.scene_rect())
-        rect = rect.adjusted(-MARGIN, -MARGIN - HEADER, MARGIN + 6, MARGIN)
+        rect = rect.adjusted(-FRAME_SIDE, -FRAME_TOP, FRAME_SIDE, FRAME_BOTTOM)
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = rect
-            self.in_port.setPos(rect.center().x(), rect.top())
-            self.out_port.setPos(rect.center().x(), rect.bottom())
 
     def header_rect(self) -> QRectF:
         """The strip at the top with the instance's name."""
-        return QRectF(self._rect.left(), self._rect.top(), self._rect.width(), HEADER)
+        return QRectF(self._rect.left(), self._rect.top(), self._rect.width(), FRAME_TOP - 8)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         """The frame."""

@@ -15,23 +15,29 @@ from collections.abc import Iterable, Mapping, Sequence
 
 GRID_STEP = 10
 BLOCK_W = 220
-BLOCK_H = 68
+BLOCK_H = 66
 H_GAP = 40
-V_GAP = 46
+V_GAP = 40
 ROW = BLOCK_H + V_GAP
 COL = BLOCK_W + H_GAP
+FRAME_TOP = 34.0  # room above an open module's blocks for its frame header
+FRAME_BOTTOM = 14.0
+FRAME_SIDE = 16.0
 
 Point = tuple[float, float]
 
 
 def layered_layout(ids: Sequence[str], edges: Iterable[tuple[str, str]],
-                   origin: Point = (0.0, 0.0)) -> dict[str, Point]:
+                   origin: Point = (0.0, 0.0),
+                   groups: Mapping[str, str] | None = None) -> dict[str, Point]:
     """Positions for ``ids`` (top-left corners), the first rows at ``origin``.
 
     Args:
         ids: Block ids in spec order (ties keep this order).
         edges: Connections ``(src, dst)`` between them.
         origin: Top-left corner of the centre column's first block.
+        groups: Open module instance of each block inside one; rows get room
+            for the frames around them.
     """
     graph = _Graph(ids, edges)
     order = graph.topological()
@@ -44,7 +50,23 @@ def layered_layout(ids: Sequence[str], edges: Iterable[tuple[str, str]],
     for row in sorted(rows):
         centres.update(_place_row(rows[row], graph, layer, height, centres))
     ox, oy = origin
-    return {nid: (ox + centres[nid], oy + layer[nid] * ROW) for nid in order}
+    extra = _frame_room(layer, groups or {})
+    return {nid: (ox + centres[nid], oy + layer[nid] * ROW + extra[layer[nid]])
+            for nid in order}
+
+
+def _frame_room(layer: Mapping[str, int], groups: Mapping[str, str]) -> dict[int, float]:
+    """Extra height above each row for the module frames that start or end before it."""
+    spans: dict[str, list[int]] = {}
+    for nid, group in groups.items():
+        if nid in layer:
+            span = spans.setdefault(group, [layer[nid], layer[nid]])
+            span[0], span[1] = min(span[0], layer[nid]), max(span[1], layer[nid])
+    out = {}
+    for row in set(layer.values()):
+        out[row] = sum(FRAME_TOP for lo, _ in spans.values() if lo <= row) + sum(
+            FRAME_BOTTOM for _, hi in spans.values() if hi < row)
+    return out
 
 
 class _Graph:

@@ -27,6 +27,7 @@ class Look:
     state: str  # ok | warning | error
     tooltip: str
     group: str
+    problem: str = ""  # the first problem's message, shown on the block
 
 
 def problems_by_item(graph: VisibleGraph, analysis: Analysis) -> dict[str, list[Problem]]:
@@ -57,8 +58,13 @@ def look(node: VisibleNode, graph: VisibleGraph, analysis: Analysis,
     state = _state(problems)
     shape = shape_text(info.output_shape) if info else "?"
     tip = _tooltip(node, helptext, shape, problems)
-    return Look(title, node.id, summary, shape, f"{compact(params)} params" if params else "",
-                state, tip, group)
+    ident = node.id
+    if node.kind == "inner" and node.group and ident.startswith(f"{node.group}_"):
+        ident = ident[len(node.group) + 1:]  # the frame already names the instance
+    first = next((p for p in problems if p.severity == "error"), None) or (
+        problems[0] if problems else None)
+    return Look(title, ident, summary, shape, f"{compact(params)} params" if params else "",
+                state, tip, group, first.message if first else "")
 
 
 def _state(problems: Sequence[Problem]) -> str:

@@ -34,8 +34,8 @@ class PortItem(QGraphicsEllipseItem):
 
     @property
     def owner_id(self) -> str:
-        """The id of the block this port belongs to."""
-        return self.parentItem().item_id
+        """The top-level block (or module instance) this port connects."""
+        return self.parentItem().top_id
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Grow a little under the mouse."""
@@ -70,6 +70,6 @@ def port_anchor(rect: QRectF, kind: str, index: int = 0, count: int = 1) -> QPoi
         return QPointF(rect.center().x(), rect.bottom())
     if count <= 1:
         return QPointF(rect.center().x(), rect.top())
-    span = min(rect.width() - 40.0, 36.0 * (count - 1))
+    span = min(rect.width() - 40.0, 26.0 * (count - 1))
     x = rect.center().x() - span / 2 + span * index / (count - 1)
     return QPointF(x, rect.top())

@@ -69,7 +69,7 @@ class GraphView(QGraphicsView):
             self.resetTransform()
             self.centerOn(rect.center())
 
-    def show_start(self, min_zoom: float = 0.75) -> None:
+    def show_start(self, min_zoom: float = 0.6) -> None:
         """The opening view: everything when it fits at a readable zoom, else the top.
 
         Waits for the view to have its real size when it is not shown yet.

@@ -35,6 +35,7 @@ class VisibleNode:
     params: Mapping[str, Any]
     group: str | None
     flat_id: str
+    exit: bool = False  # an inner block that is its module's output
 
 
 @dataclass(frozen=True)
@@ -98,17 +99,19 @@ def visible_graph(exp: Experiment) -> VisibleGraph:
                                              dict(node.params), None, flat_out)
             out.owner.update({m: node.id for m in out.members.get(node.id, [])})
         else:
-            _add_inner(out, by_id, node.id)
+            _add_inner(out, by_id, node.id, module_output(model, node.type, node.id))
     _add_edges(out, flat)
     return out
 
 
-def _add_inner(out: VisibleGraph, by_id: Mapping[str, Any], instance: str) -> None:
+def _add_inner(out: VisibleGraph, by_id: Mapping[str, Any], instance: str,
+               exit_id: str) -> None:
     members = out.members.get(instance, [])
     out.groups[instance] = list(members)
     for mid in members:
         fn = by_id[mid]
-        out.nodes[mid] = VisibleNode(mid, "inner", fn.type, fn.params, instance, mid)
+        out.nodes[mid] = VisibleNode(mid, "inner", fn.type, fn.params, instance, mid,
+                                     mid == exit_id)
         out.owner[mid] = mid
 
 
