@@ -35,6 +35,7 @@ class BatchProgress:
     loss: float
     lr: float
     elapsed: float  # seconds since the run started
+    accuracy: float | None = None  # running accuracy of the epoch so far, when measured
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,187 @@
+"""Per-epoch checkpoints of a run: ``last.keras``, ``best.keras`` and ``state.json``.
+
+A ``.keras`` file holds the weights and the optimizer state (its
+``iterations`` counter is the schedule position), so a run killed at any
+moment resumes from its last completed epoch as if it had never stopped.
+Every file is written atomically: a kill mid-write leaves the previous
+checkpoint in place (and a temporary file that :meth:`Checkpoints.clean` removes).
+
+``state.json`` is written right after ``last.keras``; when a kill falls
+between the two, the checkpoint's own ``iterations`` counter shows that it is
+one epoch newer than the state says, and :meth:`Checkpoints.restore` trusts the
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from cnnlab.atomic import atomic_path, atomic_write_json
+
+LAST = "last.keras"
+BEST = "best.keras"
+STATE = "state.json"
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CheckpointState:
+    """What ``state.json`` says about the last checkpoint.
+
+    Attributes:
+        epochs_done: Completed epochs (the next epoch to train, 0-based).
+        iterations: The optimizer's step counter when the checkpoint was written.
+        steps_per_epoch: Batches per epoch (optimizer updates per epoch).
+        phase: Index of the transfer-learning phase the checkpoint belongs to.
+        monitor: The metric that picks ``best.keras``.
+        best_value: Its best value so far (None before the first epoch).
+        best_epoch: The epoch of ``best.keras``.
+        epochs_planned: The run's target number of epochs.
+    """
+
+    epochs_done: int
+    iterations: int
+    steps_per_epoch: int
+    phase: int = 0
+    monitor: str = "val_loss"
+    best_value: float | None = None
+    best_epoch: int | None = None
+    epochs_planned: int = 0
+    version: int = STATE_VERSION
+
+
+def _before_commit(tmp: Path) -> None:
+    """Test seam: called after a checkpoint is written to its temporary file."""
+
+
+class Checkpoints:
+    """The checkpoint folder of one run.
+
+    Args:
+        folder: The run's checkpoint directory.
+        monitor: Metric deciding ``best.keras``; ``val_loss`` falls back to
+            ``loss`` when the run has no validation data.
+    """
+
+    def __init__(self, folder: str | Path, monitor: str = "val_loss"):
+        self.folder = Path(folder)
+        self.monitor = monitor
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None
+
+    @property
+    def last_path(self) -> Path:
+        """``last.keras``."""
+        return self.folder / LAST
+
+    @property
+    def best_path(self) -> Path:
+        """``best.keras``."""
+        return self.folder / BEST
+
+    def clean(self) -> None:
+        """Remove temporary files left by a write that was killed."""
+        for tmp in self.folder.glob(".*.tmp-*"):
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+
+    def save(self, model: Any, epoch: int, logs: dict, state: dict) -> list[tuple[Path, bool]]:
+        """Write the checkpoint of a completed epoch.
+
+        Args:
+            model: The compiled model (its optimizer state is saved too).
+            epoch: The epoch just completed (0-based).
+            logs: The epoch's metrics (to decide whether it is the best).
+            state: Extra ``state.json`` fields: ``steps_per_epoch``, ``phase``,
+                ``epochs_planned``.
+
+        Returns:
+            ``(path, best)`` for each file written: ``last.keras``, then
+            ``best.keras`` when this epoch improved the monitored metric.
+        """
+        written = [(self._write_model(model, self.last_path), False)]
+        improved = self._improves(logs)
+        if improved:
+            self.best_value, self.best_epoch = float(logs[self._key(logs)]), epoch
+        self._write_state(epoch + 1, int(model.optimizer.iterations.numpy()), state)
+        if improved:
+            with atomic_path(self.best_path) as tmp:
+                shutil.copyfile(self.last_path, tmp)
+            written.append((self.best_path, True))
+        return written
+
+    def _write_model(self, model: Any, target: Path) -> Path:
+        with atomic_path(target) as tmp:
+            model.save(tmp)
+            _before_commit(tmp)
+        return target
+
+    def _write_state(self, epochs_done: int, iterations: int, extra: dict) -> None:
+        state = CheckpointState(
+            epochs_done=epochs_done, iterations=iterations,
+            steps_per_epoch=int(extra.get("steps_per_epoch", 0)),
+            phase=int(extra.get("phase", 0)), monitor=self.monitor,
+            best_value=self.best_value, best_epoch=self.best_epoch,
+            epochs_planned=int(extra.get("epochs_planned", 0)))
+        atomic_write_json(self.folder / STATE, asdict(state))
+
+    def _key(self, logs: dict) -> str:
+        return self.monitor if self.monitor in logs else self.monitor.removeprefix("val_")
+
+    def _improves(self, logs: dict) -> bool:
+        value = logs.get(self._key(logs))
+        if value is None or not math.isfinite(float(value)):
+            return False
+        if self.best_value is None:
+            return True
+        if "accuracy" in self.monitor:
+            return float(value) > self.best_value
+        return float(value) < self.best_value
+
+    def read_state(self) -> CheckpointState | None:
+        """The saved state, or None when the run has no usable checkpoint yet."""
+        path = self.folder / STATE
+        if not self.last_path.is_file() or not path.is_file():
+            return None
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            fields = CheckpointState.__dataclass_fields__
+            state = CheckpointState(**{k: v for k, v in raw.items() if k in fields})
+        except (OSError, ValueError, TypeError):
+            return None
+        self.monitor = state.monitor
+        self.best_value, self.best_epoch = state.best_value, state.best_epoch
+        return state
+
+    def restore(self, model: Any, state: CheckpointState, with_optimizer: bool) -> int:
+        """Load ``last.keras`` into ``model`` and return the number of completed epochs.
+
+        Args:
+            model: The rebuilt model. With ``with_optimizer`` it must be
+                compiled (its optimizer is built here and its state loaded);
+                without, only the layers' weights are loaded.
+            state: From :meth:`read_state`.
+            with_optimizer: Load the optimizer state too (False when the
+                checkpoint belongs to another transfer phase, whose optimizer
+                tracks other variables).
+
+        Returns:
+            Completed epochs: ``state.epochs_done``, or one more when the
+            checkpoint is newer than ``state.json`` (a kill between the two writes).
+        """
+        if with_optimizer:
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(self.last_path)
+        if not with_optimizer or not state.steps_per_epoch:
+            return state.epochs_done
+        iterations = int(model.optimizer.iterations.numpy())
+        if iterations > state.iterations:
+            return state.epochs_done + 1
+        return state.epochs_done

@@ -1,0 +1,167 @@
+"""One training session of a run: build, restore, fit phase by phase, save.
+
+Used by :mod:`cnnlab.train.trainer`, inside the device plan's precision and
+determinism settings. Imports Keras at import time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import keras
+
+from cnnlab.atomic import atomic_path
+from cnnlab.train import preparation as prep
+from cnnlab.train.callbacks import BatchMonitor, EpochRecorder, Heartbeat, RunContext
+from cnnlab.train.checkpoints import Checkpoints
+
+
+class Session:
+    """Trains one job of a :class:`~cnnlab.train.trainer._Trainer` on one device plan."""
+
+    def __init__(self, trainer: Any, job: Any, plan: Any):
+        self.trainer = trainer
+        self.job = job
+        self.plan = plan
+        self.spec = job.spec
+        self.training = job.spec.training
+        self.store = trainer.store
+
+    def execute(self) -> Any:
+        """Build the model and data, open the run, train, save; return the RunOutcome."""
+        import cnnlab.layers  # noqa: F401 - registers the custom layers for loading
+        from cnnlab.build import build_model
+        from cnnlab.data import load_data
+
+        keras.utils.set_random_seed(self.training.seed)
+        data = load_data(self.spec.data, prep.input_shape(self.spec), self.training.seed)
+        with self.plan.scope():
+            self.net = build_model(self.spec)
+            prep.check_classes(self.spec, self.net, data.num_classes)
+            self.model = prep.with_augmentation(self.net, self.training, prep.value_range(data))
+        self.data = data
+        self.transfer_notes = [] if self.job.state else prep.load_base_weights(self.net, self.spec)
+        self.sets = prep.make_datasets(data, self.training)
+        self._open_run()
+        folder = self.store.checkpoint_dir(self.trainer.run_id)
+        self.ckpt = Checkpoints(folder, "val_loss" if self.sets.val is not None else "loss")
+        self.ckpt.clean()
+        if self.job.state is not None:
+            self.ckpt.read_state()
+        ctx = RunContext(sink=self.trainer.send, control=self.trainer.control,
+                         run_id=self.trainer.run_id, store=self.store, checkpoints=self.ckpt,
+                         epochs=self.job.epochs, steps=self.sets.steps,
+                         last_metrics=self._recorded_metrics())
+        with Heartbeat(self.store, self.trainer.run_id):
+            self._fit_phases(ctx)
+        return self._finish(ctx)
+
+    def _recorded_metrics(self) -> dict:
+        """A resumed run's metrics of its last checkpointed epoch (empty for a new run)."""
+        if self.job.state is None or not self.job.state.epochs_done:
+            return {}
+        last = self.job.state.epochs_done - 1
+        table = self.store.metrics(self.trainer.run_id)
+        return {k: v[last] for k, v in table.items() if len(v) > last and not math.isnan(v[last])}
+
+    def _open_run(self) -> None:
+        """Create the run in the store, or claim the resumed one."""
+        trainer = self.trainer
+        if self.job.run_id:
+            trainer.run_id = self.job.run_id
+            self.store.set_status(trainer.run_id, "running")
+            return
+        from cnnlab.analysis import analyze
+
+        totals = analyze(self.spec.model, self.training.regularization.batchnorm).totals
+        metadata = prep.run_metadata(self.spec, self.plan, self.data)
+        metadata["transfer"] = self.transfer_notes
+        record = self.store.create_run(
+            self.spec.run_dict(), self.spec.name, self.job.epochs, metadata,
+            params=int(self.net.count_params()), macs=int(totals.macs))
+        trainer.run_id = record.id
+
+    def _fit_phases(self, ctx: RunContext) -> None:
+        """Fit the phases not done yet; end early on stop, NaN or early stopping."""
+        initial = self.job.state.epochs_done if self.job.state else 0
+        pending = self.job.state is not None  # a checkpoint still to restore
+        self._initial_weights = None if pending else self.model.get_weights()
+        announced = False
+        for index, phase in enumerate(prep.phases(self.training, self.job.epochs)):
+            if phase.end_epoch <= initial:
+                continue
+            initial = self._prepare_phase(index, phase, initial, restore=pending)
+            pending = False
+            if not announced:
+                ctx.started = time.monotonic()
+                self.trainer.started(self.plan, self.job, self.sets.steps, initial,
+                                     int(self.net.count_params()))
+                announced = True
+            ctx.epochs_done = max(ctx.epochs_done, initial)
+            ctx.state = {"phase": index, "steps_per_epoch": self.sets.steps,
+                         "epochs_planned": self.job.epochs}
+            if self.trainer.control.stop_requested:  # before training began, or between phases
+                ctx.stopped_by_user = True
+                return
+            self._fit(ctx, max(phase.start_epoch, initial), phase.end_epoch)
+            if ctx.nan or ctx.stopped_by_user or self.model.stop_training:
+                return
+            initial = phase.end_epoch
+
+    def _prepare_phase(self, index: int, phase: Any, initial: int, restore: bool) -> int:
+        """Apply the phase, compile, and restore the checkpoint or set the schedule position."""
+        multipliers = prep.apply_phase(self.net, self.training, phase)
+        state = self.job.state
+        same_phase = restore and state.phase == index
+        with self.plan.scope():
+            if restore and not same_phase:
+                self.ckpt.restore(self.model, state, with_optimizer=False)
+            prep.compile_model(self.model, self.training, self.data.num_classes, self.plan,
+                               self.sets.steps, multipliers)
+            if same_phase:
+                return self.ckpt.restore(self.model, state, with_optimizer=True)
+            optimizer = self.model.optimizer
+            optimizer.build(self.model.trainable_variables)
+            optimizer.iterations.assign(max(phase.start_epoch, initial) * self.sets.steps)
+        return initial
+
+    def _fit(self, ctx: RunContext, first: int, end: int) -> None:
+        run_dir = self.store.runs_dir / self.trainer.run_id
+        callbacks = [BatchMonitor(ctx), EpochRecorder(ctx),
+                     *prep.extra_callbacks(self.training, run_dir, self.net)]
+        self.model.fit(self.sets.train, validation_data=self.sets.val, epochs=end,
+                       initial_epoch=first, callbacks=callbacks, verbose=0, shuffle=False)
+
+    def _finish(self, ctx: RunContext) -> Any:
+        """Keep the last good weights after NaN, save ``model.keras``, report the end."""
+        message = ""
+        if ctx.nan is not None:
+            self._restore_good_weights()
+            message = self._nan_message(ctx.nan)
+        model_path = self.store.runs_dir / self.trainer.run_id / "model.keras"
+        with atomic_path(model_path) as tmp:
+            self.net.save(tmp)
+        if ctx.nan is not None:
+            status = "failed"
+        elif ctx.stopped_by_user and ctx.epochs_done < self.job.epochs:
+            status = "stopped"
+        else:
+            status = "finished"
+        return self.trainer.ended(status, ctx, str(model_path), message)
+
+    def _restore_good_weights(self) -> None:
+        if self.ckpt.last_path.is_file():
+            good = keras.models.load_model(self.ckpt.last_path, compile=False)
+            self.model.set_weights(good.get_weights())
+        elif self._initial_weights is not None:
+            self.model.set_weights(self._initial_weights)
+
+    def _nan_message(self, nan: tuple[int, int, float]) -> str:
+        epoch, step, loss = nan
+        what = "NaN" if math.isnan(loss) else "infinite"
+        lr = self.training.optimizer.learning_rate
+        return (f"the loss became {what} at epoch {epoch + 1}, batch {step}, so training "
+                f"stopped and the weights of the last good epoch were kept; the learning "
+                f"rate ({lr:g}) is probably too high: try a smaller one, or clip gradients")
