@@ -67,6 +67,23 @@ def initial_document(file: str | None) -> tuple:
     return preset_source.default_experiment(), None, None
 
 
+def install_other_views(window: MainWindow) -> None:
+    """Add the lab's other views (training, runs, inspection) as tabs when present.
+
+    They run TensorFlow in worker threads, so they start once the background
+    import has finished.
+    """
+    try:
+        from cnnlab.ui.views import install_views
+    except ImportError:
+        return
+    try:
+        install_views(window)
+    except Exception as exc:  # noqa: BLE001 (a broken view must not take the builder down)
+        crash.log.exception("the other views could not start")
+        window.show_message(f"Training, runs and inspection views could not start: {exc}")
+
+
 def _application() -> QApplication:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cnnlab"])
     app.setApplicationName("cnnlab")
@@ -89,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(exp, path)
     window.restore_layout()
     loader = TensorFlowLoader(window)
-    loader.stateChanged.connect(lambda _s: window.set_tensorflow_state(loader.label()))
+    loader.stateChanged.connect(lambda _s: window.set_tensorflow_state(loader.label(),
+                                                                       loader.error))
 
     def after_first_paint(stamp: float) -> None:
         if args.startup_probe:
@@ -97,7 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"first_paint {stamp:.6f} tensorflow_imported={loaded}", flush=True)
             app.quit()
             return
-        if not args.no_tensorflow:
+        if args.no_tensorflow:
+            install_other_views(window)
+        else:
+            loader.finished.connect(lambda: install_other_views(window))
             loader.start()
         if error:
             dialogs.error(window, "Cannot open the experiment", error)

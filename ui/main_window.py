@@ -197,9 +197,14 @@ class MainWindow(QMainWindow):
         """A transient message in the status bar."""
         self.statusBar().showMessage(text, ms)
 
-    def set_tensorflow_state(self, text: str) -> None:
-        """The status bar's TensorFlow label."""
+    def set_tensorflow_state(self, text: str, detail: str = "") -> None:
+        """The status bar's TensorFlow label (``detail`` as its tooltip, and logged)."""
         self.tf_label.setText(text)
+        self.tf_label.setToolTip(detail)
+        if detail:
+            import logging
+
+            logging.getLogger("cnnlab.ui").warning("TensorFlow: %s", detail)
 
     def show_about(self) -> None:
         """The About box."""

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 import cnnlab
-from cnnlab import Experiment, analyze, experiment_from_dict
+from cnnlab import Analysis, Experiment, analyze, experiment_from_dict
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,9 @@ def default_experiment() -> Experiment:
     return experiment_from_dict(_default_file()["experiment"])
 
 
-def parameter_count(exp: Experiment) -> int:
-    """Total parameters of an experiment's model, by the analysis."""
-    return analyze(exp.model, exp.training.regularization.batchnorm).totals.params
+def analysis_of(exp: Experiment) -> Analysis:
+    """The analysis of an experiment's model (its parameter count, its problems)."""
+    return analyze(exp.model, exp.training.regularization.batchnorm)
 
 
 def _default_file() -> dict[str, Any]:

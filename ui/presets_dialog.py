@@ -69,6 +69,22 @@ class PresetsDialog(QDialog):
         self.paper = QLabel()
         self.paper.setWordWrap(True)
         self.paper.setStyleSheet("color: #6b7785;")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        for widget in (self.title, self.description, self.paper):
+            lay.addWidget(widget)
+        lay.addLayout(self._size_form())
+        lay.addWidget(self.message)
+        lay.addStretch(1)
+        lay.addWidget(buttons)
+
+    def _size_form(self) -> QFormLayout:
+        """Input size, classes and width, and the parameter count they give."""
         form = QFormLayout()
         self.height_box, self.width_box = _spin(1, 4096, 32), _spin(1, 4096, 32)
         self.channels_box, self.classes_box = _spin(1, 64, 3), _spin(1, 100_000, 10)
@@ -88,23 +104,10 @@ class PresetsDialog(QDialog):
         self.count = QLabel()
         self.count.setStyleSheet("font-weight: bold;")
         form.addRow("Parameters", self.count)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d64545;")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        for widget in (self.title, self.description, self.paper):
-            lay.addWidget(widget)
-        lay.addLayout(form)
-        lay.addWidget(self.message)
-        lay.addStretch(1)
-        lay.addWidget(buttons)
         for box in (self.height_box, self.width_box, self.channels_box, self.classes_box,
                     self.scale_box):
             box.valueChanged.connect(lambda *_: self._update_count())
+        return form
 
     def current_name(self) -> str | None:
         """The selected preset's name."""
@@ -156,6 +159,7 @@ class PresetsDialog(QDialog):
         try:
             exp = preset_source.load_preset(self.current_name(), **self.arguments())
         except CnnlabError as exc:
+            self.message.setStyleSheet("color: #d64545;")
             self.message.setText(str(exc))
             return None
         self.message.setText("")
@@ -164,7 +168,18 @@ class PresetsDialog(QDialog):
     def _update_count(self) -> None:
         exp = self._load()
         self.ok_button.setEnabled(exp is not None)
-        self.count.setText(grouped(preset_source.parameter_count(exp)) if exp else "–")
+        if exp is None:
+            self.count.setText("–")
+            return
+        analysis = preset_source.analysis_of(exp)
+        self.count.setText(grouped(analysis.totals.params))
+        errors = analysis.errors()
+        if errors:
+            self.message.setStyleSheet("color: #b07800;")
+            self.message.setText(f"At this input size the network does not fit: {errors[0]}. "
+                                 "It still opens, with the problem marked.")
+        else:
+            self.message.setStyleSheet("color: #d64545;")
 
     def accept(self) -> None:
         """Load the preset; stay open with the message when it cannot."""

@@ -2,7 +2,9 @@
 
 TensorFlow takes seconds to import; the editor does not need it (the
 analysis is pure Python), so the window appears first and the status bar
-says ``TensorFlow: loading…`` until the import has finished.
+says ``TensorFlow: loading…`` until the import has finished. Only one thread
+may import TensorFlow at a time (two concurrent imports can deadlock or
+register its ops twice), so views that use it start after ``finished``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class TensorFlowLoader(QObject):
     """
 
     stateChanged = Signal(str)  # noqa: N815 (Qt naming)
+    finished = Signal()
     _done = Signal(str, str)
 
     def __init__(self, parent=None):
@@ -64,7 +67,7 @@ class TensorFlowLoader(QObject):
             import tensorflow as tf
 
             self._done.emit("ready", str(tf.__version__))
-        except Exception as exc:  # noqa: BLE001 (any import failure is reported, not raised)
+        except Exception as exc:  # noqa: BLE001 (any failure is reported, not raised)
             self._done.emit("failed", f"{type(exc).__name__}: {exc}")
 
     def _finish(self, state: str, detail: str) -> None:
@@ -74,3 +77,4 @@ class TensorFlowLoader(QObject):
         else:
             self.error = detail
         self.stateChanged.emit(state)
+        self.finished.emit()

@@ -194,3 +194,23 @@ def test_module_from_palette_and_its_params(qtbot):
     assert window.scene.blocks["bottleneck1"].look.shape == "8×8×64"
     window.scene.select_ids(["bottleneck1"])
     assert set(window.properties.editors) == {"filters", "out_filters"}
+
+
+def test_keyboard_shortcuts_on_the_canvas(qtbot):
+    window = make_window(qtbot)
+    window.activateWindow()
+    window.view.setFocus()
+    qtbot.waitUntil(window.view.hasFocus, timeout=2000)
+    window.scene.select_ids(["fc1"])
+    QTest.keyClick(window.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert "fc2" in window.doc.experiment.model.ids()
+    QTest.keyClick(window.view, Qt.Key.Key_Delete)
+    assert "fc2" not in window.doc.experiment.model.ids()
+    QTest.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "fc2" in window.doc.experiment.model.ids()
+    QTest.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    assert "fc2" not in window.doc.experiment.model.ids()
+    window.view.zoom_by(3)
+    QTest.keyClick(window.view, Qt.Key.Key_F)
+    assert window.view.zoom() <= 1.0

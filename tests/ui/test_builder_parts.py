@@ -155,3 +155,14 @@ def test_python_m_cnnlab_ui_paints_before_tensorflow(tmp_path):
                           capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "first_paint" in proc.stdout and "tensorflow_imported=False" in proc.stdout
+
+
+def test_bad_file_on_the_command_line_opens_the_default_with_a_message(tmp_path):
+    from cnnlab.ui.app import initial_document, parse_args
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    args = parse_args([str(bad), "--no-tensorflow"])
+    assert args.file == str(bad) and args.no_tensorflow and not args.startup_probe
+    exp, path, error = initial_document(args.file)
+    assert path is None and exp.model.ids() and "not valid JSON" in error

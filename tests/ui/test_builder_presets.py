@@ -39,6 +39,12 @@ def test_presets_dialog_resizes_and_counts(qtbot):
     dialog.width_box.setValue(64)
     assert dialog.count.text() != "–"
     assert dialog.count.text() == count  # GAP head: size does not change the count
+    dialog.height_box.setValue(2)
+    dialog.width_box.setValue(2)
+    assert "does not fit" in dialog.message.text() and dialog.ok_button.isEnabled()
+    dialog.height_box.setValue(64)
+    dialog.width_box.setValue(64)
+    assert dialog.message.text() == ""
     dialog.accept()
     exp = dialog.experiment
     shapes = [n.params["shape"] for n in exp.model.nodes if n.type == "Input"]

@@ -172,4 +172,5 @@ class GraphView(QGraphicsView):
             super().dropEvent(event)
             return
         event.acceptProposedAction()
+        self.setFocus()  # Delete, Ctrl+C... act on the canvas next
         self.blockDropped.emit(kind, self.mapToScene(event.position().toPoint()))
