@@ -97,3 +97,16 @@ def test_resnet152_loads_lays_out_and_paints_fast(qtbot):
     assert len(window.scene.blocks) > 500
     window.view.viewport().repaint()
     assert time.perf_counter() - start < 4.0
+
+
+def test_presets_menu_loads_through_the_dialog(qtbot, monkeypatch):
+    window = make_window(qtbot)
+    menu = window.menus.presets_menu
+    window.menus._fill_presets(menu)
+    titles = [a.text() for a in menu.actions()]
+    assert "Load Preset…" in titles[0] and len(titles) > 2
+    monkeypatch.setattr(PresetsDialog, "exec", lambda self: (self.accept(), 1)[1])
+    name = preset_source.list_presets()[-1].name
+    assert window.files.load_preset(name)
+    assert window.doc.path is None and not window.doc.dirty
+    assert window.doc.experiment.name == preset_source.load_preset(name).name

@@ -61,10 +61,16 @@ def look(node: VisibleNode, graph: VisibleGraph, analysis: Analysis,
     ident = node.id
     if node.kind == "inner" and node.group and ident.startswith(f"{node.group}_"):
         ident = ident[len(node.group) + 1:]  # the frame already names the instance
-    first = next((p for p in problems if p.severity == "error"), None) or (
-        problems[0] if problems else None)
+    first = min(problems, key=_priority, default=None)
     return Look(title, ident, summary, shape, f"{compact(params)} params" if params else "",
                 state, tip, group, first.message if first else "")
+
+
+def _priority(problem: Problem) -> int:
+    """Errors about the block itself before whole-graph ones, then warnings."""
+    if problem.severity != "error":
+        return 2
+    return 1 if problem.code in ("many_outputs", "no_output") else 0
 
 
 def _state(problems: Sequence[Problem]) -> str:
