@@ -127,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     FirstPaint(window.view.viewport(), after_first_paint)
     window.show()
     code = app.exec()
+    if app.platformName() == "offscreen":  # Qt crashes at exit with our data on its clipboard
+        app.clipboard().clear()
     if loader.state == "loading" and not loader.wait(0.1):
         sys.stdout.flush()
         sys.stderr.flush()

@@ -54,10 +54,10 @@ def drop_block(window: MainWindow, type_name: str, at: QPointF) -> None:
     mime = block_mime(type_name)
     actions = Qt.DropAction.CopyAction
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(QPointF(pos), actions, mime, buttons, mods)
+    enter = QDragEnterEvent(pos, actions, mime, buttons, mods)
     QApplication.sendEvent(view.viewport(), enter)
     assert enter.isAccepted()
-    move = QDragMoveEvent(QPointF(pos), actions, mime, buttons, mods)
+    move = QDragMoveEvent(pos, actions, mime, buttons, mods)
     QApplication.sendEvent(view.viewport(), move)
     drop = QDropEvent(QPointF(pos), actions, mime, buttons, mods)
     QApplication.sendEvent(view.viewport(), drop)
