@@ -74,7 +74,7 @@ class Dense(Block):
 
 
 class Output(Dense):
-    """The classification output."""
+    """The classification output (computed in float32 under mixed precision)."""
 
     type = "Output"
     group = "Input/Output"
@@ -83,6 +83,15 @@ class Output(Dense):
               Param("activation", "choice", "softmax", "softmax for one class per image",
                     choices=("softmax", "sigmoid", "linear")),
               Param("use_bias", "bool", True, "Add a bias per unit")) + REG_PARAMS
+
+    def build(self, p: P, name: str, ctx):
+        import keras
+
+        # Keras's mixed-precision guide: keep the final softmax in float32.
+        layer = keras.layers.Dense(p["units"], activation=ctx.activation(p),
+                                   use_bias=p["use_bias"], name=name, dtype="float32",
+                                   **ctx.weight_kwargs(p))
+        return lambda xs: layer(xs[0])
 
 
 class Flatten(Block):
