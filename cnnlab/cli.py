@@ -113,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     import importlib
 
+    if args.command in ("train", "inspect", "export", "import"):
+        from cnnlab.tfquiet import import_tensorflow
+
+        import_tensorflow()  # without TensorFlow's start-up lines on stderr
     light = ("presets", "summary", "validate", "new", "train")
     module = "cnnlab.cli_commands" if args.command in light else "cnnlab.cli_models"
     handler = getattr(importlib.import_module(module), f"cmd_{args.command}")

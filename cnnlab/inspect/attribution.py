@@ -18,16 +18,25 @@ from cnnlab.inspect.graph import as_batch, as_single, input_tensor, value_range
 from cnnlab.inspect.score import class_array, pick_scores, score_parts
 
 
-def _gradient_fn(model: keras.Model):
+def class_gradient_fn(model: keras.Model, forward=None):
+    """A traced ``(x, classes) -> (d score / d x, classes used)`` for a model.
+
+    Args:
+        model: The classifier.
+        forward: ``forward(body, x)`` runs the model's body (everything before
+            the score); the default is the plain forward pass. Guided
+            backpropagation passes its guided-ReLU forward here.
+    """
     parts = score_parts(model)
     inp = input_tensor(model)
     spec = tf.TensorSpec((None, *inp.shape[1:]), inp.dtype)
+    run_body = forward or (lambda body, x: body(x, training=False))
 
     @tf.function(input_signature=[spec, tf.TensorSpec((None,), tf.int32)])
     def gradient(x, classes):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            scores, used = pick_scores(parts.head(parts.body(x, training=False)), classes,
+            scores, used = pick_scores(parts.head(run_body(parts.body, x)), classes,
                                        parts.binary)
         return tape.gradient(scores, x), used
 
@@ -49,7 +58,7 @@ def input_gradients(
 
     """
     x = as_batch(model, images)
-    fn = cached(model, "input_gradient", lambda: _gradient_fn(model))
+    fn = cached(model, "input_gradient", lambda: class_gradient_fn(model))
     grads, used = fn(tf.constant(x), tf.constant(class_array(model, len(x), class_index)))
     return np.asarray(grads, dtype=np.float32), np.asarray(used)
 

@@ -22,9 +22,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from cnnlab.inspect.attribution import class_gradient_fn
 from cnnlab.inspect.cache import cached
-from cnnlab.inspect.graph import as_single, input_tensor
-from cnnlab.inspect.score import activation_name, class_array, pick_scores, score_parts
+from cnnlab.inspect.graph import as_single
+from cnnlab.inspect.score import activation_name, class_array
 
 _RELU_NAMES = ("relu", "relu6")
 
@@ -80,22 +81,6 @@ def guided_forward(body: keras.Model, x: tf.Tensor) -> tf.Tensor:
     return out[0] if isinstance(out, (list, tuple)) else out
 
 
-def _guided_fn(model: keras.Model):
-    parts = score_parts(model)
-    inp = input_tensor(model)
-    spec = tf.TensorSpec((None, *inp.shape[1:]), inp.dtype)
-
-    @tf.function(input_signature=[spec, tf.TensorSpec((None,), tf.int32)])
-    def gradient(x, classes):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            scores, used = pick_scores(parts.head(guided_forward(parts.body, x)), classes,
-                                       parts.binary)
-        return tape.gradient(scores, x), used
-
-    return gradient
-
-
 def guided_backprop(
     model: keras.Model, image: np.ndarray, class_index: int | None = None
 ) -> np.ndarray:
@@ -112,6 +97,6 @@ def guided_backprop(
 
     """
     x = as_single(model, image)
-    fn = cached(model, "guided_gradient", lambda: _guided_fn(model))
+    fn = cached(model, "guided_gradient", lambda: class_gradient_fn(model, guided_forward))
     grads, _ = fn(tf.constant(x), tf.constant(class_array(model, 1, class_index)))
     return np.asarray(grads, dtype=np.float32)[0]

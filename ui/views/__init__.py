@@ -54,7 +54,22 @@ def install_views(main_window: Any, workspace: Any = None) -> dict[str, Any]:
         bind(recipe, doc_get, doc.apply)
         doc.changed.connect(recipe.set_experiment)
         runs.open_experiment.connect(lambda exp: doc.apply(exp, "Open a run's spec"))
+    _follow_canvas_selection(main_window, inspect)
     views = {"Training": training, "Runs": runs, "Recipe": recipe, "Inspect": inspect}
     for title, widget in views.items():
         main_window.add_view(title, widget)
     return views
+
+
+def _follow_canvas_selection(main_window: Any, inspect: Any) -> None:
+    """Clicking one block on the canvas picks it as the inspected layer."""
+    scene = getattr(main_window, "scene", None)
+    if scene is None or not hasattr(scene, "selected_item_ids"):
+        return
+
+    def follow() -> None:
+        ids = scene.selected_item_ids()
+        if len(ids) == 1 and inspect.isVisible():
+            inspect.select_layer(ids[0])
+
+    scene.selectionChanged.connect(follow)
