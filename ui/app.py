@@ -16,13 +16,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnnlab.ui import crash, dialogs, preset_source
-from cnnlab.ui.main_window import MainWindow
-from cnnlab.ui.tf_loader import TensorFlowLoader
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from cnnlab import CnnlabError, load_experiment
+from cnnlab.ui import crash, dialogs, preset_source
+from cnnlab.ui.main_window import MainWindow
+from cnnlab.ui.tf_loader import TensorFlowLoader
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

@@ -12,10 +12,9 @@ import sys
 import traceback
 from types import TracebackType
 
+from cnnlab import CnnlabError
 from cnnlab.ui import dialogs
 from cnnlab.ui.recovery import data_dir
-
-from cnnlab import CnnlabError
 
 log = logging.getLogger("cnnlab.ui")
 _showing = False

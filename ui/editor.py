@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cnnlab.ui import clipboard, graph_edit
-from cnnlab.ui.canvas import arrange
-from cnnlab.ui.canvas.layout import BLOCK_H, BLOCK_W, ROW
 from PySide6.QtCore import QPointF
 
 from cnnlab import SpecError
+from cnnlab.ui import clipboard, graph_edit
+from cnnlab.ui.canvas import arrange
+from cnnlab.ui.canvas.layout import BLOCK_H, BLOCK_W, ROW
 
 if TYPE_CHECKING:
     from cnnlab.ui.main_window import MainWindow

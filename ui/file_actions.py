@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cnnlab import CnnlabError, Experiment, load_experiment
 from cnnlab.ui import dialogs, preset_source, recovery
 from cnnlab.ui.canvas.arrange import ensure_positions
-
-from cnnlab import CnnlabError, Experiment, load_experiment
 
 if TYPE_CHECKING:
     from cnnlab.ui.main_window import MainWindow

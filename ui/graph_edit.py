@@ -11,10 +11,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from cnnlab import BLOCKS, Edge, Experiment, ModelSpec, Node, SpecError
 from cnnlab.ui import module_library
 from cnnlab.ui.ids import new_id
-
-from cnnlab import BLOCKS, Edge, Experiment, ModelSpec, Node, SpecError
 
 GRID = 10
 

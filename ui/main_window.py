@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
+
+from cnnlab import Analysis, Experiment, __version__, analyze
 from cnnlab.ui import dialogs
 from cnnlab.ui.canvas.scene import GraphScene
 from cnnlab.ui.canvas.view import GraphView
@@ -25,10 +29,6 @@ from cnnlab.ui.properties import PropertiesPanel
 from cnnlab.ui.recovery import Autosaver
 from cnnlab.ui.settings import LabSettings
 from cnnlab.ui.summary_table import SummaryTable
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
-
-from cnnlab import Analysis, Experiment, __version__, analyze
 
 TITLE = "CNN Lab"
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cnnlab.ui import preset_source
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
+
+from cnnlab.ui import preset_source
 
 if TYPE_CHECKING:
     from cnnlab.ui.main_window import MainWindow

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cnnlab.ui import module_library
-from cnnlab.ui.canvas.style import GROUP_COLORS
-from cnnlab.ui.canvas.view import block_mime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QIcon, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from cnnlab import ModuleDef, blocks_by_group
+from cnnlab.ui import module_library
+from cnnlab.ui.canvas.style import GROUP_COLORS
+from cnnlab.ui.canvas.view import block_mime
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 

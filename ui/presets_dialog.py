@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from cnnlab.ui import preset_source
-from cnnlab.ui.numbers import grouped
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from cnnlab import CnnlabError, Experiment
+from cnnlab.ui import preset_source
+from cnnlab.ui.numbers import grouped
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 

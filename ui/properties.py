@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cnnlab.ui.canvas.visible import VisibleGraph
-from cnnlab.ui.param_widgets import ParamEditor
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -26,6 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from cnnlab import BLOCKS, REG_PARAM_NAMES, Experiment, Param
+from cnnlab.ui.canvas.visible import VisibleGraph
+from cnnlab.ui.param_widgets import ParamEditor
 
 
 def module_params(exp: Experiment, module: str) -> list[Param]:

@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnnlab.ui.document import Document
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
 from cnnlab import CnnlabError, Experiment, dumps, experiment_from_dict
+from cnnlab.ui.document import Document
 
 INTERVAL_MS = 30_000
 

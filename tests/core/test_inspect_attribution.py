@@ -9,10 +9,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from cnnlab.inspect import InspectError  # noqa: E402
-from cnnlab.inspect.colormap import jet, overlay  # noqa: E402
-from cnnlab.inspect.cam import gradcam, guided_gradcam, last_conv_layer_id  # noqa: E402
-from cnnlab.inspect.guided import guided_backprop  # noqa: E402
 from cnnlab.inspect.attribution import saliency, smoothgrad  # noqa: E402
+from cnnlab.inspect.cam import gradcam, guided_gradcam, last_conv_layer_id  # noqa: E402
+from cnnlab.inspect.colormap import jet, overlay  # noqa: E402
+from cnnlab.inspect.guided import guided_backprop  # noqa: E402
 from cnnlab.inspect.sanity import randomized_copy, sanity_check  # noqa: E402
 from cnnlab.inspect.score import predicted_class, score_source  # noqa: E402
 

@@ -8,8 +8,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cnnlab.inspect.guided import guided_backprop  # noqa: E402
 from cnnlab.inspect.attribution import input_gradients, saliency  # noqa: E402
+from cnnlab.inspect.guided import guided_backprop  # noqa: E402
 from cnnlab.inspect.score import predicted_class  # noqa: E402
 
 L = keras.layers

@@ -10,14 +10,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from cnnlab.inspect.activations import feature_maps  # noqa: E402
 from cnnlab.inspect.ascent import AscentSettings  # noqa: E402
+from cnnlab.inspect.attribution import saliency, smoothgrad  # noqa: E402
+from cnnlab.inspect.cam import gradcam  # noqa: E402
 from cnnlab.inspect.evaluation import evaluate  # noqa: E402
 from cnnlab.inspect.fantasy import maximize_filter  # noqa: E402
-from cnnlab.inspect.activations import feature_maps  # noqa: E402
 from cnnlab.inspect.filters import filter_grid  # noqa: E402
-from cnnlab.inspect.cam import gradcam  # noqa: E402
 from cnnlab.inspect.guided import guided_backprop  # noqa: E402
-from cnnlab.inspect.attribution import saliency, smoothgrad  # noqa: E402
 from cnnlab.inspect.sanity import sanity_check  # noqa: E402
 
 L = keras.layers

@@ -6,10 +6,9 @@ presets when it is.
 
 from __future__ import annotations
 
+from cnnlab import CnnlabError, experiment_from_dict
 from cnnlab.ui import preset_source
 from cnnlab.ui.module_library import TEMPLATES
-
-from cnnlab import CnnlabError, experiment_from_dict
 
 STAGES = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from builder_helpers import DialogRecorder, drop_block, make_window, new_ids
-from cnnlab.ui.canvas.edge_item import EdgeItem
-from cnnlab.ui.graph_edit import positions
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from cnnlab import experiment_from_dict
+from cnnlab.ui.canvas.edge_item import EdgeItem
+from cnnlab.ui.graph_edit import positions
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,10 @@ import time
 
 import pytest
 from builder_helpers import DialogRecorder, make_window
-from cnnlab.ui import recovery
-from cnnlab.ui.graph_edit import positions
 
 from cnnlab import dumps, load_experiment
+from cnnlab.ui import recovery
+from cnnlab.ui.graph_edit import positions
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +108,7 @@ def test_recovery_older_than_document_is_ignored(qtbot, tmp_path, recorder):
 
 def test_autosave_timer_writes_when_dirty(qtbot):
     from builder_helpers import default_experiment
+
     from cnnlab.ui.main_window import MainWindow
 
     window = MainWindow(default_experiment(), autosave_ms=50)

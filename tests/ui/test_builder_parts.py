@@ -8,6 +8,11 @@ import types
 
 import pytest
 from builder_helpers import DialogRecorder, make_window
+from nets import resnet
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from cnnlab import BLOCKS, Param
 from cnnlab.ui import crash
 from cnnlab.ui.canvas.layout import COL, layered_layout
 from cnnlab.ui.canvas.visible import visible_graph
@@ -15,11 +20,6 @@ from cnnlab.ui.graph_edit import with_ui
 from cnnlab.ui.ids import new_id, next_ids
 from cnnlab.ui.param_widgets import parse_text
 from cnnlab.ui.tf_loader import TensorFlowLoader
-from nets import resnet
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
-
-from cnnlab import BLOCKS, Param
 
 
 @pytest.fixture(autouse=True)

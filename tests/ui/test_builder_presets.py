@@ -6,10 +6,11 @@ import time
 
 import pytest
 from builder_helpers import DialogRecorder, make_window
-from cnnlab.ui import preset_source
-from cnnlab.ui.presets_dialog import PresetsDialog
 from nets import resnet
 from PySide6.QtWidgets import QApplication
+
+from cnnlab.ui import preset_source
+from cnnlab.ui.presets_dialog import PresetsDialog
 
 
 @pytest.fixture(autouse=True)

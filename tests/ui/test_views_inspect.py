@@ -4,11 +4,11 @@ import dataclasses
 
 import numpy as np
 import pytest
-from cnnlab.ui.views.inspect_view import InspectView
 from graphs import chain
 
 from cnnlab.train import filter_history
 from cnnlab.train.store import RunStore
+from cnnlab.ui.views.inspect_view import InspectView
 
 WAIT = 30_000
 

@@ -1,11 +1,11 @@
 import dataclasses
 
 import numpy as np
-from cnnlab.ui.views.data_panel import DataPanel
-from cnnlab.ui.views.recipe_panels import OptimizerPanel, device_panel, regularization_panel
 from PySide6.QtWidgets import QWidget
 
 from cnnlab.spec.sections import TrainingSpec
+from cnnlab.ui.views.data_panel import DataPanel
+from cnnlab.ui.views.recipe_panels import OptimizerPanel, device_panel, regularization_panel
 
 
 def _n(y):
@@ -59,8 +59,9 @@ class FakeWindow(QWidget):
 
     def __init__(self):
         super().__init__()
-        from cnnlab.ui.document import Document
         from graphs import chain
+
+        from cnnlab.ui.document import Document
 
         exp = chain((16, 16, 3), ("Conv2D", {"filters": 4, "kernel_size": 3}))
         self.document = Document(exp)

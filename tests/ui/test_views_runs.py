@@ -1,9 +1,9 @@
 import math
 
-from cnnlab.ui.views.runs_view import RunsView
 from graphs import chain
 
 from cnnlab.train.store import RunStore
+from cnnlab.ui.views.runs_view import RunsView
 
 
 def fill_store(ws):

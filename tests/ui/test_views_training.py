@@ -3,11 +3,11 @@ import time
 from pathlib import Path
 
 import pytest
-from cnnlab.ui.views.curves import CurveBuffers
-from cnnlab.ui.views.training_view import TrainingView
 from graphs import chain
 
 from cnnlab.train import events as ev
+from cnnlab.ui.views.curves import CurveBuffers
+from cnnlab.ui.views.training_view import TrainingView
 
 
 def tiny_experiment(samples=60, epochs=2):

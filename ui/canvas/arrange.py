@@ -5,6 +5,7 @@ These only touch ``exp.ui`` and return new experiments. Pure Python.
 
 from __future__ import annotations
 
+from cnnlab import Experiment
 from cnnlab.ui.canvas.layout import (
     BLOCK_H,
     FRAME_BOTTOM,
@@ -16,8 +17,6 @@ from cnnlab.ui.canvas.layout import (
 )
 from cnnlab.ui.canvas.visible import VisibleGraph, visible_graph
 from cnnlab.ui.graph_edit import collapsed, positions, with_ui
-
-from cnnlab import Experiment
 
 
 def auto_layout(exp: Experiment) -> Experiment:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
+
 from cnnlab.ui.canvas import style
 from cnnlab.ui.canvas.layout import BLOCK_H, BLOCK_W, GRID_STEP
 from cnnlab.ui.canvas.look import Look
 from cnnlab.ui.canvas.ports import PortItem, port_anchor
 from cnnlab.ui.canvas.visible import VisibleNode
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
 
 RECT = QRectF(0, 0, BLOCK_W, BLOCK_H)
 STRIPE = 6.0

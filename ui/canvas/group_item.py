@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from cnnlab.ui.canvas import style
-from cnnlab.ui.canvas.layout import FRAME_BOTTOM, FRAME_SIDE, FRAME_TOP
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle
+
+from cnnlab.ui.canvas import style
+from cnnlab.ui.canvas.layout import FRAME_BOTTOM, FRAME_SIDE, FRAME_TOP
 
 
 class GroupItem(QGraphicsItem):

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from cnnlab import BLOCKS, Analysis, Problem
 from cnnlab.ui.canvas.visible import VisibleGraph, VisibleNode
 from cnnlab.ui.numbers import compact, shape_text
-
-from cnnlab import BLOCKS, Analysis, Problem
 
 
 @dataclass(frozen=True)

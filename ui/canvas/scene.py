@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+
+from cnnlab import Analysis
 from cnnlab.ui.canvas import style
 from cnnlab.ui.canvas.block_item import BlockItem
 from cnnlab.ui.canvas.edge_item import EdgeItem, route
@@ -17,11 +22,6 @@ from cnnlab.ui.canvas.group_item import GroupItem
 from cnnlab.ui.canvas.look import look, problems_by_item
 from cnnlab.ui.canvas.ports import PortItem
 from cnnlab.ui.canvas.visible import VisibleEdge, VisibleGraph
-from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtGui import QPainter, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
-
-from cnnlab import Analysis
 
 SCENE_MARGIN = 1500.0
 

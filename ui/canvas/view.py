@@ -6,10 +6,11 @@ space held, pans.
 
 from __future__ import annotations
 
-from cnnlab.ui.canvas.scene import GraphScene
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
+
+from cnnlab.ui.canvas.scene import GraphScene
 
 MIME_BLOCK = "application/x-cnnlab-block"
 MIN_ZOOM, MAX_ZOOM = 0.05, 3.0

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnlab.ui.graph_edit import collapsed
-
 from cnnlab import Experiment, ModelSpec
+from cnnlab.ui.graph_edit import collapsed
 
 
 @dataclass(frozen=True)

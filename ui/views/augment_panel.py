@@ -6,9 +6,6 @@ import dataclasses
 from typing import Any
 
 import numpy as np
-from cnnlab.ui.views.param_form import ParamForm
-from cnnlab.ui.views.plots import image_view, show_image, tile_images
-from cnnlab.ui.views.worker import Worker, call_in_thread
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,6 +20,9 @@ from PySide6.QtWidgets import (
 from cnnlab.recipe.augment_catalog import AUGMENTATIONS, HELP
 from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import MixSpec, TrainingSpec
+from cnnlab.ui.views.param_form import ParamForm
+from cnnlab.ui.views.plots import image_view, show_image, tile_images
+from cnnlab.ui.views.worker import Worker, call_in_thread
 
 
 def _sample_images(n: int = 8):

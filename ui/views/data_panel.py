@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from cnnlab.ui.views.param_form import ParamForm
-from cnnlab.ui.views.plots import image_view, make_plot, show_image, tile_images
-from cnnlab.ui.views.worker import Worker, call_in_thread
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import DataSpec, ShapesSpec
+from cnnlab.ui.views.param_form import ParamForm
+from cnnlab.ui.views.plots import image_view, make_plot, show_image, tile_images
+from cnnlab.ui.views.worker import Worker, call_in_thread
 
 GRID = 16
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QVBoxLayout, QWidget
+
 from cnnlab.ui.views.inspect_source import Session
 from cnnlab.ui.views.inspect_widgets import ZoomImage, display, note_label, row, unit
 from cnnlab.ui.views.worker import Worker, call_in_thread
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 METHODS = ("saliency", "smoothgrad", "guided backprop", "grad-cam")
 

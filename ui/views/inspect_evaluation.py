@@ -10,10 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from cnnlab.ui.views.inspect_confusion import ConfusionHeatmap
-from cnnlab.ui.views.inspect_source import IMAGE_FILTER, Session, read_image
-from cnnlab.ui.views.inspect_widgets import Thumbnails, note_label, row
-from cnnlab.ui.views.worker import Worker, call_in_thread
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -25,6 +21,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from cnnlab.ui.views.inspect_confusion import ConfusionHeatmap
+from cnnlab.ui.views.inspect_source import IMAGE_FILTER, Session, read_image
+from cnnlab.ui.views.inspect_widgets import Thumbnails, note_label, row
+from cnnlab.ui.views.worker import Worker, call_in_thread
 
 MAX_CELL_EXAMPLES = 60
 COLUMNS = ("class", "precision", "recall", "support")

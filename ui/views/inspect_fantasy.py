@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from cnnlab.ui.views.inspect_source import Session
-from cnnlab.ui.views.inspect_widgets import ZoomImage, note_label, row, unit
-from cnnlab.ui.views.worker import Worker
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
@@ -23,6 +20,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from cnnlab.ui.views.inspect_source import Session
+from cnnlab.ui.views.inspect_widgets import ZoomImage, note_label, row, unit
+from cnnlab.ui.views.worker import Worker
 
 LEG_STEPS = 8
 TARGETS = ("filter", "class")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+
 from cnnlab.ui.views.inspect_source import Session
 from cnnlab.ui.views.inspect_widgets import ZoomImage, display, note_label, row
 from cnnlab.ui.views.worker import Worker, call_in_thread
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 
 def compute_maps(model: Any, image: np.ndarray, layer: str) -> tuple[np.ndarray, int, tuple]:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QVBoxLayout, QWidget
+
 from cnnlab.ui.views.inspect_source import Session
 from cnnlab.ui.views.inspect_widgets import ZoomImage, note_label, row
 from cnnlab.ui.views.worker import Worker, call_in_thread
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QVBoxLayout, QWidget
 
 POLL_MS = 2000
 MAX_CHANNEL_TILES = 2048

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtWidgets import QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
 from cnnlab.ui.views.inspect_attribution import AttributionPanel
 from cnnlab.ui.views.inspect_evaluation import EvaluationPanel
 from cnnlab.ui.views.inspect_fantasy import FantasyPanel
@@ -32,7 +34,6 @@ from cnnlab.ui.views.inspect_source import (
 )
 from cnnlab.ui.views.inspect_widgets import Thumbnails, note_label, row
 from cnnlab.ui.views.worker import Worker, call_in_thread
-from PySide6.QtWidgets import QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 INPUT_TABS = ("Feature maps", "Attribution")
 

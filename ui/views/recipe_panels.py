@@ -9,14 +9,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from cnnlab.ui.views.param_form import ParamForm
-from cnnlab.ui.views.plots import curve, make_plot, set_finite
-from cnnlab.ui.views.worker import Worker, call_in_thread, error_text
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import TrainingSpec
+from cnnlab.ui.views.param_form import ParamForm
+from cnnlab.ui.views.plots import curve, make_plot, set_finite
+from cnnlab.ui.views.worker import Worker, call_in_thread, error_text
 
 
 def replace_section(training: TrainingSpec, attr: str, values: dict[str, Any]) -> TrainingSpec:

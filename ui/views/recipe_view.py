@@ -6,6 +6,10 @@ import dataclasses
 import math
 from collections.abc import Callable
 
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QScrollArea, QToolBox, QVBoxLayout, QWidget
+
+from cnnlab.spec import Experiment
 from cnnlab.ui.views.augment_panel import AugmentationPanel
 from cnnlab.ui.views.data_panel import DataPanel
 from cnnlab.ui.views.recipe_panels import (
@@ -14,10 +18,6 @@ from cnnlab.ui.views.recipe_panels import (
     device_panel,
     regularization_panel,
 )
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QScrollArea, QToolBox, QVBoxLayout, QWidget
-
-from cnnlab.spec import Experiment
 
 
 def steps_per_epoch(experiment: Experiment) -> int:

@@ -7,9 +7,6 @@ import os
 
 import numpy as np
 import pyqtgraph as pg
-from cnnlab.ui.views.plots import PALETTE, curve, make_plot, set_finite
-from cnnlab.ui.views.runs_table import RunsTable
-from cnnlab.ui.views.worker import error_text
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,6 +22,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from cnnlab.ui.views.plots import PALETTE, curve, make_plot, set_finite
+from cnnlab.ui.views.runs_table import RunsTable
+from cnnlab.ui.views.worker import error_text
 
 METRICS = ("val_accuracy", "accuracy", "val_loss", "loss", "lr")
 

@@ -12,14 +12,6 @@ import os
 import time
 from collections.abc import Callable
 
-from cnnlab.ui.views.curves import (
-    CurveBuffers,
-    eta_seconds,
-    format_duration,
-    format_values,
-)
-from cnnlab.ui.views.plots import Crosshair, curve, make_plot, set_finite
-from cnnlab.ui.views.worker import Worker
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -40,6 +32,14 @@ from cnnlab.train.events import (
     RunStarted,
     Stopped,
 )
+from cnnlab.ui.views.curves import (
+    CurveBuffers,
+    eta_seconds,
+    format_duration,
+    format_values,
+)
+from cnnlab.ui.views.plots import Crosshair, curve, make_plot, set_finite
+from cnnlab.ui.views.worker import Worker
 
 REDRAW_MS = 40  # 25 Hz
 
