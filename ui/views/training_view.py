@@ -8,6 +8,7 @@ redraws the plots when something changed.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -135,6 +136,7 @@ class TrainingView(QWidget):
         self.loss_plot = make_plot("Loss", "loss")
         self.acc_plot = make_plot("Accuracy", "accuracy")
         self.lr_plot = make_plot("Learning rate", "lr")
+        self.acc_plot.getPlotItem().legend.setOffset((-10, -40))  # below the rising curves
         for p in (self.acc_plot, self.lr_plot):
             p.setXLink(self.loss_plot)
         self.curves = {
@@ -294,6 +296,13 @@ class TrainingView(QWidget):
         set_finite(self.curves["lr"], b.batch_x, b.batch_lr)
         for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
             set_finite(self.curves[key], b.epoch_x, b.epoch[key])
+        self._fit_lr_axis(b.batch_lr)
+
+    def _fit_lr_axis(self, rates: list[float]) -> None:
+        """Start the learning-rate axis at 0: a constant rate is a line, not noise at 0."""
+        finite = [r for r in rates if math.isfinite(r)]
+        if finite:
+            self.lr_plot.setYRange(0.0, max(finite) * 1.15 or 1e-3, padding=0)
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
