@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
@@ -28,16 +26,11 @@ TICK_MS = 10
 
 
 def experiment():
-    from graphs import chain
+    """The default experiment for 6 epochs (~10 s on 2 cores): long enough for a p99."""
+    from cnnlab import default_experiment
 
-    exp = chain((32, 32, 3), ("Conv2D", {"filters": 16, "kernel_size": 3, "activation": "relu"}),
-                ("MaxPooling2D", {"pool_size": 2}),
-                ("Conv2D", {"filters": 32, "kernel_size": 3, "activation": "relu"}),
-                ("GlobalAveragePooling2D", {}), ("Dense", {"units": 6, "activation": "softmax"}))
-    shapes = dataclasses.replace(exp.data.shapes, samples=1500)
-    return dataclasses.replace(
-        exp, data=dataclasses.replace(exp.data, shapes=shapes),
-        training=dataclasses.replace(exp.training, epochs=3, batch_size=32))
+    exp = default_experiment()
+    return dataclasses.replace(exp, training=dataclasses.replace(exp.training, epochs=6))
 
 
 def main() -> None:
