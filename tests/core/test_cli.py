@@ -1,0 +1,134 @@
+"""The `cnnlab` command end to end: presets, summary, new, train, runs, inspect, export, import."""
+
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from cnnlab.cli import main  # noqa: E402
+
+
+def run_cli(capsys, *args):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_presets_lists_every_preset_with_its_parameters(capsys):
+    code, out, _ = run_cli(capsys, "presets")
+    assert code == 0
+    assert "resnet50" in out and "25,557,032" in out and "138,357,544" in out
+
+
+def test_summary_prints_the_lecture_table(capsys):
+    code, out, _ = run_cli(capsys, "summary", "vgg16")
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith("conv1_1"))
+    assert "224x224x64" in row and "1,792" in row and "3,211,264" in row
+
+
+def test_summary_json_reports_resnet50_parameters(capsys):
+    code, out, _ = run_cli(capsys, "summary", "resnet50", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["totals"]["params"] == 25_557_032
+    assert set(data["layers"][0]) >= {"id", "type", "output_shape", "params", "trainable_params",
+                                      "macs", "activations", "receptive_field"}
+
+
+@pytest.mark.parametrize("args, words", [
+    (["summary", "vgg16", "--input", "224,x,3"], "--input"),
+    (["summary", "vgg16", "--classes", "0"], "--classes"),
+    (["summary", "nosuchnet"], "unknown preset"),
+    (["summary", "missing.json"], "no such file"),
+    (["train", "missing.json"], "no such file"),
+    (["runs", "show", "nope"], "no run"),
+    (["export", "nope", "--format", "keras", "--out", "x.keras"], "no run"),
+    (["import", "missing.keras", "--out", "x.json"], "missing.keras"),
+])
+def test_user_errors_are_one_line_and_exit_2(capsys, tmp_path, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in err
+
+
+def test_summary_of_a_broken_graph_names_the_block(capsys, tmp_path):
+    spec = tmp_path / "e.json"
+    assert run_cli(capsys, "new", spec)[0] == 0
+    data = json.loads(spec.read_text())
+    data["model"]["nodes"][1]["params"]["kernel_size"] = 40
+    data["model"]["nodes"][1]["params"]["padding"] = "valid"
+    spec.write_text(json.dumps(data))
+    code, _, err = run_cli(capsys, "validate", spec)
+    assert code == 2 and err.startswith("conv1: a 40x40 kernel does not fit")
+
+
+def test_new_refuses_to_overwrite(capsys, tmp_path):
+    spec = tmp_path / "e.json"
+    spec.write_text("precious")
+    code, _, err = run_cli(capsys, "new", spec)
+    assert code == 2 and "--force" in err
+    assert spec.read_text() == "precious"
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A real run of a small default experiment, trained through the CLI."""
+    folder = tmp_path_factory.mktemp("cli")
+    spec = folder / "small.json"
+    assert main(["new", str(spec)]) == 0
+    data = json.loads(spec.read_text())
+    data["data"]["shapes"]["samples"] = 300
+    data["training"]["epochs"] = 2
+    spec.write_text(json.dumps(data))
+    return folder, spec
+
+
+def test_train_runs_inspect_export_import(trained_run, capsys):
+    folder, spec = trained_run
+    ws = folder / "ws"
+    code, out, _ = run_cli(capsys, "train", spec, "--workspace", ws, "--json")
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["status"] == "finished" and result["epochs_done"] == 2
+    assert set(result["metrics"]) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    run_id = result["run_id"]
+
+    code, out, _ = run_cli(capsys, "runs", "--workspace", ws, "--json")
+    (row,) = json.loads(out)
+    assert row["id"] == run_id and row["status"] == "finished" and row["epochs_planned"] == 2
+
+    for method in ("filters", "feature-maps", "saliency", "gradcam", "guided-backprop",
+                   "confusion"):
+        png = folder / f"{method}.png"
+        args = ["inspect", run_id, "--method", method, "--out", png, "--workspace", ws]
+        if method == "feature-maps":
+            args += ["--layer", "conv2"]
+        code, _, err = run_cli(capsys, *args)
+        assert code == 0, err
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    exported = folder / "model.keras"
+    code, out, err = run_cli(capsys, "export", run_id, "--format", "keras", "--out", exported,
+                             "--workspace", ws)
+    assert code == 0, err
+    assert exported.is_file() and "verified" in out
+
+    imported = folder / "imported.json"
+    code, out, err = run_cli(capsys, "import", exported, "--out", imported)
+    assert code == 0, err
+    assert run_cli(capsys, "validate", imported)[:2] == (0, "ok\n")
+
+
+@pytest.mark.slow
+def test_resnet20_preset_trains_from_the_command_line(capsys, tmp_path):
+    spec = tmp_path / "x.json"
+    assert run_cli(capsys, "new", "--preset", "resnet20", spec)[0] == 0
+    code, out, _ = run_cli(capsys, "train", spec, "--epochs", "1", "--workspace",
+                           tmp_path / "ws", "--json")
+    assert code == 0
+    assert json.loads(out.strip().splitlines()[-1])["status"] == "finished"
