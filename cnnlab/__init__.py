@@ -32,6 +32,7 @@ _LAZY = {
     "list_presets": "cnnlab.presetlib:list_presets",
     "load_preset": "cnnlab.presetlib:load_preset",
     "default_experiment": "cnnlab.presetlib:default_experiment",
+    "match_data": "cnnlab.presetlib:match_data",
     "RunStore": "cnnlab.train.store:RunStore",
     "default_workspace": "cnnlab.train.workspace:default_workspace",
     "diff_specs": "cnnlab.train.specdiff:diff_specs",

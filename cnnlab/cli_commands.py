@@ -124,12 +124,13 @@ def cmd_new(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise CnnlabError(f"{out} already exists; use --force to overwrite it")
-    from cnnlab.presetlib import load_preset
+    from cnnlab.presetlib import load_preset, match_data
 
     exp = load_preset(args.preset or "default", input_shape=parse_shape(args.input),
                       classes=args.classes)
+    exp, note = match_data(exp)
     save_experiment(exp, out)
-    print(f"wrote {out} ({exp.name})")
+    print(f"wrote {out} ({exp.name})" + (f"; {note}" if note else ""))
     return 0
 
 

@@ -299,3 +299,33 @@ def _check_header(raw: Any, name: str, where: str) -> None:
 @cache
 def _canonical_totals(name: str) -> Totals:
     return analyze(load_preset(name).model).totals
+
+
+def match_data(exp: Experiment) -> tuple[Experiment, str | None]:
+    """Make an experiment's network and its ``shapes`` data agree on the class count.
+
+    A network with up to 12 outputs keeps its canonical head and the synthetic
+    dataset draws that many shapes; a larger head (ImageNet's 1000) is
+    re-derived for the dataset's classes instead.
+
+    Returns:
+        The (possibly) changed experiment and a sentence saying what changed, or None.
+    """
+    from dataclasses import replace
+
+    from cnnlab.data.shapes import SHAPE_CLASSES
+    from cnnlab.spec.edit import retarget
+
+    outputs = [n.params.get("units") for n in exp.model.nodes if n.type == "Output"]
+    if exp.data.source != "shapes" or len(outputs) != 1:
+        return exp, None
+    want, have = outputs[0], len(exp.data.shapes.classes)
+    if want == have:
+        return exp, None
+    if 2 <= want <= len(SHAPE_CLASSES):
+        shapes = replace(exp.data.shapes, classes=list(SHAPE_CLASSES[:want]))
+        note = f"the shapes dataset draws {want} shapes to match the network's {want} outputs"
+        return replace(exp, data=replace(exp.data, shapes=shapes)), note
+    note = (f"the output block has {have} units for the {have} classes of the shapes dataset "
+            f"(the preset has {want}; use --classes to choose)")
+    return retarget(exp, classes=have), note

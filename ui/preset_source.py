@@ -59,7 +59,8 @@ def load_preset(name: str, input_shape: Sequence[int] | None = None,
     """
     lib = _library()
     if lib is not None:
-        return lib[1](name, input_shape=input_shape, classes=classes, width=width)
+        exp = lib[1](name, input_shape=input_shape, classes=classes, width=width)
+        return cnnlab.match_data(exp)[0]  # trainable on its dataset as loaded
     spec = _default_file()["experiment"]
     for node in spec["model"]["nodes"]:
         if node["type"] == "Input" and input_shape is not None:

@@ -372,3 +372,14 @@ def test_presets_ship_in_the_wheel(tmp_path):
             f"{str(site)!r}); assert p.preset_info('resnet50').trainable_params == 25557032")
     env = {**os.environ, "PYTHONPATH": str(site)}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env=env)
+
+
+@pytest.mark.parametrize("name, classes, shapes", [("resnet20", 10, 10), ("lenet5", 10, 10),
+                                                   ("vgg16", 6, 6), ("default", 6, 6)])
+def test_match_data_makes_network_and_dataset_agree(name, classes, shapes):
+    from cnnlab.presetlib import match_data
+
+    exp, _ = match_data(load_preset(name))
+    (out,) = [n for n in exp.model.nodes if n.type == "Output"]
+    assert out.params["units"] == classes
+    assert len(exp.data.shapes.classes) == shapes
