@@ -1,4 +1,5 @@
-"""File operations of the window: new, open, save, save as, recent files, presets, recovery.
+"""File operations of the window: new, open, import, save, save as, recent files, presets,
+recovery.
 
 The experiment JSON is the document. Bad files show the loader's path-naming
 message and leave the open document as it was.
@@ -23,6 +24,7 @@ class FileActions:
 
     def __init__(self, window: MainWindow):
         self.w = window
+        self._importer = None
 
     @property
     def doc(self):
@@ -71,6 +73,19 @@ class FileActions:
         self.doc.replace(ensure_positions(exp), path, dirty)
         self.w.scene.clearSelection()
         self.w.view.show_start()
+
+    @property
+    def importer(self):
+        """The File > Import… runner (made on first use)."""
+        if self._importer is None:
+            from cnnlab.ui.model_import import ModelImporter
+
+            self._importer = ModelImporter(self)
+        return self._importer
+
+    def import_model(self, path: str | Path | None = None) -> bool:
+        """Import a Keras model file as a new unsaved experiment (in the background)."""
+        return self.importer.start(path)
 
     def save(self) -> bool:
         """Save to the document's file, or ask for one."""

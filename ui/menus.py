@@ -52,6 +52,8 @@ class Menus:
         self._add(menu, "new", "&New", f.new, [QKeySequence.StandardKey.New])
         self._add(menu, "open", "&Open…", f.open, [QKeySequence.StandardKey.Open])
         self.recent_menu = menu.addMenu("Open &Recent")
+        self._add(menu, "import", "&Import Model…", f.import_model, ["Ctrl+I"],
+                  tip="Open a Keras model file (.keras, .h5) as a new experiment")
         menu.addSeparator()
         self._add(menu, "save", "&Save", f.save, [QKeySequence.StandardKey.Save])
         self._add(menu, "save_as", "Save &As…", f.save_as, ["Ctrl+Shift+S"])

@@ -7,8 +7,6 @@ turns them into model inputs.
 from __future__ import annotations
 
 import os
-import threading
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import numpy as np
 
 from cnnlab.data.arrays import check_images, check_labels
 from cnnlab.data.keras_names import KERAS_CLASS_NAMES
+from cnnlab.download import can_reach
 from cnnlab.errors import DataError
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -137,30 +136,6 @@ def _keras_files(name: str) -> list[tuple[Path, str]]:
         )
     datasets = keras_home() / "datasets"
     return [(datasets / rel, url) for rel, url in _KERAS_FILES[name]]
-
-
-def can_reach(url: str, timeout: float = 3.0) -> bool:
-    """Return True if an HTTP ``HEAD`` request for ``url`` succeeds within ``timeout`` seconds.
-
-    A plain socket connect can succeed through a sandbox or proxy that then
-    never delivers the file, so the probe asks for the file itself. Name
-    resolution is bounded too: the request runs in a daemon thread that is
-    abandoned when the time is up.
-    """
-    result: list[bool] = []
-
-    def attempt() -> None:
-        request = urllib.request.Request(url, method="HEAD")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                result.append(response.status < 400)
-        except (OSError, ValueError):  # URLError and HTTPError are OSErrors
-            result.append(False)
-
-    worker = threading.Thread(target=attempt, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    return bool(result and result[0])
 
 
 def load_keras(name: str) -> RawData:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cnnlab.download import can_reach
 from cnnlab.errors import ModelFileError, SpecError
 from cnnlab.modelio.safety import first_line
 
@@ -92,15 +92,6 @@ def weights_file(name: str, input_shape: Sequence[int] | None = None) -> Path:
     return keras_home() / "models" / app.notop_file.format(rows=rows)
 
 
-def network_reachable(host: str = DOWNLOAD_HOST, port: int = 443, timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to the download server opens within ``timeout`` seconds."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def check_imagenet_available(name: str, input_shape: Sequence[int]) -> Path:
     """The cached weights file, or raise a message that says where to put it.
 
@@ -108,9 +99,9 @@ def check_imagenet_available(name: str, input_shape: Sequence[int]) -> Path:
         ModelFileError: When the file is not cached and the server cannot be reached.
     """
     path = weights_file(name, input_shape)
-    if path.is_file() or network_reachable():
-        return path
     url = APPLICATIONS[name].url_dir + path.name
+    if path.is_file() or can_reach(url):
+        return path
     raise ModelFileError(
         f"ImageNet weights for {name} are not on this computer and {DOWNLOAD_HOST} cannot be "
         f"reached: put {path.name} in {path.parent} (download it from {url}), or use "

@@ -56,7 +56,7 @@ def test_application_names_and_weight_files(monkeypatch, tmp_path):
 
 def test_missing_imagenet_weights_name_the_file(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(bases, "network_reachable", lambda *a, **k: False)
+    monkeypatch.setattr(bases, "can_reach", lambda *a, **k: False)
     expected = tmp_path / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
     with pytest.raises(ModelFileError) as err:
         bases.load_base("ResNet50", SHAPE)

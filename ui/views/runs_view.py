@@ -64,11 +64,18 @@ class RunsView(QWidget):
         bar.addWidget(self.filter_edit, 1)
         actions = (("Refresh", self.refresh), ("Rename...", self._ask_rename),
                    ("Tag...", self._ask_tag), ("Delete", self._ask_delete),
-                   ("Resume", self.resume_selected), ("Open in editor", self.open_selected))
+                   ("Resume", self.resume_selected), ("Open in editor", self.open_selected),
+                   ("Export…", self.export_selected))
+        self.buttons: dict[str, QPushButton] = {}
         for text, slot in actions:
             button = QPushButton(text)
             button.clicked.connect(lambda _c=False, s=slot: s())
             bar.addWidget(button)
+            self.buttons[text] = button
+        self.export_button = self.buttons["Export…"]
+        self.export_button.setToolTip("Export the selected run's trained model (.keras, .h5, "
+                                      "SavedModel or a Python script), verified")
+        self.export_dialog = None
         self.table = RunsTable()
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.message = QLabel("")
@@ -139,6 +146,13 @@ class RunsView(QWidget):
     def _selection_changed(self) -> None:
         self._plot_overlay()
         self._show_diff()
+        self.export_button.setEnabled(self.exportable() is not None)
+
+    def exportable(self):
+        """The selected run's record when exactly one run with a trained model is selected."""
+        ids = self.selected_ids()
+        rec = self.records.get(ids[0]) if len(ids) == 1 else None
+        return rec if rec is not None and rec.model_path.is_file() else None
 
     def _plot_overlay(self) -> None:
         plot = self.overlay_plot
@@ -284,6 +298,23 @@ class RunsView(QWidget):
             self._show(f"Cannot open the run's spec: {error_text(exc)}", True)
             return
         self.open_experiment.emit(experiment)
+
+    def export_selected(self):
+        """Open the export dialog for the selected run; return it (None when none fits)."""
+        rec = self.exportable()
+        if rec is None:
+            self._show("Select one run with a trained model to export.", True)
+            return None
+        from cnnlab.ui.views.export_dialog import ExportDialog
+
+        if self.export_dialog is not None and self.export_dialog.busy():
+            self.export_dialog.raise_()
+            return self.export_dialog
+        if self.export_dialog is not None:
+            self.export_dialog.deleteLater()
+        self.export_dialog = ExportDialog(rec.run_dir, rec.name, self)
+        self.export_dialog.open()
+        return self.export_dialog
 
     def _show(self, text: str, error: bool) -> None:
         self.message.setStyleSheet("color: #b00020;" if error else "color: #333;")

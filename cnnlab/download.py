@@ -1,0 +1,35 @@
+"""Whether a file can be downloaded right now, asked quickly.
+
+The lab works offline: before Keras starts a download (datasets, ImageNet
+weights) that would hang for minutes without a network, one short probe
+decides whether to try at all.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+
+
+def can_reach(url: str, timeout: float = 3.0) -> bool:
+    """Return True if an HTTP ``HEAD`` request for ``url`` succeeds within ``timeout`` seconds.
+
+    A plain socket connect can succeed through a sandbox or proxy that then
+    never delivers the file, so the probe asks for the file itself. Name
+    resolution is bounded too: the request runs in a daemon thread that is
+    abandoned when the time is up.
+    """
+    result: list[bool] = []
+
+    def attempt() -> None:
+        request = urllib.request.Request(url, method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                result.append(response.status < 400)
+        except (OSError, ValueError):  # URLError and HTTPError are OSErrors
+            result.append(False)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return bool(result and result[0])

@@ -1,0 +1,222 @@
+"""Export of a run, File > Import of a model file, and a dropped image folder as data."""
+
+import dataclasses
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from graphs import chain
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from cnnlab.train.store import RunStore
+from builder_helpers import DialogRecorder, make_window
+
+from cnnlab.ui import model_import
+from cnnlab.ui.views.export_dialog import ExportDialog, default_target, with_format
+from cnnlab.ui.views.runs_view import RunsView
+
+WAIT = 60_000
+
+
+def tiny_experiment():
+    exp = chain((16, 16, 3), ("Conv2D", {"filters": 4, "kernel_size": 3, "activation": "relu"}),
+                ("GlobalAveragePooling2D", {}), ("Dense", {"units": 6, "activation": "softmax"}))
+    shapes = dataclasses.replace(exp.data.shapes, image_size=16, samples=60)
+    return dataclasses.replace(exp, name="tiny net",
+                               data=dataclasses.replace(exp.data, shapes=shapes))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A workspace with a finished run (a briefly trained model.keras) and one without a model."""
+    from cnnlab import build_model
+    from cnnlab.data import load_data
+
+    ws = tmp_path_factory.mktemp("export_ws")
+    exp = tiny_experiment()
+    store = RunStore(ws)
+    record = store.create_run(exp.run_dict(), "tiny net", 1, {"device": "CPU"})
+    model = build_model(exp)
+    data = load_data(exp.data, (16, 16, 3), exp.training.seed)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(*data.arrays("train"), epochs=1, batch_size=16, verbose=0)
+    model.save(record.model_path)
+    store.set_status(record.id, "finished")
+    empty = store.create_run(exp.run_dict(), "no model", 1, {"device": "CPU"})
+    store.set_status(empty.id, "failed", "stopped before the first epoch")
+    return ws, record.id, empty.id, store.run_dir(record.id)
+
+
+@pytest.fixture
+def runs_view(qtbot, run):
+    view = RunsView(run[0])
+    qtbot.addWidget(view)
+    yield view
+    dialog = view.export_dialog
+    if dialog is not None:
+        qtbot.waitUntil(lambda: not dialog.busy(), timeout=WAIT)
+
+
+def test_default_names_follow_the_format(tmp_path):
+    target = default_target(tmp_path, "My run #2", "keras")
+    assert target == tmp_path / "my_run_2.keras"
+    assert default_target(tmp_path, "model", "keras").name == "model_export.keras"
+    assert with_format(target, "savedmodel").name == "my_run_2_savedmodel"
+    assert with_format(with_format(target, "savedmodel"), "h5").name == "my_run_2.h5"
+    assert with_format(target, "python").name == "my_run_2.py"
+
+
+def test_export_enabled_only_for_one_run_with_a_model(qtbot, runs_view, run):
+    _ws, good, empty, _dir = run
+    view = runs_view
+    assert not view.export_button.isEnabled()
+    view.select([good, empty])
+    assert not view.export_button.isEnabled()
+    view.select([empty])
+    assert not view.export_button.isEnabled()
+    assert view.export_selected() is None
+    assert "trained model" in view.message.text()
+    view.select([good])
+    assert view.export_button.isEnabled()
+
+
+def export_and_wait(qtbot, dialog: ExportDialog) -> None:
+    seen = []
+    dialog.worker.event.connect(seen.append)
+    with qtbot.waitSignal(dialog.worker.finished, timeout=WAIT):
+        assert dialog.export()
+    assert not dialog.export_button.isEnabled() or not dialog.busy()
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=WAIT)
+    return seen
+
+
+@pytest.mark.parametrize("fmt", ["keras", "savedmodel"])
+def test_export_dialog_exports_and_names_the_files(qtbot, runs_view, run, tmp_path, fmt):
+    view = runs_view
+    view.select([run[1]])
+    dialog = view.export_selected()
+    assert dialog.isVisible()
+    assert Path(dialog.path_edit.text()).parent == run[3]
+    dialog.set_format(fmt)
+    out = tmp_path / ("net.keras" if fmt == "keras" else "net_savedmodel")
+    dialog.path_edit.setText(str(out))
+    seen = export_and_wait(qtbot, dialog)
+    assert [s for s, _f in seen][-1] == "done"
+    assert dialog.progress.value() == 100
+    result = dialog.result
+    assert result is not None and result.path == out and out.exists()
+    assert result.manifest_path.is_file()
+    text = dialog.message.text()
+    assert str(out) in text and str(result.manifest_path) in text
+    assert "max |difference|" in text
+    assert dialog.format_box.isEnabled()
+
+
+def test_export_failure_shows_the_message_and_keeps_the_old_file(qtbot, runs_view, run,
+                                                                 tmp_path):
+    view = runs_view
+    view.select([run[1]])
+    dialog = view.export_selected()
+    dialog.set_format("h5")
+    dialog.path_edit.setText(str(tmp_path / "wrong.txt"))
+    export_and_wait(qtbot, dialog)
+    assert dialog.result is None
+    assert "must end in .h5" in dialog.message.text()
+    assert "Nothing was replaced" in dialog.message.text()
+    dialog.path_edit.setText(str(run[3] / "model.keras"))
+    assert not dialog.export()
+    assert "own model" in dialog.message.text()
+
+
+def test_export_of_a_damaged_run_shows_the_run_error(qtbot, run, tmp_path):
+    bad = tmp_path / "run"
+    bad.mkdir()
+    (bad / "model.keras").write_bytes(b"not a zip")
+    dialog = ExportDialog(bad, "broken")
+    qtbot.addWidget(dialog)
+    dialog.path_edit.setText(str(tmp_path / "out.keras"))
+    export_and_wait(qtbot, dialog)
+    assert "Export failed" in dialog.message.text()
+    assert "spec.json" in dialog.message.text()
+    assert not (tmp_path / "out.keras").exists()
+
+
+# -- File > Import… -------------------------------------------------------------------------
+
+@pytest.fixture
+def recorder(monkeypatch):
+    return DialogRecorder().install(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory):
+    """A small trained-shape .keras model and a hostile copy whose config has a Lambda layer."""
+    from cnnlab import build_model
+
+    folder = tmp_path_factory.mktemp("models")
+    good = folder / "small.keras"
+    build_model(tiny_experiment()).save(good)
+    hostile = folder / "hostile.keras"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(hostile, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "config.json":
+                config = json.loads(data)
+                layer = config["config"]["layers"][1]
+                layer["class_name"] = "Lambda"
+                layer["config"] = {"name": layer["config"]["name"], "function": {
+                    "class_name": "__lambda__", "config": {"code": "print('pwned')"}}}
+                data = json.dumps(config).encode()
+            zout.writestr(info.filename, data)
+    truncated = folder / "truncated.keras"
+    truncated.write_bytes(good.read_bytes()[:300])
+    return good, hostile, truncated
+
+
+def import_and_wait(qtbot, window, path) -> None:
+    importer = window.files.importer
+    with qtbot.waitSignal(importer.worker.finished, timeout=WAIT):
+        assert window.files.import_model(path)
+    assert not window.menus.actions["import"].isEnabled() or not importer.busy()
+    qtbot.waitUntil(lambda: window.menus.actions["import"].isEnabled(), timeout=WAIT)
+
+
+def test_import_opens_a_new_unsaved_document_and_reports(qtbot, recorder, model_files):
+    window = make_window(qtbot)
+    window.editor.edit_params("conv1", {"filters": 20})
+    assert window.doc.dirty
+    recorder.save_answer = "cancel"
+    assert not window.files.import_model(model_files[0])
+    recorder.save_answer = "discard"
+    import_and_wait(qtbot, window, model_files[0])
+    assert window.doc.path is None and window.doc.dirty
+    exp = window.doc.experiment
+    assert "small.keras" in exp.description
+    assert any(n.type == "Conv2D" for n in exp.model.nodes)
+    assert len(window.scene.blocks) >= 3
+    title, text = recorder.infos[-1]
+    assert title == "Model imported"
+    assert "imported" in text and "base source “file”" in text and str(model_files[0]) in text
+    assert recorder.errors == []
+
+
+@pytest.mark.parametrize("which, words", [(1, "Lambda"), (2, "truncated.keras")])
+def test_refused_import_keeps_the_document(qtbot, recorder, model_files, which, words):
+    window = make_window(qtbot)
+    before = window.doc.experiment
+    import_and_wait(qtbot, window, model_files[which])
+    assert window.doc.experiment is before and not window.doc.dirty
+    assert recorder.infos == []
+    title, text = recorder.errors[-1]
+    assert title == "Cannot import the model"
+    assert words in text and "Traceback" not in text
+
+
+def test_import_asks_for_a_file_through_the_menu(qtbot, recorder, monkeypatch, model_files):
+    window = make_window(qtbot)
+    asked = []
+    monkeypatch.setattr(model_import, "ask_model_path", lambda _w, d: asked.append(d))
+    window.menus.actions["import"].trigger()
+    assert asked and not window.files.importer.busy()
