@@ -1,5 +1,4 @@
-"""File operations of the window: new, open, import, save, save as, recent files, presets,
-recovery.
+"""File operations of the window: new, open, import, save, save as, recent files, recovery.
 
 The experiment JSON is the document. Bad files show the loader's path-naming
 message and leave the open document as it was.

@@ -6,13 +6,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from builder_helpers import DialogRecorder, make_window
 from graphs import chain
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
 
 from cnnlab.train.store import RunStore
-from builder_helpers import DialogRecorder, make_window
-
 from cnnlab.ui import model_import
 from cnnlab.ui.views.export_dialog import ExportDialog, default_target, with_format
 from cnnlab.ui.views.runs_view import RunsView
