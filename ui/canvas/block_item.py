@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
 
 from cnnlab.ui.canvas import style
@@ -15,6 +15,11 @@ from cnnlab.ui.canvas.visible import VisibleNode
 RECT = QRectF(0, 0, BLOCK_W, BLOCK_H)
 STRIPE = 6.0
 PAD = 12.0
+FROZEN_FILL = QColor("#eaf2fb")  # a cooler card for weights that do not train
+FROZEN_INK = QColor("#2f6fa8")
+BADGE_FILL = QColor("#c95d7b")  # the Regularization group's colour
+BADGE_INK = QColor("#ffffff")
+MARK_H = 14.0
 
 
 class BlockItem(QGraphicsItem):
@@ -51,7 +56,7 @@ class BlockItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         """The card with room for the selection outline."""
-        return RECT.adjusted(-6, -6, 7, 7)
+        return RECT.adjusted(-6, -MARK_H / 2 - 2, 7, 7)
 
     def shape(self) -> QPainterPath:
         """The card itself, for hit tests."""
@@ -105,6 +110,24 @@ class BlockItem(QGraphicsItem):
             self._paint_far(painter)
             return
         self._paint_text(painter)
+        self._paint_marks(painter)
+
+    def _paint_marks(self, painter: QPainter) -> None:
+        """Frozen snowflake and regularization badge on the card's top edge."""
+        right = BLOCK_W - 10.0
+        if self.look.badge:
+            font = style.ui_font(7.5, True)
+            w = QFontMetricsF(font).horizontalAdvance(self.look.badge) + 10
+            rect = QRectF(right - w, -MARK_H / 2, w, MARK_H)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(BADGE_FILL)
+            painter.drawRoundedRect(rect, MARK_H / 2, MARK_H / 2)
+            painter.setFont(font)
+            painter.setPen(BADGE_INK)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.look.badge)
+            right -= w + 4
+        if self.look.frozen:
+            _snowflake(painter, QPointF(right - MARK_H / 2, 0.0), MARK_H / 2)
 
     def _paint_card(self, painter: QPainter, selected: bool) -> None:
         look = self.look
@@ -114,6 +137,8 @@ class BlockItem(QGraphicsItem):
             painter.setPen(QPen(style.BORDER, 1.0))
             painter.setBrush(QBrush(style.MODULE_FILL))
             painter.drawRoundedRect(RECT.translated(4, 4), 7, 7)  # a card stacked behind
+        if look.frozen:
+            fill = FROZEN_FILL
         if look.state == "error":
             fill, border, width = style.ERROR_FILL, style.ERROR, 2.0
         elif look.state == "warning":
@@ -172,3 +197,15 @@ class BlockItem(QGraphicsItem):
         painter.setPen(colour)
         elided = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
         painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, elided)
+
+
+def _snowflake(painter: QPainter, centre: QPointF, radius: float) -> None:
+    """A small snowflake in a white disc (drawn with lines: no font needed)."""
+    painter.setPen(QPen(FROZEN_INK, 1.0))
+    painter.setBrush(QColor("#ffffff"))
+    painter.drawEllipse(centre, radius, radius)
+    painter.setPen(QPen(FROZEN_INK, 1.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    arm = radius * 0.68
+    for dx, dy in ((arm, 0.0), (arm / 2, arm * 0.866), (-arm / 2, arm * 0.866)):
+        painter.drawLine(QPointF(centre.x() - dx, centre.y() - dy),
+                         QPointF(centre.x() + dx, centre.y() + dy))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cnnlab import BLOCKS, Analysis, Problem
 from cnnlab.ui.canvas.visible import VisibleGraph, VisibleNode
@@ -27,6 +28,22 @@ class Look:
     tooltip: str
     group: str
     problem: str = ""  # the first problem's message, shown on the block
+    frozen: bool = False  # its weights do not train (transfer base, multiplier 0)
+    badge: str = ""  # short regularization label: "L2", "L1+L2", "max-norm", "KL"
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What the recipe adds to a block's look: frozen weights and penalties."""
+
+    frozen: bool = False
+    badge: str = ""
+    detail: str = ""  # the penalties with their values, for the tooltip
+
+
+NO_MARKS = Marks()
+REG_NAMES = ("kernel_l1", "kernel_l2", "bias_l2", "max_norm", "activity_l1", "sparsity_rho",
+             "sparsity_beta")
 
 
 def problems_by_item(graph: VisibleGraph, analysis: Analysis) -> dict[str, list[Problem]]:
@@ -41,8 +58,8 @@ def problems_by_item(graph: VisibleGraph, analysis: Analysis) -> dict[str, list[
 
 
 def look(node: VisibleNode, graph: VisibleGraph, analysis: Analysis,
-         problems: Sequence[Problem]) -> Look:
-    """The look of one item."""
+         problems: Sequence[Problem], marks: Marks = NO_MARKS) -> Look:
+    """The look of one item (``marks``: frozen state and penalties from the recipe)."""
     info = analysis.layer(node.flat_id)
     if node.kind == "module":
         title, summary, group = node.type, _module_summary(node.params), "Modules"
@@ -56,13 +73,66 @@ def look(node: VisibleNode, graph: VisibleGraph, analysis: Analysis,
         helptext = block.help
     state = _state(problems)
     shape = shape_text(info.output_shape) if info else "?"
-    tip = _tooltip(node, helptext, shape, problems)
+    tip = _tooltip(node, helptext, shape, problems, marks)
     ident = node.id
     if node.kind == "inner" and node.group and ident.startswith(f"{node.group}_"):
         ident = ident[len(node.group) + 1:]  # the frame already names the instance
     first = min(problems, key=_priority, default=None)
     return Look(title, ident, summary, shape, f"{compact(params)} params" if params else "",
-                state, tip, group, first.message if first else "")
+                state, tip, group, first.message if first else "", marks.frozen, marks.badge)
+
+
+def block_marks(experiment: Any, graph: VisibleGraph, analysis: Analysis) -> dict[str, Marks]:
+    """Frozen state and regularization badge of every block item that has one.
+
+    A block is frozen when the analysis says its parameters do not train, or
+    when the transfer recipe freezes it (base blocks with ``feature_extractor``
+    or ``fine_tune``, or a learning-rate multiplier of 0) and it has parameters.
+    Cheap: one pass over the visible items, no analysis.
+    """
+    if experiment is None:
+        return {}
+    training = experiment.training
+    frozen_ids = _recipe_frozen(training.transfer)
+    base_prefix = training.transfer.prefix if training.transfer.strategy in (
+        "feature_extractor", "fine_tune") and training.transfer.prefix else None
+    defaults = {n: getattr(training.regularization, n) for n in REG_NAMES}
+    out: dict[str, Marks] = {}
+    for nid, node in graph.nodes.items():
+        if node.kind == "module" or node.type not in BLOCKS:
+            continue
+        info = analysis.layer(node.flat_id)
+        params = info.params if info else 0
+        frozen = params > 0 and (info.trainable_params == 0 or node.flat_id in frozen_ids or (
+            base_prefix is not None and node.flat_id.startswith(base_prefix)))
+        badge, detail = _penalties(node.params, defaults, BLOCKS[node.type].weighted)
+        if frozen or badge:
+            out[nid] = Marks(frozen, badge, detail)
+    return out
+
+
+def _recipe_frozen(transfer: Any) -> frozenset[str]:
+    return frozenset(i for i, m in transfer.layer_multipliers.items() if m == 0)
+
+
+def _penalties(params: Mapping, defaults: Mapping[str, Any], weighted: bool) -> tuple[str, str]:
+    """The badge text and the tooltip detail for a block's effective penalties."""
+    v = {n: params.get(n) if params.get(n) is not None or not weighted else defaults[n]
+         for n in REG_NAMES}
+    labels, parts = [], []
+    if v["kernel_l1"] or v["activity_l1"]:
+        labels.append("L1")
+    if v["kernel_l2"] or v["bias_l2"]:
+        labels.append("L2")
+    if v["max_norm"]:
+        labels.append("max-norm")
+    if v["sparsity_rho"] is not None and v["sparsity_beta"]:
+        labels.append("KL")
+    for name in REG_NAMES:
+        if v[name] and (name != "sparsity_rho" or "KL" in labels):
+            own = "" if params.get(name) is not None else " (default)"
+            parts.append(f"{name} = {v[name]:g}{own}")
+    return "+".join(labels), ", ".join(parts)
 
 
 def _priority(problem: Problem) -> int:
@@ -87,8 +157,12 @@ def _module_summary(params: Mapping) -> str:
 
 
 def _tooltip(node: VisibleNode, helptext: str, shape: str,
-             problems: Sequence[Problem]) -> str:
+             problems: Sequence[Problem], marks: Marks = NO_MARKS) -> str:
     lines = [f"<b>{node.id}</b> — {node.type}", helptext, f"output: <tt>{shape}</tt>"]
+    if marks.frozen:
+        lines.append("<span style='color:#2f6fa8'>❄ frozen: its weights do not train</span>")
+    if marks.detail:
+        lines.append(f"regularization: {marks.detail}")
     if node.kind == "inner":
         lines.append(f"inside module instance <b>{node.group}</b>")
     for p in problems:

@@ -9,6 +9,7 @@ never edits the spec.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPainter, QPen
@@ -19,7 +20,7 @@ from cnnlab.ui.canvas import style
 from cnnlab.ui.canvas.block_item import BlockItem
 from cnnlab.ui.canvas.edge_item import EdgeItem, route
 from cnnlab.ui.canvas.group_item import GroupItem
-from cnnlab.ui.canvas.look import look, problems_by_item
+from cnnlab.ui.canvas.look import NO_MARKS, block_marks, look, problems_by_item
 from cnnlab.ui.canvas.ports import PortItem
 from cnnlab.ui.canvas.visible import VisibleEdge, VisibleGraph
 
@@ -44,14 +45,25 @@ class GraphScene(QGraphicsScene):
 
     # -- keeping items in step -------------------------------------------------------------
     def sync(self, graph: VisibleGraph, analysis: Analysis,
-             pos: Mapping[str, tuple[float, float]]) -> None:
-        """Show ``graph`` with the analysis's shapes and problems at ``pos``."""
+             pos: Mapping[str, tuple[float, float]], experiment: Any = None) -> None:
+        """Show ``graph`` with the analysis's shapes and problems at ``pos``.
+
+        Args:
+            graph: The visible items.
+            analysis: Shapes, costs and problems of the model.
+            pos: Item positions.
+            experiment: The experiment whose recipe marks frozen and regularized
+                blocks; None: the parent window's document, if it has one.
+
+        """
         self.graph = graph
         problems = problems_by_item(graph, analysis)
+        marks = block_marks(experiment if experiment is not None else self._experiment(),
+                            graph, analysis)
         self._sync_groups(graph)
         for nid, node in graph.nodes.items():
-            self._sync_block(nid, node, look(node, graph, analysis, problems.get(nid, ())),
-                             pos.get(nid))
+            lk = look(node, graph, analysis, problems.get(nid, ()), marks.get(nid, NO_MARKS))
+            self._sync_block(nid, node, lk, pos.get(nid))
         for nid in [n for n in self.blocks if n not in graph.nodes]:
             self._remove_block(nid)
         self._sync_edges(graph.edges)
@@ -60,6 +72,11 @@ class GraphScene(QGraphicsScene):
         bounds = self.itemsBoundingRect()
         self.setSceneRect(bounds.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN,
                                           SCENE_MARGIN))
+
+    def _experiment(self) -> Any:
+        """The parent window's current experiment (for the recipe marks), or None."""
+        doc = getattr(self.parent(), "doc", None)
+        return getattr(doc, "experiment", None)
 
     def _sync_groups(self, graph: VisibleGraph) -> None:
         for inst in [g for g in self.groups if g not in graph.groups]:
