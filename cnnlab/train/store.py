@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import secrets
 import shutil
@@ -28,88 +27,47 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cnnlab.atomic import atomic_write_json
 from cnnlab.errors import RunError
+from cnnlab.train.liveness import pid_alive
+from cnnlab.train.records import (
+    CHECKPOINTS_DIRNAME,
+    INTERRUPTED,
+    MODEL_FILENAME,
+    ORDERS,
+    RUNNING,
+    STATUSES,
+    RunRecord,
+    clean_tags,
+    matches,
+    sorted_records,
+)
+from cnnlab.train.runindex import (
+    DuplicateRunId,
+    IndexUnreadable,
+    RunIndex,
+    insert_run,
+    metric_rows,
+    metrics_table,
+    refresh_stats,
+    tags_by_run,
+    to_json_text,
+)
 from cnnlab.train.specdiff import SpecDiff, diff_specs
 from cnnlab.train.workspace import (
     INDEX_NAME,
     RUNS_DIRNAME,
     FolderRun,
-    IndexUnreadable,
-    RunIndex,
-    iso_time,
     new_run_id,
-    pid_alive,
     read_json,
     read_run_folder,
     resolve_workspace,
     write_metadata,
     write_metrics,
 )
-
-STATUSES = ("running", "finished", "stopped", "interrupted", "failed")
-RUNNING, FINISHED, STOPPED, INTERRUPTED, FAILED = STATUSES
-ORDERS = ("created", "name", "best_val_accuracy", "status")
-BEST_METRIC = "val_accuracy"
-CHECKPOINTS_DIRNAME = "checkpoints"
-MODEL_FILENAME = "model.keras"
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One run as the index knows it. Times are seconds since the epoch (UTC)."""
-
-    id: str
-    name: str
-    status: str
-    run_dir: Path
-    created_at: float
-    started_at: float | None = None
-    ended_at: float | None = None
-    epochs_done: int = 0
-    epochs_planned: int | None = None
-    best_val_accuracy: float | None = None
-    device: str | None = None
-    seed: int | None = None
-    label: str | None = None
-    params: int | None = None
-    macs: int | None = None
-    tags: tuple[str, ...] = ()
-    message: str | None = None
-    pid: int | None = None
-    hostname: str | None = None
-    heartbeat_at: float | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def checkpoint_dir(self) -> Path:
-        """The folder for the trainer's checkpoints (may not exist yet)."""
-        return self.run_dir / CHECKPOINTS_DIRNAME
-
-    @property
-    def model_path(self) -> Path:
-        """Where the trained ``model.keras`` goes."""
-        return self.run_dir / MODEL_FILENAME
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the record as JSON-ready data; times as ISO 8601 UTC strings."""
-        data: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
-            data[name] = getattr(self, name)
-        data["run_dir"] = str(self.run_dir)
-        data["metadata"] = dict(self.metadata)
-        data["tags"] = list(self.tags)
-        for name in ("created_at", "started_at", "ended_at", "heartbeat_at"):
-            data[name] = iso_time(data[name])
-        return data
-
-
-class _Duplicate(Exception):
-    """A generated run id is taken already."""
 
 
 class RunStore:
@@ -171,8 +129,8 @@ class RunStore:
             RunError: The spec or metadata is not JSON data, or the folder cannot be made.
 
         """
-        spec_text = _to_json_text(spec_dict, "run spec")
-        meta = json.loads(_to_json_text(metadata or {}, "run metadata"))
+        spec_text = to_json_text(spec_dict, "run spec")
+        meta = json.loads(to_json_text(metadata or {}, "run metadata"))
         if not isinstance(meta, dict):
             raise RunError("run metadata must be a JSON object")
         name = (name or "").strip() or str(spec_dict.get("name") or "") or "run"
@@ -202,9 +160,9 @@ class RunStore:
                 "pid": os.getpid(), "hostname": _host(), "heartbeat_at": now,
             }
             with self._index.write() as conn:
-                _insert_run(conn, row, meta, spec_text)
+                insert_run(conn, row, meta, spec_text)
                 self._write_metadata(conn, run_id)
-        except _Duplicate:
+        except DuplicateRunId:
             shutil.rmtree(folder, ignore_errors=True)
             return False
         except BaseException:
@@ -264,12 +222,12 @@ class RunStore:
             RunError: Unknown run id, or a negative epoch or non-numeric value.
 
         """
-        rows = _metric_rows(run_id, epoch, metrics)
+        rows = metric_rows(run_id, epoch, metrics)
         with self._index.write() as conn:
             self._require(conn, run_id)
             conn.execute("DELETE FROM metrics WHERE run_id = ? AND epoch = ?", (run_id, epoch))
             conn.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?)", rows)
-            _refresh_stats(conn, run_id)
+            refresh_stats(conn, run_id)
             if self._touch(conn, run_id):
                 self._write_metadata(conn, run_id)
             self._write_metrics(conn, run_id)
@@ -284,14 +242,14 @@ class RunStore:
 
     def tag(self, run_id: str, tags: str | Iterable[str]) -> None:
         """Add one tag (a string) or several (an iterable) to a run."""
-        clean = _clean_tags(tags)
+        clean = clean_tags(tags)
         with self._updating(run_id) as conn:
             conn.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)",
                              [(run_id, tag) for tag in clean])
 
     def untag(self, run_id: str, tags: str | Iterable[str]) -> None:
         """Remove one tag or several from a run (absent tags are ignored)."""
-        clean = _clean_tags(tags)
+        clean = clean_tags(tags)
         with self._updating(run_id) as conn:
             conn.executemany("DELETE FROM tags WHERE run_id = ? AND tag = ?",
                              [(run_id, tag) for tag in clean])
@@ -333,7 +291,7 @@ class RunStore:
             with self._index.read() as conn:
                 row = self._require(conn, run_id)
         with self._index.read() as conn:
-            tags = _tags_by_run(conn, run_id)
+            tags = tags_by_run(conn, run_id)
         return self._record(row, tags.get(run_id, ()))
 
     def list_runs(
@@ -370,12 +328,12 @@ class RunStore:
         if dead:
             rows = self._select_runs(tag)
         with self._index.read() as conn:
-            tags = _tags_by_run(conn)
+            tags = tags_by_run(conn)
         records = [self._record(row, tags.get(row["id"], ())) for row in rows]
         records = [r for r in records if status is None or r.status == status]
         if text:
-            records = [r for r in records if _matches(r, text)]
-        return _sorted(records, order)
+            records = [r for r in records if matches(r, text)]
+        return sorted_records(records, order)
 
     def metrics(self, run_id: str) -> dict[str, list[float]]:
         """Return a run's metrics as name -> values, where index ``i`` is epoch ``i``.
@@ -404,7 +362,7 @@ class RunStore:
                     "SELECT epoch, name, value FROM metrics WHERE run_id = ? ORDER BY epoch",
                     (run_id,),
                 ).fetchall()
-                out[run_id] = _metrics_table(rows)
+                out[run_id] = metrics_table(rows)
         return out
 
     def spec(self, run_id: str) -> dict[str, Any]:
@@ -471,13 +429,13 @@ class RunStore:
                 run_id = entry.row["id"]
                 if entry.row["status"] not in STATUSES:
                     entry.row["status"] = INTERRUPTED
-                _insert_run(conn, entry.row, entry.metadata,
+                insert_run(conn, entry.row, entry.metadata,
                             json.dumps(entry.spec, sort_keys=True))
                 conn.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)",
                                  [(run_id, tag) for tag in entry.tags])
                 conn.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?)",
                                  entry.metrics)
-                _refresh_stats(conn, run_id)
+                refresh_stats(conn, run_id)
 
     # -- internals -------------------------------------------------------------
 
@@ -546,7 +504,7 @@ class RunStore:
 
     def _write_metadata(self, conn: sqlite3.Connection, run_id: str) -> None:
         row = self._require(conn, run_id)
-        write_metadata(self.runs_dir / run_id, row, _tags_by_run(conn, run_id).get(run_id, ()))
+        write_metadata(self.runs_dir / run_id, row, tags_by_run(conn, run_id).get(run_id, ()))
 
     def _write_metrics(self, conn: sqlite3.Connection, run_id: str) -> None:
         rows = conn.execute(
@@ -559,98 +517,3 @@ class RunStore:
 def _host() -> str:
     return socket.gethostname()
 
-
-def _to_json_text(obj: Any, what: str) -> str:
-    try:
-        return json.dumps(obj, sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise RunError(f"the {what} is not JSON data: {exc}") from exc
-
-
-def _insert_run(conn: sqlite3.Connection, row: dict, meta: dict, spec_text: str) -> None:
-    device = meta.get("device")
-    seed = meta.get("seed")
-    values = dict(row, run_dir=f"{RUNS_DIRNAME}/{row['id']}", metadata=json.dumps(meta),
-                  device=None if device is None else str(device),
-                  seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None)
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    try:
-        conn.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})",
-                     tuple(values.values()))
-    except sqlite3.IntegrityError as exc:
-        raise _Duplicate(row["id"]) from exc
-    conn.execute("INSERT INTO specs VALUES (?, ?)", (row["id"], spec_text))
-
-
-def _metric_rows(run_id: str, epoch: int, metrics: Mapping[str, float]) -> list[tuple]:
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise RunError(f"epoch must be a whole number from 0, not {epoch!r}")
-    rows = []
-    for name, value in metrics.items():
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise RunError(f"metric {name!r} of epoch {epoch} is not a number: {value!r}") from None
-        rows.append((run_id, epoch, str(name), None if math.isnan(number) else number))
-    return rows
-
-
-def _refresh_stats(conn: sqlite3.Connection, run_id: str) -> None:
-    conn.execute(
-        "UPDATE runs SET"
-        " epochs_done = (SELECT COALESCE(MAX(epoch) + 1, 0) FROM metrics WHERE run_id = ?1),"
-        " best_val_accuracy = (SELECT MAX(value) FROM metrics WHERE run_id = ?1 AND name = ?2)"
-        " WHERE id = ?1",
-        (run_id, BEST_METRIC),
-    )
-
-
-def _metrics_table(rows: Iterable[tuple]) -> dict[str, list[float]]:
-    rows = list(rows)
-    if not rows:
-        return {}
-    length = max(epoch for epoch, _, _ in rows) + 1
-    table: dict[str, list[float]] = {}
-    for epoch, name, value in rows:
-        column = table.setdefault(name, [math.nan] * length)
-        column[epoch] = math.nan if value is None else float(value)
-    return table
-
-
-def _clean_tags(tags: str | Iterable[str]) -> list[str]:
-    items = [tags] if isinstance(tags, str) else list(tags)
-    clean = [str(tag).strip() for tag in items]
-    if any(not tag for tag in clean):
-        raise RunError("a tag cannot be empty")
-    return list(dict.fromkeys(clean))
-
-
-def _tags_by_run(conn: sqlite3.Connection, run_id: str | None = None) -> dict[str, tuple]:
-    if run_id is None:
-        rows = conn.execute("SELECT run_id, tag FROM tags ORDER BY tag").fetchall()
-    else:
-        rows = conn.execute("SELECT run_id, tag FROM tags WHERE run_id = ? ORDER BY tag",
-                            (run_id,)).fetchall()
-    out: dict[str, list[str]] = {}
-    for rid, tag in rows:
-        out.setdefault(rid, []).append(tag)
-    return {rid: tuple(tags) for rid, tags in out.items()}
-
-
-def _matches(record: RunRecord, text: str) -> bool:
-    needle = text.strip().casefold()
-    haystack = [record.id, record.name, record.label or "", *record.tags]
-    return any(needle in item.casefold() for item in haystack)
-
-
-def _sorted(records: list[RunRecord], order: str) -> list[RunRecord]:
-    newest = sorted(records, key=lambda r: (r.created_at, r.id), reverse=True)
-    if order == "name":
-        return sorted(newest, key=lambda r: r.name.casefold())
-    if order == "best_val_accuracy":
-        return sorted(newest, key=lambda r: (r.best_val_accuracy is None,
-                                             -(r.best_val_accuracy or 0.0)))
-    if order == "status":
-        return sorted(newest, key=lambda r: STATUSES.index(r.status))
-    return newest

@@ -1,89 +1,31 @@
-"""The workspace on disk: its location, run ids, run folder documents, the index.
+"""The workspace on disk: its location, run ids and run folder documents.
 
-A workspace is a directory holding ``index.sqlite`` (runs, spec snapshots,
-per-epoch metrics) and ``runs/<id>/`` folders with ``spec.json``,
+A workspace is a directory holding ``index.sqlite`` (see
+:mod:`cnnlab.train.runindex`) and ``runs/<id>/`` folders with ``spec.json``,
 ``metadata.json`` and ``metrics.json``. The folders are the truth; the index
-is a fast view of them that :func:`read_run_folder` can rebuild. Process
-liveness (:func:`pid_alive`) tells a dead run from a running one.
-
-The index is opened per operation (one short-lived connection each), in WAL
-mode with a busy timeout, and every write is a short ``BEGIN IMMEDIATE``
-transaction, so the window and a command-line run can write at the same time
-from any number of threads and processes.
+is a fast view of them that :func:`read_run_folder` can rebuild.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import secrets
-import sqlite3
 import sys
-import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from cnnlab.atomic import atomic_write_json, atomic_write_text
-from cnnlab.errors import RunError
 
-SCHEMA_VERSION = 1
 INDEX_NAME = "index.sqlite"
 RUNS_DIRNAME = "runs"
 APP_DIRNAME = "cnnlab"
 HOME_ENV = "CNNLAB_HOME"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL,
-    message TEXT,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    ended_at REAL,
-    epochs_done INTEGER NOT NULL DEFAULT 0,
-    epochs_planned INTEGER,
-    best_val_accuracy REAL,
-    device TEXT,
-    seed INTEGER,
-    label TEXT,
-    params INTEGER,
-    macs INTEGER,
-    run_dir TEXT NOT NULL,
-    pid INTEGER,
-    hostname TEXT,
-    heartbeat_at REAL,
-    metadata TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
-CREATE TABLE IF NOT EXISTS specs (
-    run_id TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
-    spec TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS metrics (
-    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    epoch INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    value REAL,
-    PRIMARY KEY (run_id, epoch, name)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tags (
-    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    tag TEXT NOT NULL,
-    PRIMARY KEY (run_id, tag)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS tags_tag ON tags (tag);
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-"""
-
-# Migrations from version N to N + 1, applied in order inside one transaction.
-_MIGRATIONS: dict[int, str] = {}
 
 
 def default_workspace() -> Path:
@@ -266,238 +208,3 @@ def _id_time(folder: Path) -> float:
         return parsed.replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
         return folder.stat().st_mtime
-
-
-# Threads of one process queue on a lock per index instead of SQLite's sleeping
-# busy handler; other processes are kept out by SQLite's own locking.
-_writer_locks: dict[str, threading.Lock] = {}
-_registry_lock = threading.Lock()
-
-
-def _writer_lock(path: Path) -> threading.Lock:
-    with _registry_lock:
-        return _writer_locks.setdefault(str(path), threading.Lock())
-
-
-def _reset_writer_locks() -> None:
-    global _registry_lock
-    _registry_lock = threading.Lock()
-    _writer_locks.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_writer_locks)
-
-
-class IndexUnreadable(RunError):
-    """The index file exists but is not a readable SQLite database."""
-
-
-class RunIndex:
-    """Open-per-operation access to ``index.sqlite`` with lazy schema setup.
-
-    Args:
-        path: The index file.
-        timeout_s: How long a writer waits for another writer before giving up.
-
-    """
-
-    def __init__(self, path: Path, timeout_s: float = 30.0):
-        self.path = path
-        self.timeout_s = timeout_s
-        self._ready = False
-        self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """Yield a connection for reading (autocommit; WAL readers never block)."""
-        with self._connection() as conn:
-            yield conn
-
-    @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """Yield a connection inside a ``BEGIN IMMEDIATE`` transaction.
-
-        The transaction commits when the block ends and rolls back on any
-        exception. Keep the block short: other writers wait for it.
-        """
-        with _writer_lock(self.path), self._connection() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-
-    def discard(self) -> Path | None:
-        """Move an unreadable index (and its WAL files) aside; return where it went."""
-        if not self.path.exists():
-            return None
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        os.replace(self.path, aside)
-        for suffix in ("-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(f"{self.path}{suffix}")
-        self._ready = False
-        return aside
-
-    @contextlib.contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        conn = self._open()
-        try:
-            self._ensure_schema(conn)
-            yield conn
-        except sqlite3.Error as exc:
-            raise self._translate(exc) from exc
-        finally:
-            conn.close()
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise RunError(f"cannot open the run index {self.path}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        return conn
-
-    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable on crash, fast commits
-        if self._ready:
-            return
-        with self._lock:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
-                self._create_or_migrate(conn)
-            self._ready = True
-
-    def _create_or_migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RunError(
-                    f"the run index {self.path} has schema version {version}; this CNN Lab "
-                    f"reads up to {SCHEMA_VERSION}, please upgrade"
-                )
-            self._apply(conn, version)
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
-
-    @staticmethod
-    def _apply(conn: sqlite3.Connection, version: int) -> None:
-        if version == 0:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            version = SCHEMA_VERSION
-        while version < SCHEMA_VERSION:
-            for statement in _MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            version += 1
-        conn.execute("DELETE FROM schema_version")
-        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-        conn.execute(f"PRAGMA user_version = {int(version)}")
-
-    def _translate(self, exc: sqlite3.Error) -> RunError:
-        if type(exc) is sqlite3.DatabaseError:
-            return IndexUnreadable(
-                f"the run index {self.path} is unreadable ({exc}); "
-                "rebuild it from the run folders (RunStore.rebuild_index)"
-            )
-        if "locked" in str(exc) or "busy" in str(exc):
-            return RunError(
-                f"the run index {self.path} stayed busy for {self.timeout_s:g} s; try again"
-            )
-        return RunError(f"the run index {self.path} failed: {exc}")
-
-
-def pid_alive(pid: int, not_started_after: float | None = None) -> bool:
-    """Tell whether process ``pid`` on this host is alive (zombies count as dead).
-
-    Args:
-        pid: The process id.
-        not_started_after: A time (seconds since the epoch) at which the
-            process we mean was already running, such as its last heartbeat.
-            Where the start time of a process can be read (Linux), a process
-            that started later is a different one that reuses the id.
-
-    Returns:
-        True if the process exists and is, as far as can be told, the one meant.
-
-    """
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":
-        return _pid_alive_windows(pid)
-    proc = _linux_proc_info(pid)
-    if proc is not None:
-        state, started = proc
-        if state in ("Z", "X"):
-            return False
-        if not_started_after is not None and started > not_started_after + 2.0:
-            return False
-        return True
-    return _pid_alive_posix(pid)
-
-
-def _pid_alive_posix(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def _linux_proc_info(pid: int) -> tuple[str, float] | None:
-    """Return (state, start time since the epoch) from ``/proc``, or None if not there."""
-    if not Path("/proc/self/stat").exists():
-        return None
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return ("X", 0.0)
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    try:
-        ticks = os.sysconf("SC_CLK_TCK")
-        boot = _boot_time()
-        return fields[0], boot + int(fields[19]) / ticks
-    except (ValueError, IndexError, OSError):
-        return fields[0] if fields else "R", 0.0
-
-
-def _boot_time() -> float:
-    for line in Path("/proc/stat").read_text().splitlines():
-        if line.startswith("btime "):
-            return float(line.split()[1])
-    raise ValueError("no btime in /proc/stat")
-
-
-def _pid_alive_windows(pid: int) -> bool:
-    import ctypes
-
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
-    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-    if not handle:
-        return ctypes.get_last_error() == 5  # access denied: it exists
-    try:
-        code = ctypes.c_ulong()
-        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-            return True
-        return code.value == 259  # STILL_ACTIVE
-    finally:
-        kernel32.CloseHandle(handle)
