@@ -7,6 +7,7 @@ signal. The forms are generated from the sections' parameter declarations.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -16,6 +17,7 @@ from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import TrainingSpec
 from cnnlab.ui.views.param_form import ParamForm
 from cnnlab.ui.views.plots import curve, make_plot, set_finite
+from cnnlab.ui.views.transfer_panel import BaseInserter
 from cnnlab.ui.views.worker import Worker, call_in_thread, error_text
 
 
@@ -51,6 +53,8 @@ class SectionPanel(QWidget):
     """
 
     changed = Signal(object)
+    #: Per section, the only fields shown (others keep their values); empty: all.
+    FIELDS: dict[str, tuple[str, ...]] = {}
 
     def __init__(self, attrs: tuple[str, ...], training: TrainingSpec | None = None,
                  parent: QWidget | None = None) -> None:
@@ -62,7 +66,8 @@ class SectionPanel(QWidget):
             cls = type(getattr(self.training, attr)) if attr else TrainingSpec
             if attr:
                 self.layout_.addWidget(QLabel(f"<b>{attr.replace('_', ' ').capitalize()}</b>"))
-            form = ParamForm(section_params(cls))
+            keep = self.FIELDS.get(attr)
+            form = ParamForm([p for p in section_params(cls) if not keep or p.name in keep])
             form.edited.connect(lambda a=attr: self._edited(a))
             self.forms[attr] = form
             self.layout_.addWidget(form)
@@ -157,10 +162,20 @@ class OptimizerPanel(SectionPanel):
 
 
 class TransferPanel(SectionPanel):
-    """Transfer strategy form with the advisor's recommendation."""
+    """Transfer strategy form, the advisor's recommendation and the base inserter.
+
+    The base, its weights and cut are chosen in :class:`BaseInserter` (which
+    edits the whole experiment); the form keeps the strategy's own fields.
+    """
+
+    FIELDS = {"transfer": ("strategy", "head_epochs", "unfreeze", "lr_multiplier",
+                           "layer_multipliers", "head", "svm_l2")}
 
     def __init__(self, training: TrainingSpec | None = None, parent: QWidget | None = None):
         super().__init__(("transfer",), training, parent)
+        self.inserter = BaseInserter()
+        self.base_label = QLabel("")
+        self.base_label.setWordWrap(True)
         self.size_box = QComboBox()
         self.size_box.addItems(("small", "large"))
         self.sim_box = QComboBox()
@@ -174,9 +189,34 @@ class TransferPanel(SectionPanel):
         box.setLayout(row)
         self.layout_.insertWidget(0, box)
         self.layout_.insertWidget(1, self.advice)
+        self.layout_.addWidget(self.base_label)
+        self.layout_.addWidget(self.inserter)
+        self.layout_.addStretch(1)
         self.size_box.currentTextChanged.connect(lambda _t: self.update_advice())
         self.sim_box.currentTextChanged.connect(lambda _t: self.update_advice())
         self.update_advice()
+        self._show_base()
+
+    def set_document(self, get_experiment: Callable[[], Any],
+                     apply: Callable[[Any, str], None]) -> None:
+        """Let the base inserter read the whole experiment and apply an undoable edit."""
+        self.inserter.set_document(get_experiment, apply)
+
+    def set_value(self, training: TrainingSpec) -> None:
+        """Show this recipe and the base it names."""
+        super().set_value(training)
+        if hasattr(self, "base_label"):
+            self._show_base()
+
+    def _show_base(self) -> None:
+        t = self.training.transfer
+        if not t.base:
+            self.base_label.setText("Base: none (the model starts at its Input).")
+            return
+        weights = t.weights if t.weights != "file" else f"file {t.weights_path}"
+        self.base_label.setText(f"Base: <b>{t.base}</b> ({t.base_source}, weights {weights}, "
+                                f"cut at {t.cut_at or 'the last image layer'}, "
+                                f"ids {t.prefix}*)")
 
     def update_advice(self) -> None:
         """Ask the advisor for the chosen data size and similarity."""
