@@ -125,9 +125,8 @@ class BlockItem(QGraphicsItem):
             painter.setFont(font)
             painter.setPen(BADGE_INK)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.look.badge)
-            right -= w + 4
-        if self.look.frozen:
-            _snowflake(painter, QPointF(right - MARK_H / 2, 0.0), MARK_H / 2)
+        if self.look.frozen:  # left of the input port, clear of the badge
+            _snowflake(painter, QPointF(STRIPE + PAD + MARK_H / 2, 0.0), MARK_H / 2 + 1)
 
     def _paint_card(self, painter: QPainter, selected: bool) -> None:
         look = self.look

@@ -124,7 +124,7 @@ class BaseInserter(QWidget):
         self.form = form
         self._build_cut_and_buttons(form)
         self.source_box.currentIndexChanged.connect(self._source_changed)
-        self.weights_box.currentIndexChanged.connect(self._source_changed)
+        self.weights_box.currentIndexChanged.connect(self._show_rows)
         self.app_box.currentTextChanged.connect(lambda _t: self._forget_layers())
         self.file_edit.editingFinished.connect(self._forget_layers)
 
@@ -206,6 +206,11 @@ class BaseInserter(QWidget):
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
     def _source_changed(self) -> None:
+        self._show_rows()
+        self._forget_layers()
+
+    def _show_rows(self) -> None:
+        """Show the rows that fit the source and the weights choice."""
         app = self.source() == APPLICATION
         for widget, shown in ((self.app_box, app), (self.file_edit.parentWidget(), not app),
                               (self.weights_box, app),
@@ -214,7 +219,6 @@ class BaseInserter(QWidget):
             label = self.form.labelForField(widget)
             if label is not None:
                 label.setVisible(shown)
-        self._forget_layers()
 
     def _forget_layers(self) -> None:
         self.layer_list.clear()
@@ -288,9 +292,10 @@ class BaseInserter(QWidget):
                     path: str | None) -> Callable[[], Any]:
         def job() -> Any:
             from cnnlab.modelio.splice import insert_base
+            from cnnlab.ui.canvas.arrange import ensure_positions
 
-            return insert_base(exp, name, source=source, cut_at=cut, weights=weights,
-                               weights_path=path)
+            return ensure_positions(insert_base(exp, name, source=source, cut_at=cut,
+                                                weights=weights, weights_path=path))
         return job
 
     def _inserted(self, experiment: Any) -> None:
