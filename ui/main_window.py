@@ -20,6 +20,7 @@ from cnnlab.ui.canvas.visible import VisibleGraph, visible_graph
 from cnnlab.ui.document import Document
 from cnnlab.ui.editor import Editor
 from cnnlab.ui.file_actions import FileActions
+from cnnlab.ui.folder_drop import FolderDropFilter
 from cnnlab.ui.graph_edit import positions
 from cnnlab.ui.menus import Menus
 from cnnlab.ui.numbers import compact
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self.menus = Menus(self)
         self._build_status()
         self._connect()
+        self._accept_folder_drops()
         self.autosaver = Autosaver(self.doc, autosave_ms or 30_000, self)
         self.resize(1500, 920)
         self.files.show_experiment(experiment, path)
@@ -117,12 +119,44 @@ class MainWindow(QMainWindow):
         self.problems.blockActivated.connect(self.reveal_block)
         self.summary.blockActivated.connect(self.reveal_block)
 
+    def _accept_folder_drops(self) -> None:
+        self.pending_folder: str | None = None
+        self.setAcceptDrops(True)
+        self.folder_drops = FolderDropFilter(self)
+        self.folder_drops.watch(self, self.view.viewport())
+        self.folder_drops.folderDropped.connect(self.use_data_folder)
+
     # -- the public face for other views -----------------------------------------------------
     def add_view(self, title: str, widget: QWidget) -> int:
         """Add a view (training, runs, inspection...) as a tab next to the network."""
         index = self.tabs.addTab(widget, title)
         widget.setObjectName(widget.objectName() or f"view_{title.lower()}")
+        if title == "Recipe" and self.pending_folder:
+            self.use_data_folder(self.pending_folder)
         return index
+
+    def view_widget(self, title: str) -> QWidget | None:
+        """The view in the tab called ``title``, or None."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == title:
+                return self.tabs.widget(i)
+        return None
+
+    def use_data_folder(self, folder: str) -> bool:
+        """Check an image folder in the Recipe view's Data panel and make it the data source.
+
+        Before the Recipe view exists (it starts once TensorFlow has loaded) the
+        folder waits for it. Returns True when the check has started.
+        """
+        recipe = self.view_widget("Recipe")
+        if recipe is None or not hasattr(recipe, "use_folder"):
+            self.pending_folder = folder
+            self.show_message(f"{folder} will be checked once TensorFlow has loaded.", 0)
+            return False
+        self.pending_folder = None
+        self.show_view("Recipe")
+        self.show_message(f"Checking the image folder {folder}…")
+        return recipe.use_folder(folder)
 
     def show_view(self, title: str) -> bool:
         """Bring the tab called ``title`` to the front."""

@@ -2,15 +2,20 @@
 
 import dataclasses
 import json
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
-from builder_helpers import DialogRecorder, make_window
+from builder_helpers import DialogRecorder, drop_block, make_window
 from graphs import chain
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from cnnlab.train.store import RunStore
 from cnnlab.ui import model_import
+from cnnlab.ui.canvas.view import block_mime
 from cnnlab.ui.views.export_dialog import ExportDialog, default_target, with_format
 from cnnlab.ui.views.runs_view import RunsView
 
@@ -217,3 +222,155 @@ def test_import_asks_for_a_file_through_the_menu(qtbot, recorder, monkeypatch, m
     monkeypatch.setattr(model_import, "ask_model_path", lambda _w, d: asked.append(d))
     window.menus.actions["import"].trigger()
     assert asked and not window.files.importer.busy()
+
+
+# -- a dropped image folder ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    """Two classes of PNGs, one corrupt file, one class without images."""
+    import numpy as np
+    import tensorflow as tf
+
+    root = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(0)
+    for name in ("cats", "dogs"):
+        (root / name).mkdir()
+        for i in range(4):
+            pixels = rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)
+            (root / name / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    (root / "dogs" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    (root / "empty").mkdir()
+    (root / "empty" / "notes.txt").write_text("no images here")
+    return root
+
+
+def folder_mime(path: Path) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    return mime
+
+
+def send_drag(widget, mime: QMimeData) -> QDropEvent:
+    """Drag enter, move and drop ``mime`` at the middle of ``widget``; return the drop."""
+    pos = widget.rect().center()
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos, actions, mime, buttons, mods)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(widget, QDragMoveEvent(pos, actions, mime, buttons, mods))
+    drop = QDropEvent(QPointF(pos), actions, mime, buttons, mods)
+    QApplication.sendEvent(widget, drop)
+    return drop
+
+
+def lab(qtbot):
+    """A shown main window not owned by qtbot (closed after its background jobs end)."""
+    from cnnlab.ui.main_window import MainWindow
+    from cnnlab.ui.preset_source import default_experiment
+
+    window = MainWindow(default_experiment())
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def settle(qtbot, window) -> None:
+    """Let debounced previews start, wait for every background job, then close the window."""
+    from cnnlab.ui.views.worker import Worker
+
+    qtbot.wait(400)
+    workers = window.findChildren(Worker)
+    assert workers
+    qtbot.waitUntil(lambda: not any(w.running for w in workers), timeout=WAIT)
+    window.close()
+    window.scene.blockSignals(True)  # the Inspect view follows the selection until deleted
+    window.deleteLater()
+
+
+@pytest.fixture
+def lab_window(qtbot, tmp_path, recorder):
+    from cnnlab.ui.views import install_views
+
+    window = lab(qtbot)
+    views = install_views(window, tmp_path)
+    yield window, views
+    settle(qtbot, window)
+
+
+def test_dropped_folder_on_the_canvas_becomes_the_data(qtbot, lab_window, image_folder):
+    window, views = lab_window
+    panel = views["Recipe"].data_panel
+    drop = send_drag(window.view.viewport(), folder_mime(image_folder))
+    assert drop.isAccepted() and drop.dropAction() == Qt.DropAction.CopyAction
+    assert window.tabs.currentWidget() is views["Recipe"]
+    qtbot.waitUntil(lambda: window.doc.experiment.data.source == "folder", timeout=WAIT)
+    assert window.doc.experiment.data.path == str(image_folder)
+    assert window.doc.undo_stack.undoText() == "Use image folder images0"
+    report = panel.report.toPlainText()
+    assert "3 classes, 8 usable images" in report
+    assert "dogs/broken.png: corrupt image" in report
+    assert "empty/notes.txt: not an image" in report
+    assert "Classes without usable images: empty" in report
+    assert panel.check_button.isEnabled()
+    window.doc.undo_stack.undo()
+    assert window.doc.experiment.data.source == "shapes"
+    assert not panel.check_button.isEnabled()
+
+
+def test_palette_drops_and_file_drags_still_go_to_the_canvas(qtbot, lab_window,
+                                                            image_folder):
+    window, _views = lab_window
+    before = set(window.doc.experiment.model.ids())
+    drop_block(window, "Dropout", QPointF(600, 100))
+    assert len(set(window.doc.experiment.model.ids()) - before) == 1
+    for mime in (folder_mime(image_folder / "cats" / "0.png"), block_mime("Dropout")):
+        enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(window, enter)
+        assert not enter.isAccepted()
+    assert window.doc.experiment.data.source == "shapes"
+
+
+def test_folder_without_classes_is_reported_not_used(qtbot, lab_window, tmp_path):
+    window, views = lab_window
+    panel = views["Recipe"].data_panel
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    send_drag(window, folder_mime(flat))
+    qtbot.waitUntil(lambda: "not made the data source" in panel.report.toPlainText(),
+                    timeout=WAIT)
+    assert "no class sub-folders" in panel.report.toPlainText()
+    assert window.doc.experiment.data.source == "shapes"
+
+
+def test_check_folder_button_for_a_folder_source(qtbot, image_folder, tmp_path):
+    from cnnlab.spec.sections import DataSpec
+    from cnnlab.ui.views.data_panel import DataPanel
+
+    panel = DataPanel(DataSpec(source="folder", path=str(image_folder)))
+    qtbot.addWidget(panel)
+    assert panel.check_button.isEnabled()
+    with qtbot.waitSignal(panel.checker.finished, timeout=WAIT):
+        panel.check_button.click()
+    assert re.search(r"^  cats +4$", panel.report.toPlainText(), re.M)
+    with qtbot.waitSignal(panel.checker.finished, timeout=WAIT):
+        panel.check_folder(str(tmp_path / "missing"))
+    assert "Cannot check the folder: image folder not found" in panel.report.toPlainText()
+    qtbot.wait(400)
+    qtbot.waitUntil(lambda: not panel.worker.running, timeout=WAIT)
+
+
+def test_folder_dropped_before_the_views_waits_for_them(qtbot, recorder, image_folder,
+                                                       tmp_path):
+    from cnnlab.ui.views import install_views
+
+    window = lab(qtbot)
+    assert not window.use_data_folder(str(image_folder))
+    assert "once TensorFlow has loaded" in window.statusBar().currentMessage()
+    views = install_views(window, tmp_path)
+    qtbot.waitUntil(lambda: window.doc.experiment.data.source == "folder", timeout=WAIT)
+    assert "3 classes" in views["Recipe"].data_panel.report.toPlainText()
+    settle(qtbot, window)

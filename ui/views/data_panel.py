@@ -1,4 +1,9 @@
-"""The data panel: source and options, a labelled sample grid, class counts."""
+"""The data panel: source and options, a labelled sample grid, class counts.
+
+For an image folder it also shows the pre-flight check of every file
+(:func:`cnnlab.data.preflight_folder`): classes and their counts, the files
+that cannot be used and why, classes without images.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,20 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import DataSpec, ShapesSpec
 from cnnlab.ui.views.param_form import ParamForm
 from cnnlab.ui.views.plots import image_view, make_plot, show_image, tile_images
+from cnnlab.ui.views.preflight_text import preflight_text
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 GRID = 16
@@ -46,6 +59,7 @@ class DataPanel(QWidget):
     """Edit the experiment's ``data`` section; emits ``changed(new DataSpec)``."""
 
     changed = Signal(object)
+    folder_chosen = Signal(object)
 
     def __init__(self, data: DataSpec | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +81,7 @@ class DataPanel(QWidget):
         left.addWidget(self.form)
         left.addWidget(QLabel("<b>Shapes dataset</b>"))
         left.addWidget(self.shapes_form)
+        left.addLayout(self._build_check())
         left.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.grid, 2)
@@ -79,13 +94,35 @@ class DataPanel(QWidget):
         self.worker = Worker(self)
         self.worker.result.connect(self._show_samples)
         self.worker.failed.connect(lambda m: self.message.setText(f"Cannot load samples: {m}"))
+        self.checker = Worker(self)
+        self.checker.result.connect(self._checked)
+        self.checker.failed.connect(self._check_failed)
+        self.checker.finished.connect(self._update_check_button)
+        self._use_checked: str | None = None
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self.update_samples)
         self.set_value(self.data)
 
+    def _build_check(self) -> QVBoxLayout:
+        self.check_button = QPushButton("Check folder")
+        self.check_button.setToolTip("Decode every file of the image folder and list the ones "
+                                     "that cannot be used")
+        self.check_button.clicked.connect(lambda _c=False: self.check_folder())
+        self.report = QPlainTextEdit()
+        self.report.setReadOnly(True)
+        self.report.setPlaceholderText("Image folder: one sub-folder per class. Choose source "
+                                       "“folder”, or drop a folder onto the window.")
+        self.report.setMinimumHeight(140)
+        box = QVBoxLayout()
+        box.addWidget(QLabel("<b>Image folder check</b>"))
+        box.addWidget(self.check_button)
+        box.addWidget(self.report)
+        return box
+
     def set_value(self, data: DataSpec) -> None:
         """Show this data section (no signal) and reload the samples."""
         self.data = data
+        self._update_check_button()
         own = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
         self.form.set_values(own)
         self.shapes_form.set_values(dataclasses.asdict(data.shapes))
@@ -103,8 +140,60 @@ class DataPanel(QWidget):
         self.message.setText("")
         if new != self.data:
             self.data = new
+            self._update_check_button()
             self.changed.emit(new)
             self._debounce.start()
+
+    # -- image folder check -------------------------------------------------------------------
+    def _update_check_button(self) -> None:
+        folder = self.data.source == "folder" and bool(self.data.path)
+        self.check_button.setEnabled(folder and not self.checker.running)
+
+    def check_folder(self, path: str | None = None, use: bool = False) -> bool:
+        """Check an image folder (default: the data section's) file by file in the background.
+
+        Args:
+            path: The folder; None for the current ``data.path``.
+            use: Emit ``folder_chosen(new DataSpec)`` once the check found classes.
+
+        Returns:
+            False when there is no folder to check or a check is still running.
+
+        """
+        from cnnlab.data import preflight_folder
+
+        folder = path or (self.data.path if self.data.source == "folder" else None)
+        if not folder:
+            self._show_report("Choose the source “folder” and its path first.", error=True)
+            return False
+        if not call_in_thread(self.checker, lambda: preflight_folder(folder)):
+            return False
+        self._use_checked = folder if use else None
+        self.check_button.setEnabled(False)
+        self._show_report(f"Checking {folder}…", error=False)
+        return True
+
+    def _checked(self, report) -> None:
+        self._show_report(preflight_text(report), error=not report.class_names)
+        folder, self._use_checked = self._use_checked, None
+        if folder is None:
+            return
+        if not report.class_names:
+            self.report.appendPlainText("\nThe folder was not made the data source.")
+            return
+        new = dataclasses.replace(self.data, source="folder", path=str(folder))
+        if new != self.data:
+            self.data = new
+            self.set_value(new)
+            self.folder_chosen.emit(new)
+
+    def _check_failed(self, text: str) -> None:
+        self._use_checked = None
+        self._show_report(f"Cannot check the folder: {text}", error=True)
+
+    def _show_report(self, text: str, error: bool) -> None:
+        self.report.setStyleSheet("color: #b00020;" if error else "")
+        self.report.setPlainText(text)
 
     def update_samples(self) -> None:
         """Load a few samples and the class counts in the worker thread."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QScrollArea, QToolBox, QVBoxLayout, QWidget
@@ -40,10 +41,12 @@ def _scroll(widget: QWidget) -> QScrollArea:
 class RecipeView(QWidget):
     """Data, optimizer+schedule, augmentation, regularization, transfer, device.
 
-    Emits ``changed(new Experiment)`` whenever a panel emits a new value.
+    Emits ``changed(new Experiment)`` whenever a panel emits a new value, and
+    ``edited(new Experiment, undo text)`` with it.
     """
 
     changed = Signal(object)
+    edited = Signal(object, str)
 
     def __init__(self, experiment: Experiment, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +70,7 @@ class RecipeView(QWidget):
                              ("Device", self.device_panel)):
             self.toolbox.addItem(_scroll(panel), title)
         self.data_panel.changed.connect(self._data_changed)
+        self.data_panel.folder_chosen.connect(self._folder_chosen)
         for panel in self.training_panels:
             panel.changed.connect(self._training_changed)
         QVBoxLayout(self).addWidget(self.toolbox)
@@ -89,19 +93,30 @@ class RecipeView(QWidget):
         self.optimizer_panel.steps_per_epoch = steps_per_epoch(self.experiment)
         self.optimizer_panel.after_change()
 
+    def use_folder(self, folder: str) -> bool:
+        """Show the Data panel, check ``folder`` and, once it has classes, use it as the data."""
+        self.toolbox.setCurrentIndex(0)
+        return self.data_panel.check_folder(folder, use=True)
+
+    def _folder_chosen(self, data) -> None:
+        name = Path(data.path).name or data.path
+        self._emit(dataclasses.replace(self.experiment, data=data), f"Use image folder {name}")
+        self.optimizer_panel.steps_per_epoch = steps_per_epoch(self.experiment)
+
     def _training_changed(self, training) -> None:
         self._emit(dataclasses.replace(self.experiment, training=training))
         for panel in self.training_panels:
             if panel is not self.sender():
                 panel.set_value(training)
 
-    def _emit(self, experiment: Experiment) -> None:
+    def _emit(self, experiment: Experiment, text: str = "Edit recipe") -> None:
         self.experiment = experiment
         self.changed.emit(experiment)
+        self.edited.emit(experiment, text)
 
 
 def bind(view: RecipeView, get: Callable[[], Experiment],
          apply: Callable[[Experiment, str], None]) -> None:
     """Route the view's edits to ``apply(new, text)`` (undoable) and keep it in sync."""
-    view.changed.connect(lambda exp: apply(exp, "Edit recipe"))
+    view.edited.connect(apply)
     view.set_experiment(get())
