@@ -96,7 +96,11 @@ class RecipeView(QWidget):
     def use_folder(self, folder: str) -> bool:
         """Show the Data panel, check ``folder`` and, once it has classes, use it as the data."""
         self.toolbox.setCurrentIndex(0)
-        return self.data_panel.check_folder(folder, use=True)
+        started = self.data_panel.check_folder(folder, use=True)
+        area = self.toolbox.widget(0)
+        if isinstance(area, QScrollArea):
+            area.ensureWidgetVisible(self.data_panel.report)
+        return started
 
     def _folder_chosen(self, data) -> None:
         name = Path(data.path).name or data.path
