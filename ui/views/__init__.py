@@ -52,6 +52,7 @@ def install_views(main_window: Any, workspace: Any = None) -> dict[str, Any]:
     training.run_started.connect(lambda _id: runs.refresh())
     if doc is not None:
         bind(recipe, doc_get, doc.apply)
+        recipe.transfer_panel.set_document(doc_get, doc.apply)
         doc.changed.connect(recipe.set_experiment)
         runs.open_experiment.connect(lambda exp: doc.apply(exp, "Open a run's spec"))
     _follow_canvas_selection(main_window, inspect)
@@ -68,8 +69,11 @@ def _follow_canvas_selection(main_window: Any, inspect: Any) -> None:
         return
 
     def follow() -> None:
-        ids = scene.selected_item_ids()
-        if len(ids) == 1 and inspect.isVisible():
-            inspect.select_layer(ids[0])
+        try:
+            ids = scene.selected_item_ids()
+            if len(ids) == 1 and inspect.isVisible():
+                inspect.select_layer(ids[0])
+        except RuntimeError:  # the window (and its canvas or view) is being deleted
+            return
 
     scene.selectionChanged.connect(follow)
