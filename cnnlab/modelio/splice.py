@@ -2,8 +2,10 @@
 
 The base's layers (up to ``cut_at``) become blocks with ids ``prefix + layer
 name`` (unknown layers as frozen ``Opaque`` blocks). The experiment's Input
-takes the base's place at the front and the existing head (the blocks after the
-old Input, or after a previous base) now follows the base's output.
+takes the base's place at the front and the existing classifier head follows
+the base's output: the blocks from the first global pooling or Flatten block
+on (the old feature extractor before it is what the base replaces), or, in a
+model without one, every block after the old Input (or after a previous base).
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ def _splice(exp: Experiment, nodes: list, edges: list, base_in: str, out: str) -
     model = exp.model.to_dict()
     inp = next(n for n in model["nodes"] if n["type"] == "Input")
     old = _old_base_ids(exp)
-    front = old | {inp["id"]}
+    front = old | {inp["id"]} | _feature_extractor(model)
     shape = next(n["params"]["shape"] for n in nodes if n["id"] == base_in)
     new_input = {"id": inp["id"], "type": "Input", "params": {"shape": list(shape)}}
     rename = {base_in: inp["id"]}
@@ -149,6 +151,27 @@ def _splice(exp: Experiment, nodes: list, edges: list, base_in: str, out: str) -
     model["nodes"] = [new_input, *base_nodes, *head]
     model["edges"] = base_edges + head_edges
     return model
+
+
+HEAD_STARTS = ("GlobalAveragePooling2D", "GlobalMaxPooling2D", "Flatten")
+
+
+def _feature_extractor(model: dict) -> set[str]:
+    """Ids of the blocks upstream of the first head-starting block (none if there is none)."""
+    kinds = {n["id"]: n["type"] for n in model["nodes"]}
+    preds: dict[str, list[str]] = {}
+    for e in model["edges"]:
+        preds.setdefault(e["dst"], []).append(e["src"])
+    starts = [n["id"] for n in model["nodes"] if n["type"] in HEAD_STARTS]
+    if not starts:
+        return set()
+    upstream, todo = set(), list(preds.get(starts[0], []))
+    while todo:
+        nid = todo.pop()
+        if nid not in upstream and kinds.get(nid) != "Input":
+            upstream.add(nid)
+            todo.extend(preds.get(nid, []))
+    return upstream
 
 
 def _old_base_ids(exp: Experiment) -> set[str]:

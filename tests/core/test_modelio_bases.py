@@ -140,3 +140,13 @@ def test_bad_base_requests_are_clear_errors():
         insert_base(_head_experiment(), "VGG16", source="web")
     with pytest.raises(SpecError, match="at least 75x75"):
         bases.load_base("InceptionV3", SHAPE, weights="random")
+
+
+def test_a_base_replaces_the_old_feature_extractor_and_keeps_the_head():
+    from cnnlab import analyze, default_experiment
+
+    exp = insert_base(default_experiment(), "MobileNetV2", weights="random")
+    ids = [n.id for n in exp.model.nodes]
+    assert not {"conv1", "pool1", "conv2", "pool2", "conv3"} & set(ids)
+    assert {"gap", "fc1", "output"} <= set(ids)
+    assert analyze(exp.model).ok, analyze(exp.model).problems

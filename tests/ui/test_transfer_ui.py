@@ -84,7 +84,8 @@ def test_insert_random_base_is_one_undo_step_and_frozen(qtbot):
     frozen = [i for i, item in window.scene.blocks.items() if item.look.frozen]
     assert frozen and all(i.startswith("base_") for i in frozen)
     assert "frozen" in window.scene.blocks[frozen[0]].toolTip()
-    assert not window.scene.blocks["conv1"].look.frozen
+    assert "conv1" not in window.scene.blocks  # the base replaced the old feature extractor
+    assert not window.scene.blocks["fc1"].look.frozen
     doc.undo_stack.undo()
     assert not any(n.id.startswith("base_") for n in doc.experiment.model.nodes)
 
