@@ -20,7 +20,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from cnnlab import CnnlabError, load_experiment
-from cnnlab.ui import crash, dialogs, preset_source
+from cnnlab.ui import crash, dialogs, gc_policy, preset_source
 from cnnlab.ui.main_window import MainWindow
 from cnnlab.ui.tf_loader import TensorFlowLoader
 
@@ -100,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workspace:
         os.environ["CNNLAB_HOME"] = str(Path(args.workspace).expanduser().resolve())
     app = _application()
+    gc_policy.install(app)  # Qt objects must never be collected in a worker thread
     if not args.startup_probe:
         crash.install()
     exp, path, error = initial_document(args.file)
