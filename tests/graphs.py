@@ -86,3 +86,25 @@ def _track(state, nid, node):
 
 def random_experiment(seed: int):
     return experiment_from_dict(random_graph(random.Random(seed)))
+
+
+def trained_run(workspace, exp, name: str, epochs: int = 1):
+    """A finished run in ``workspace`` holding a briefly trained ``model.keras`` of ``exp``.
+
+    Returns:
+        (store, record, data splits)
+    """
+    from cnnlab import build_model
+    from cnnlab.data import load_data
+    from cnnlab.train.store import RunStore
+
+    store = RunStore(workspace)
+    record = store.create_run(exp.run_dict(), name, epochs, {"device": "CPU"})
+    model = build_model(exp)
+    shape = tuple(exp.model.expand().nodes[0].params["shape"])
+    data = load_data(exp.data, shape, exp.training.seed)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(*data.arrays("train"), epochs=epochs, batch_size=16, verbose=0)
+    model.save(record.model_path)
+    store.set_status(record.id, "finished")
+    return store, record, data

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 from builder_helpers import DialogRecorder, drop_block, make_window
-from graphs import chain
+from graphs import chain, trained_run
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from cnnlab.train.store import RunStore
 from cnnlab.ui import model_import
 from cnnlab.ui.canvas.view import block_mime
 from cnnlab.ui.views.export_dialog import ExportDialog, default_target, with_format
@@ -33,19 +32,9 @@ def tiny_experiment():
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A workspace with a finished run (a briefly trained model.keras) and one without a model."""
-    from cnnlab import build_model
-    from cnnlab.data import load_data
-
     ws = tmp_path_factory.mktemp("export_ws")
     exp = tiny_experiment()
-    store = RunStore(ws)
-    record = store.create_run(exp.run_dict(), "tiny net", 1, {"device": "CPU"})
-    model = build_model(exp)
-    data = load_data(exp.data, (16, 16, 3), exp.training.seed)
-    model.compile("adam", "sparse_categorical_crossentropy")
-    model.fit(*data.arrays("train"), epochs=1, batch_size=16, verbose=0)
-    model.save(record.model_path)
-    store.set_status(record.id, "finished")
+    store, record, _ = trained_run(ws, exp, "tiny net", epochs=1)
     empty = store.create_run(exp.run_dict(), "no model", 1, {"device": "CPU"})
     store.set_status(empty.id, "failed", "stopped before the first epoch")
     return ws, record.id, empty.id, store.run_dir(record.id)

@@ -4,10 +4,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from graphs import chain
+from graphs import chain, trained_run
 
 from cnnlab.train import filter_history
-from cnnlab.train.store import RunStore
 from cnnlab.ui.views.inspect_view import InspectView
 
 WAIT = 30_000
@@ -24,20 +23,8 @@ def tiny_experiment():
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A workspace with one finished run: a briefly trained model.keras and its spec."""
-
-    from cnnlab import build_model
-    from cnnlab.data import load_data
-
     ws = tmp_path_factory.mktemp("inspect_ws")
-    exp = tiny_experiment()
-    store = RunStore(ws)
-    record = store.create_run(exp.run_dict(), "tiny", 2, {"device": "CPU"})
-    model = build_model(exp)
-    data = load_data(exp.data, (16, 16, 3), exp.training.seed)
-    model.compile("adam", "sparse_categorical_crossentropy")
-    model.fit(*data.arrays("train"), epochs=2, batch_size=16, verbose=0)
-    model.save(record.model_path)
-    store.set_status(record.id, "finished")
+    store, record, data = trained_run(ws, tiny_experiment(), "tiny", epochs=2)
     return ws, record.id, store.run_dir(record.id), data
 
 
