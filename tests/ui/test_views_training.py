@@ -1,8 +1,7 @@
 import math
 import time
-from pathlib import Path
 
-import pytest
+import numpy as np
 from graphs import chain
 
 from cnnlab.train import events as ev
@@ -99,13 +98,6 @@ def test_training_view_reports_failure(qtbot):
     assert view.start_button.isEnabled()
 
 
-def _core_ready() -> bool:
-    root = Path(__file__).parents[2] / "cnnlab"
-    data = (root / "data/__init__.py").read_text()
-    return (root / "train/trainer.py").exists() and "load_data" in data
-
-
-@pytest.mark.skipif(not _core_ready(), reason="trainer or data loading not written yet")
 def test_training_view_real_training(qtbot, tmp_path):
     view = TrainingView(lambda: tiny_experiment(samples=60, epochs=2), workspace=tmp_path)
     qtbot.addWidget(view)
@@ -115,3 +107,42 @@ def test_training_view_real_training(qtbot, tmp_path):
     assert view.run_id, view.message.text()
     assert "Finished" in view.message.text(), view.message.text()
     assert len(view.curves["loss"].getData()[0]) == 2
+
+
+def test_real_run_stopped_from_the_ui_resumes_and_compares(qtbot, tmp_path):
+    """Train for real from the view, stop mid-run, resume from the Runs view, compare runs."""
+    from cnnlab.train.store import RunStore
+    from cnnlab.ui.views.runs_view import RunsView
+
+    first = TrainingView(lambda: tiny_experiment(samples=400, epochs=6), workspace=tmp_path)
+    qtbot.addWidget(first)
+    assert first.start()
+    qtbot.waitUntil(lambda: len(first.buffers.epoch_x) >= 1, timeout=120_000)
+    first.stop()
+    qtbot.waitUntil(lambda: not first.running, timeout=60_000)
+    assert "Stopped" in first.message.text(), first.message.text()
+    stopped_id = first.run_id
+    store = RunStore(tmp_path)
+    assert store.get(stopped_id).status == "stopped"
+    done_before = store.get(stopped_id).epochs_done
+    assert 1 <= done_before < 6
+
+    runs = RunsView(tmp_path)
+    qtbot.addWidget(runs)
+    runs.resume_requested.connect(lambda run_id: first.start(resume=run_id))
+    runs.resume_requested.emit(stopped_id)
+    qtbot.waitUntil(lambda: not first.running and "Finished" in first.message.text(),
+                    timeout=120_000)
+    record = store.get(stopped_id)
+    assert record.status == "finished" and record.epochs_done == 6
+    losses = store.metrics(stopped_id)["loss"]
+    assert len(losses) == 6 and all(np.isfinite(losses))
+
+    second = TrainingView(lambda: tiny_experiment(samples=400, epochs=2), workspace=tmp_path)
+    qtbot.addWidget(second)
+    assert second.start()
+    qtbot.waitUntil(lambda: not second.running, timeout=120_000)
+    runs.refresh()
+    runs.select([stopped_id, second.run_id])
+    assert len(runs.overlay_items) == 2
+    assert "epochs" in runs.diff_text.toPlainText()
