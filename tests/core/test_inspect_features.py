@@ -153,3 +153,21 @@ def test_public_names_are_functions_whatever_the_import_order():
             "assert all(callable(getattr(ins, n)) for n in "
             "('feature_maps', 'saliency', 'smoothgrad', 'gradcam'))")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("preset", ["default", "resnet20"])
+def test_feature_map_shapes_equal_the_analysis(preset):
+    import cnnlab.inspect as ins
+    from cnnlab import analyze, build_model, load_preset
+
+    exp = load_preset(preset)
+    model = build_model(exp)
+    analysis = analyze(exp.model)
+    image = np.random.default_rng(0).random(analysis.layers[0].output_shape, dtype=np.float32)
+    maps = ins.feature_maps(model, image)
+    checked = 0
+    for layer in analysis.layers:
+        if layer.id in maps:
+            assert maps[layer.id].shape == layer.output_shape, layer.id
+            checked += 1
+    assert checked >= len(analysis.layers) - 1  # every block but the Input
