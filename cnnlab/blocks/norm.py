@@ -60,22 +60,29 @@ class LocalResponseNormalization(Block):
         return lambda xs: layer(xs[0])
 
 
-class Dropout(Block):
+class _TrainingNoise(Block):
+    """A Keras layer of the same name, active in training only, seeded per block."""
+
+    group = "Regularization"
+    strength = "rate"  # the parameter passed to the Keras layer first
+
+    def build(self, p: P, name: str, ctx):
+        import keras
+
+        cls = getattr(keras.layers, self.type)
+        layer = cls(p[self.strength], seed=ctx.seed(name), name=name)
+        return lambda xs: layer(xs[0])
+
+
+class Dropout(_TrainingNoise):
     """Dropout."""
 
     type = "Dropout"
-    group = "Regularization"
     help = "Zero a random fraction of units in training (inactive at inference)"
     params = (RATE,)
 
     def summary(self, p: P) -> str:
         return f"p={p['rate']:g}"
-
-    def build(self, p: P, name: str, ctx):
-        import keras
-
-        layer = keras.layers.Dropout(p["rate"], seed=ctx.seed(name), name=name)
-        return lambda xs: layer(xs[0])
 
 
 class SpatialDropout2D(Dropout):
@@ -88,29 +95,17 @@ class SpatialDropout2D(Dropout):
         need_image(self.type, ins[0])
         return ins[0]
 
-    def build(self, p: P, name: str, ctx):
-        import keras
 
-        layer = keras.layers.SpatialDropout2D(p["rate"], seed=ctx.seed(name), name=name)
-        return lambda xs: layer(xs[0])
-
-
-class GaussianNoise(Block):
+class GaussianNoise(_TrainingNoise):
     """Additive Gaussian noise in training."""
 
     type = "GaussianNoise"
-    group = "Regularization"
     help = "Add N(0, sigma^2) noise in training (inactive at inference)"
     params = (Param("stddev", "float", 0.1, "sigma", min=0, max=100),)
+    strength = "stddev"
 
     def summary(self, p: P) -> str:
         return f"sigma={p['stddev']:g}"
-
-    def build(self, p: P, name: str, ctx):
-        import keras
-
-        layer = keras.layers.GaussianNoise(p["stddev"], seed=ctx.seed(name), name=name)
-        return lambda xs: layer(xs[0])
 
 
 class GaussianDropout(Dropout):
@@ -118,13 +113,6 @@ class GaussianDropout(Dropout):
 
     type = "GaussianDropout"
     help = "Multiply by N(1, rate/(1-rate)) noise in training"
-
-    def build(self, p: P, name: str, ctx):
-        import keras
-
-        layer = keras.layers.GaussianDropout(p["rate"], seed=ctx.seed(name), name=name)
-        return lambda xs: layer(xs[0])
-
 
 BLOCKS = (BatchNormalization(), LocalResponseNormalization(), Dropout(), SpatialDropout2D(),
           GaussianNoise(), GaussianDropout())
