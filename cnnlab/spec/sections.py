@@ -238,7 +238,10 @@ class TrainingSpec:
 
     epochs: int = P("int", 10, "Number of epochs", min=1, max=100_000)
     batch_size: int = P("int", 64, "Samples per batch", min=1, max=65_536)
-    seed: int = P("int", 0, "Seed for weights, shuffling and augmentation", min=0)
+    seed: int = P("int", 0, "Seed for weights, shuffling and augmentation", min=0,
+                  max=2**31 - 1)
+    deterministic: bool = P("bool", False, "Reproducible run: Keras seeds plus TensorFlow "
+                            "op determinism (bit-identical weights on one machine; slower)")
     loss: str = P("choice", "auto", "auto picks cross-entropy (or squared hinge for an SVM "
                   "head)", choices=("auto", "categorical_crossentropy",
                                     "sparse_categorical_crossentropy", "squared_hinge"))

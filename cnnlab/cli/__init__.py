@@ -1,0 +1,96 @@
+"""The ``cnnlab`` command: the window with no arguments, headless work with a subcommand.
+
+Every user error prints one line and exits 2; nothing here imports TensorFlow
+until a subcommand needs it, so ``cnnlab --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from cnnlab.errors import CnnlabError
+
+EPILOG = "Run 'cnnlab COMMAND --help' for the options of a command. With no command, " \
+         "cnnlab opens the window."
+
+
+# The subcommands in the order of ``cnnlab --help``: name -> module (``add_parser``, ``run``).
+COMMANDS = {
+    "presets": "presets", "summary": "summary", "validate": "validate", "new": "new",
+    "train": "train", "runs": "runs", "inspect": "inspect", "export": "export",
+    "import": "import_model",
+}
+TENSORFLOW_COMMANDS = ("train", "inspect", "export", "import")
+
+
+def _module(command: str):
+    import importlib
+
+    return importlib.import_module(f"cnnlab.cli.{COMMANDS[command]}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="cnnlab", description="CNN Lab: build, train and "
+                                     "understand convolutional networks.", epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        _module(command).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cnnlab`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        return _open_window([])
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return _open_window(argv)
+    from cnnlab.tfquiet import quiet_environment
+
+    quiet_environment()
+    try:
+        return _dispatch(args)
+    except CnnlabError as exc:
+        print(f"cnnlab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cnnlab: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `cnnlab summary vgg16 | head`: the reader left; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in TENSORFLOW_COMMANDS:
+        from cnnlab.tfquiet import import_tensorflow
+
+        import_tensorflow()  # without TensorFlow's start-up lines on stderr
+    return _module(args.command).run(args)
+
+
+def _open_window(argv: list[str]) -> int:
+    try:
+        from cnnlab.ui.app import main as ui_main
+    except ImportError as exc:
+        print(f"cnnlab: error: the window needs PySide6 and pyqtgraph ({exc})",
+              file=sys.stderr)
+        return 2
+    return ui_main(argv)
+
+
+def _version() -> str:
+    from cnnlab import __version__
+
+    return f"cnnlab {__version__}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""``cnnlab export RUN --format F --out PATH``: export, verify, write a manifest."""
+
+from __future__ import annotations
+
+import argparse
+
+from cnnlab.cli.common import add_workspace, open_store
+
+FORMATS = ("keras", "h5", "savedmodel", "python")
+
+
+def add_parser(sub) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser("export", help="export a run's model")
+    p.add_argument("run", metavar="RUN")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--out", required=True, metavar="PATH")
+    add_workspace(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Export and verify."""
+    from cnnlab.tfquiet import import_tensorflow
+
+    store = open_store(args)
+    record = store.get(args.run)
+    import_tensorflow()
+    from cnnlab.modelio.export import export_run
+
+    result = export_run(record.run_dir, args.format, args.out)
+    print(f"exported {record.id} as {result.format} to {result.path} (verified on "
+          f"{result.samples} inputs, max difference {result.max_abs_diff:.2g}); manifest "
+          f"{result.manifest_path}")
+    return 0

@@ -1,0 +1,83 @@
+"""``cnnlab runs [list|show ID|diff A B]``: the run history."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime, timezone
+
+from cnnlab.cli.common import add_workspace, open_store
+from cnnlab.errors import CnnlabError
+
+RUN_JSON_KEYS = ("id", "name", "status", "epochs_done", "epochs_planned", "best_val_accuracy",
+                 "run_dir")
+
+
+def add_parser(sub) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser("runs", help="list, show or compare runs")
+    p.add_argument("action", nargs="?", default="list", choices=("list", "show", "diff"))
+    p.add_argument("ids", nargs="*", metavar="ID")
+    add_workspace(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """List, show or diff."""
+    store = open_store(args)
+    if args.action == "list":
+        return _runs_list(store, args)
+    if args.action == "show":
+        if len(args.ids) != 1:
+            raise CnnlabError("runs show needs one run id")
+        return _runs_show(store, args.ids[0], args.json)
+    if len(args.ids) != 2:
+        raise CnnlabError("runs diff needs two run ids")
+    diff = store.diff(*args.ids)
+    if args.json:
+        print(json.dumps(diff.to_json(), indent=2))
+    else:
+        print("\n".join(diff.lines()) or "the two runs have the same experiment")
+    return 0
+
+
+def _runs_list(store, args: argparse.Namespace) -> int:
+    runs = store.list_runs()
+    if args.json:
+        print(json.dumps([{k: r.to_json()[k] for k in RUN_JSON_KEYS} for r in runs], indent=2))
+        return 0
+    if not runs:
+        print(f"no runs in {store.workspace}" if hasattr(store, "workspace") else "no runs")
+        return 0
+    print(f"{'id':<22} {'status':<11} {'epochs':>7} {'best val acc':>12}  name")
+    for r in runs:
+        acc = "" if r.best_val_accuracy is None else f"{r.best_val_accuracy:.4f}"
+        epochs = f"{r.epochs_done}/{r.epochs_planned or '?'}"
+        print(f"{r.id:<22} {r.status:<11} {epochs:>7} {acc:>12}  {r.name}")
+    return 0
+
+
+def _runs_show(store, run_id: str, as_json: bool) -> int:
+    record = store.get(run_id)
+    metrics = store.metrics(run_id)
+    if as_json:
+        print(json.dumps({**record.to_json(), "metrics": metrics}, indent=2, default=str))
+        return 0
+    started = _when(record.started_at or record.created_at)
+    print(f"{record.id}  {record.name}\nstatus: {record.status}"
+          + (f" ({record.message})" if record.message else "")
+          + f"\nstarted: {started}\nepochs: {record.epochs_done}/{record.epochs_planned}"
+          f"\ndevice: {record.device or '?'}\nfolder: {record.run_dir}")
+    names = sorted(metrics)
+    if names:
+        print("epoch  " + "  ".join(f"{n:>12}" for n in names))
+        for i in range(max(len(v) for v in metrics.values())):
+            row = [metrics[n][i] if i < len(metrics[n]) else float("nan") for n in names]
+            print(f"{i + 1:>5}  " + "  ".join(f"{v:>12.4g}" for v in row))
+    return 0
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "?"
+    return datetime.fromtimestamp(ts, tz=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")

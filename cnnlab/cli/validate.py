@@ -1,0 +1,34 @@
+"""``cnnlab validate``: ``ok``, or one line per problem and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cnnlab.analysis import analyze
+from cnnlab.errors import SpecError
+from cnnlab.spec import load_experiment
+
+
+def add_parser(sub) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser("validate", help="check an experiment file")
+    p.add_argument("spec", metavar="SPEC")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the file and its graph."""
+    try:
+        exp = load_experiment(args.spec)
+    except SpecError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    result = analyze(exp.model, exp.training.regularization.batchnorm)
+    if result.ok:
+        print("ok")
+        for warning in result.problems:
+            print(f"warning: {warning}", file=sys.stderr)
+        return 0
+    for problem in result.errors():
+        print(str(problem), file=sys.stderr)
+    return 2
