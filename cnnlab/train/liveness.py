@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import socket
 import sys
+import threading
+import time
 from pathlib import Path
+
+from cnnlab.errors import RunError
 
 
 def pid_alive(pid: int, not_started_after: float | None = None) -> bool:
@@ -88,3 +95,139 @@ def _pid_alive_windows(pid: int) -> bool:
         return code.value == 259  # STILL_ACTIVE
     finally:
         kernel32.CloseHandle(handle)
+
+
+# -- exclusive claims of a run folder for a process's lifetime ---------------------
+
+CLAIM_FILENAME = "claim.lock"
+# A brief holder (another process cleaning or deleting the folder) lets go within this.
+_CLAIM_PATIENCE_S = 1.0
+_held: dict[str, int] = {}
+_held_lock = threading.Lock()
+
+
+class ClaimHeld(RunError):
+    """Another process (or this one) holds the claim of a run."""
+
+
+def claim_folder(folder: Path, what: str, patience_s: float = _CLAIM_PATIENCE_S) -> None:
+    """Claim ``folder`` for this process until :func:`release_folder` or the process ends.
+
+    The claim is an exclusive ``flock`` on ``folder/claim.lock``, kept open: the
+    operating system drops it when the process ends however it ends, so a
+    killed process never leaves a stale claim. The file says who holds it.
+
+    Args:
+        folder: The run folder (it must exist).
+        what: How errors name the folder's run (``run 20261201-...``).
+        patience_s: How long to wait for a brief holder before giving up.
+
+    Raises:
+        ClaimHeld: Another process, or this one, holds the claim; the message
+            names the holder's process, host and start time.
+        RunError: The lock file cannot be opened.
+
+    """
+    key = str(folder.resolve())
+    with _held_lock:
+        if key in _held:
+            raise ClaimHeld(f"{what} is being trained by process {os.getpid()} on "
+                            f"{socket.gethostname()} since {_holder(key)[2]} (this process)")
+        path = folder / CLAIM_FILENAME
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunError(f"cannot claim {what}: {path}: {exc.strerror or exc}") from exc
+        if not _lock_within(fd, patience_s):
+            holder = _read_holder(fd)
+            os.close(fd)
+            pid, host, since = holder or ("?", "?", "?")
+            raise ClaimHeld(f"{what} is being trained by process {pid} on {host} since {since}")
+        _write_holder(fd)
+        _held[key] = fd
+
+
+def release_folder(folder: Path) -> bool:
+    """Release this process's claim of ``folder``; return whether it held one."""
+    key = str(folder.resolve())
+    with _held_lock:
+        fd = _held.pop(key, None)
+        if fd is None:
+            return False
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        os.close(fd)  # closing the only descriptor drops the lock
+        return True
+
+
+def holds_claim(folder: Path) -> bool:
+    """Whether this process holds the claim of ``folder``."""
+    with _held_lock:
+        return str(folder.resolve()) in _held
+
+
+def _lock_within(fd: int, patience_s: float) -> bool:
+    deadline = time.monotonic() + patience_s
+    while True:
+        if _try_lock(fd):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):
+        return False
+    return True
+
+
+def _write_holder(fd: int) -> None:
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    text = json.dumps({"pid": os.getpid(), "hostname": socket.gethostname(), "since": since})
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, (text + "\n").encode("utf-8"))
+
+
+def _read_holder(fd: int) -> tuple[str, str, str] | None:
+    """(pid, host, since) from the lock file; retried while the new holder writes it."""
+    for _ in range(10):
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            doc = json.loads(os.read(fd, 4096).decode("utf-8"))
+            return str(doc["pid"]), str(doc["hostname"]), str(doc["since"])
+        except (OSError, ValueError, KeyError, TypeError):
+            time.sleep(0.02)
+    return None
+
+
+def _holder(key: str) -> tuple[str, str, str]:
+    return _read_holder(_held[key]) or ("?", "?", "?")
+
+
+def _forget_claims_in_child() -> None:
+    """A forked child drops its copies of the descriptors; the parent keeps the claims."""
+    global _held_lock
+    _held_lock = threading.Lock()
+    for fd in _held.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_claims_in_child)

@@ -42,6 +42,9 @@ class RunRecord:
     pid: int | None = None
     hostname: str | None = None
     heartbeat_at: float | None = None
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    test_top5: float | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -54,6 +57,11 @@ class RunRecord:
         """Where the trained ``model.keras`` goes."""
         return self.run_dir / MODEL_FILENAME
 
+    @property
+    def deterministic(self) -> bool:
+        """Whether the run was trained reproducibly (``training.deterministic``)."""
+        return self.metadata.get("deterministic") is True
+
     def to_json(self) -> dict[str, Any]:
         """Return the record as JSON-ready data; times as ISO 8601 UTC strings."""
         data: dict[str, Any] = {}
@@ -62,6 +70,7 @@ class RunRecord:
         data["run_dir"] = str(self.run_dir)
         data["metadata"] = dict(self.metadata)
         data["tags"] = list(self.tags)
+        data["deterministic"] = self.deterministic
         for name in ("created_at", "started_at", "ended_at", "heartbeat_at"):
             data[name] = iso_time(data[name])
         return data

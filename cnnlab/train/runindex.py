@@ -21,11 +21,17 @@ from typing import Any
 
 from cnnlab.errors import RunError
 from cnnlab.train.records import BEST_METRIC
-from cnnlab.train.workspace import RUNS_DIRNAME
+from cnnlab.train.workspace import RUNS_DIRNAME, TEST_KEYS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Migrations from version N to N + 1, applied in order inside one transaction.
-_MIGRATIONS: dict[int, str] = {}
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    ALTER TABLE runs ADD COLUMN test_loss REAL;
+    ALTER TABLE runs ADD COLUMN test_accuracy REAL;
+    ALTER TABLE runs ADD COLUMN test_top5 REAL
+    """,
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -48,7 +54,10 @@ CREATE TABLE IF NOT EXISTS runs (
     pid INTEGER,
     hostname TEXT,
     heartbeat_at REAL,
-    metadata TEXT NOT NULL DEFAULT '{}'
+    metadata TEXT NOT NULL DEFAULT '{}',
+    test_loss REAL,
+    test_accuracy REAL,
+    test_top5 REAL
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
 CREATE TABLE IF NOT EXISTS specs (
@@ -174,7 +183,8 @@ class RunIndex:
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable on crash, fast commits
-        if self._ready:
+        # user_version is read every time: the file may have been deleted meanwhile
+        if self._ready and conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
         with self._lock:
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -265,6 +275,31 @@ def metric_rows(run_id: str, epoch: int, metrics: Mapping[str, float]) -> list[t
             raise RunError(f"metric {name!r} of epoch {epoch} is not a number: {value!r}") from None
         rows.append((run_id, epoch, str(name), None if math.isnan(number) else number))
     return rows
+
+
+def test_columns(metrics: Mapping[str, Any]) -> dict[str, float | None]:
+    """The index columns of a test evaluation: ``test_loss``, ``test_accuracy``, ``test_top5``.
+
+    Args:
+        metrics: Keras's evaluation names (``loss``, ``accuracy``, ``top5``) or
+            the same with a ``test_`` prefix; other names are ignored, an absent
+            one is None, NaN is stored as None.
+
+    Raises:
+        RunError: A test metric is not a number.
+
+    """
+    columns: dict[str, float | None] = dict.fromkeys(TEST_KEYS.values())
+    for name, value in metrics.items():
+        column = TEST_KEYS.get(str(name).removeprefix("test_"))
+        if column is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise RunError(f"test metric {name!r} is not a number: {value!r}") from None
+        columns[column] = None if not math.isfinite(number) else number
+    return columns
 
 
 def refresh_stats(conn: sqlite3.Connection, run_id: str) -> None:

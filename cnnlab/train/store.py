@@ -32,7 +32,13 @@ from typing import Any
 
 from cnnlab.atomic import atomic_write_json
 from cnnlab.errors import RunError
-from cnnlab.train.liveness import pid_alive
+from cnnlab.train.liveness import (
+    ClaimHeld,
+    claim_folder,
+    holds_claim,
+    pid_alive,
+    release_folder,
+)
 from cnnlab.train.records import (
     CHECKPOINTS_DIRNAME,
     INTERRUPTED,
@@ -54,6 +60,7 @@ from cnnlab.train.runindex import (
     metrics_table,
     refresh_stats,
     tags_by_run,
+    test_columns,
     to_json_text,
 )
 from cnnlab.train.specdiff import SpecDiff, diff_specs
@@ -109,7 +116,9 @@ class RunStore:
         params: int | None = None,
         macs: int | None = None,
     ) -> RunRecord:
-        """Create a ``running`` run owned by this process, with its folder.
+        """Create a ``running`` run owned and claimed (:meth:`claim`) by this process.
+
+        The new run stays claimed until :meth:`release` or the process ends.
 
         Args:
             spec_dict: The exact spec snapshot that runs (JSON data).
@@ -151,6 +160,7 @@ class RunStore:
         except OSError as exc:
             raise RunError(f"cannot create the run folder {folder}: {exc}") from exc
         try:
+            claim_folder(folder, f"run {run_id}")
             atomic_write_json(folder / "spec.json", json.loads(spec_text))
             now = time.time()
             row = {
@@ -163,12 +173,57 @@ class RunStore:
                 insert_run(conn, row, meta, spec_text)
                 self._write_metadata(conn, run_id)
         except DuplicateRunId:
+            release_folder(folder)
             shutil.rmtree(folder, ignore_errors=True)
             return False
         except BaseException:
+            release_folder(folder)
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return True
+
+    def claim(self, run_id: str) -> None:
+        """Claim a run for this process's lifetime, before training it (as on resume).
+
+        The claim is an exclusive lock on ``runs/<id>/claim.lock`` that the
+        operating system drops when the process ends, however it ends; a
+        killed trainer never leaves a stale claim. :meth:`release` ends it sooner.
+
+        Raises:
+            RunError: Unknown run id, or the run is already claimed by another
+                process or by this one: "run ID is being trained by process PID
+                on HOST since TIME".
+
+        """
+        claim_folder(self.run_dir(run_id), f"run {run_id}")
+
+    def release(self, run_id: str) -> bool:
+        """Release this process's claim of a run; return whether it held one."""
+        return release_folder(self.runs_dir / str(run_id))
+
+    def record_test(self, run_id: str, metrics: Mapping[str, float]) -> None:
+        """Store a run's test-set evaluation, replacing an earlier one.
+
+        The values go to the index (``test_loss``, ``test_accuracy``,
+        ``test_top5``: the record's fields) and to ``metadata.json`` as
+        ``"test": {"loss": ..., "accuracy": ..., "top5": ...}``.
+
+        Args:
+            run_id: The run.
+            metrics: Keras's ``evaluate(..., return_dict=True)`` result:
+                ``loss``, ``accuracy`` and ``top5`` when the run has it (the
+                names may carry a ``test_`` prefix; other names are ignored).
+
+        Raises:
+            RunError: Unknown run id, or a test metric is not a number.
+
+        """
+        columns = test_columns(metrics)
+        with self._updating(run_id) as conn:
+            conn.execute(
+                "UPDATE runs SET test_loss = ?, test_accuracy = ?, test_top5 = ? WHERE id = ?",
+                (columns["test_loss"], columns["test_accuracy"], columns["test_top5"], run_id),
+            )
 
     def set_status(self, run_id: str, status: str, message: str | None = None) -> None:
         """Set a run's status; ``running`` (re)claims it for this process, as on resume.
@@ -258,21 +313,30 @@ class RunStore:
         """Delete a run from the index together with its folder.
 
         Raises:
-            RunError: Unknown run id, or the run is still running.
+            RunError: Unknown run id, or the run is still running or claimed
+                by another process.
 
         """
         if self.get(run_id).status == RUNNING:
             raise RunError(f"run {run_id} is still running; stop it before deleting it")
         folder = self.runs_dir / run_id
         trash = self.runs_dir / f".deleting-{run_id}-{secrets.token_hex(2)}"
-        with self._index.write() as conn:
-            self._require(conn, run_id)
-            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        if folder.is_dir() and not holds_claim(folder):
             try:
-                if folder.exists():
-                    os.replace(folder, trash)
-            except OSError as exc:
-                raise RunError(f"cannot delete the run folder {folder}: {exc}") from exc
+                claim_folder(folder, f"run {run_id}")
+            except ClaimHeld as exc:
+                raise RunError(f"{exc}; stop it before deleting it") from None
+        try:
+            with self._index.write() as conn:
+                self._require(conn, run_id)
+                conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+                try:
+                    if folder.exists():
+                        os.replace(folder, trash)
+                except OSError as exc:
+                    raise RunError(f"cannot delete the run folder {folder}: {exc}") from exc
+        finally:
+            release_folder(folder)
         shutil.rmtree(trash, ignore_errors=True)
 
     # -- reading ---------------------------------------------------------------

@@ -111,6 +111,8 @@ def new_run_id(now: float | None = None) -> str:
 
 RUN_KEYS = ("id", "name", "status", "message", "label", "params", "macs", "epochs_planned",
             "pid", "hostname")
+# The test-set metrics (Keras's names, as in metadata.json's "test") -> index columns.
+TEST_KEYS = {"loss": "test_loss", "accuracy": "test_accuracy", "top5": "test_top5"}
 _FOLDER_TYPES = {"status": str, "message": str, "label": str, "hostname": str,
                  "params": int, "macs": int, "epochs_planned": int, "pid": int}
 
@@ -130,6 +132,10 @@ def write_metadata(folder: Path, row: Mapping[str, Any], tags: Iterable[str]) ->
                updated_at=iso_time(time.time()))
     doc.update(started_at=iso_time(row["started_at"]), ended_at=iso_time(row["ended_at"]),
                run=run)
+    test = {name: row[column] for name, column in TEST_KEYS.items()
+            if column in row.keys() and row[column] is not None}
+    if test:
+        doc["test"] = test
     atomic_write_json(folder / "metadata.json", doc)
 
 
@@ -175,6 +181,9 @@ def read_run_folder(folder: Path) -> FolderRun | None:
     run = run if isinstance(run, dict) else {}
     started, ended = meta.pop("started_at", None), meta.pop("ended_at", None)
     row = {key: _typed(run.get(key), kind) for key, kind in _FOLDER_TYPES.items()}
+    test = meta.pop("test", None)
+    test = test if isinstance(test, dict) else {}
+    row.update({column: _number(test.get(name)) for name, column in TEST_KEYS.items()})
     row.update(
         id=folder.name, name=str(run.get("name") or spec.get("name") or folder.name),
         created_at=parse_iso_time(run.get("created_at")) or _id_time(folder),
@@ -187,6 +196,12 @@ def read_run_folder(folder: Path) -> FolderRun | None:
 
 def _typed(value: Any, kind: type) -> Any:
     return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _folder_metrics(folder: Path) -> list[tuple[str, int, str, float | None]]:
