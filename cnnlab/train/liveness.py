@@ -103,6 +103,7 @@ CLAIM_FILENAME = "claim.lock"
 # A brief holder (another process cleaning or deleting the folder) lets go within this.
 _CLAIM_PATIENCE_S = 1.0
 _held: dict[str, int] = {}
+_adoptable: set[str] = set()
 _held_lock = threading.Lock()
 
 
@@ -110,7 +111,8 @@ class ClaimHeld(RunError):
     """Another process (or this one) holds the claim of a run."""
 
 
-def claim_folder(folder: Path, what: str, patience_s: float = _CLAIM_PATIENCE_S) -> None:
+def claim_folder(folder: Path, what: str, patience_s: float = _CLAIM_PATIENCE_S,
+                 *, adoptable: bool = False) -> None:
     """Claim ``folder`` for this process until :func:`release_folder` or the process ends.
 
     The claim is an exclusive ``flock`` on ``folder/claim.lock``, kept open: the
@@ -121,6 +123,10 @@ def claim_folder(folder: Path, what: str, patience_s: float = _CLAIM_PATIENCE_S)
         folder: The run folder (it must exist).
         what: How errors name the folder's run (``run 20261201-...``).
         patience_s: How long to wait for a brief holder before giving up.
+        adoptable: Hold the claim for the next caller in this process: its
+            first ``claim_folder`` of the folder takes it over instead of
+            failing (a new run is claimed when it is created, and the trainer
+            that then claims it gets it).
 
     Raises:
         ClaimHeld: Another process, or this one, holds the claim; the message
@@ -130,6 +136,9 @@ def claim_folder(folder: Path, what: str, patience_s: float = _CLAIM_PATIENCE_S)
     """
     key = str(folder.resolve())
     with _held_lock:
+        if key in _adoptable:
+            _adoptable.discard(key)
+            return
         if key in _held:
             raise ClaimHeld(f"{what} is being trained by process {os.getpid()} on "
                             f"{socket.gethostname()} since {_holder(key)[2]} (this process)")
@@ -145,6 +154,8 @@ def claim_folder(folder: Path, what: str, patience_s: float = _CLAIM_PATIENCE_S)
             raise ClaimHeld(f"{what} is being trained by process {pid} on {host} since {since}")
         _write_holder(fd)
         _held[key] = fd
+        if adoptable:
+            _adoptable.add(key)
 
 
 def release_folder(folder: Path) -> bool:
@@ -152,6 +163,7 @@ def release_folder(folder: Path) -> bool:
     key = str(folder.resolve())
     with _held_lock:
         fd = _held.pop(key, None)
+        _adoptable.discard(key)
         if fd is None:
             return False
         with contextlib.suppress(OSError):
@@ -227,6 +239,7 @@ def _forget_claims_in_child() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
     _held.clear()
+    _adoptable.clear()
 
 
 if hasattr(os, "register_at_fork"):

@@ -118,7 +118,9 @@ class RunStore:
     ) -> RunRecord:
         """Create a ``running`` run owned and claimed (:meth:`claim`) by this process.
 
-        The new run stays claimed until :meth:`release` or the process ends.
+        The new run stays claimed until :meth:`release` or the process ends;
+        the first :meth:`claim` of it in this process (the trainer's) takes
+        that claim over instead of failing.
 
         Args:
             spec_dict: The exact spec snapshot that runs (JSON data).
@@ -160,7 +162,7 @@ class RunStore:
         except OSError as exc:
             raise RunError(f"cannot create the run folder {folder}: {exc}") from exc
         try:
-            claim_folder(folder, f"run {run_id}")
+            claim_folder(folder, f"run {run_id}", adoptable=True)
             atomic_write_json(folder / "spec.json", json.loads(spec_text))
             now = time.time()
             row = {

@@ -61,6 +61,8 @@ def _start_holder(store: RunStore, run_id: str) -> subprocess.Popen:
 
 def test_new_run_is_claimed_until_released(store):
     run = store.create_run(SPEC, "r", 1, {})
+    assert "refused" in _python(_CLAIMER, str(store.workspace), run.id)
+    store.claim(run.id)  # the trainer takes over the claim create_run made
     with pytest.raises(RunError, match=rf"run {run.id} is being trained by process "
                                        rf"{os.getpid()} on .+ since \d{{4}}-"):
         store.claim(run.id)
