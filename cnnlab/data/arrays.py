@@ -1,4 +1,6 @@
-"""Numpy helpers for datasets: label checks, splits, pixel scale, channels, statistics.
+"""Numpy helpers for datasets: class counts, splits, pixel scale, channels, statistics.
+
+The checks of label and image arrays are in :mod:`cnnlab.data.array_checks`.
 
 Pure numpy: importing this module never loads TensorFlow.
 """
@@ -35,50 +37,6 @@ def class_counts(y: np.ndarray, num_classes: int) -> np.ndarray:
         bad = int(y.min()) if y.min() < 0 else int(y.max())
         raise DataError(f"label {bad} is outside the classes 0..{num_classes - 1}")
     return np.bincount(y.astype(np.int64), minlength=num_classes).astype(np.int64)
-
-
-def check_labels(y: np.ndarray, key: str, notes: list[str] | None = None) -> np.ndarray:
-    """Return labels as int32 class indices of shape (N,), accepting (N, 1) and one-hot (N, K).
-
-    Raises:
-        DataError: Naming ``key`` if the labels are not class indices.
-
-    """
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    elif y.ndim == 2 and y.shape[1] > 1:
-        if not np.all((y == 0) | (y == 1)) or not np.all(y.sum(axis=1) == 1):
-            raise DataError(f"{key} has shape {y.shape}; expected class indices (N,) or one-hot")
-        y = y.argmax(axis=1)
-        if notes is not None and not any("one-hot" in n for n in notes):
-            notes.append("converted one-hot labels to class indices")
-    if y.ndim != 1:
-        raise DataError(f"{key} has shape {y.shape}; expected class indices of shape (N,)")
-    if y.dtype.kind not in "iub" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
-        raise DataError(f"{key} must hold integer class indices, got {y.dtype}")
-    if y.size and y.min() < 0:
-        raise DataError(f"{key} holds a negative label ({int(y.min())})")
-    return y.astype(np.int32)
-
-
-def check_images(x: np.ndarray, key: str) -> np.ndarray:
-    """Return images as (N, H, W, C), accepting (N, H, W) grayscale.
-
-    Raises:
-        DataError: Naming ``key`` if the array is not a stack of images.
-
-    """
-    x = np.asarray(x)
-    if x.ndim == 3:
-        x = x[..., None]
-    if x.ndim != 4 or min(x.shape[1:]) < 1:
-        raise DataError(
-            f"{key} has shape {x.shape}; expected images (N, H, W), (N, H, W, 1) or (N, H, W, 3)"
-        )
-    if x.dtype.kind not in "uif" and x.dtype != np.bool_:
-        raise DataError(f"{key} must hold numbers, got {x.dtype}")
-    return x
 
 
 def pixel_scale(x: np.ndarray, normalization: str) -> tuple[float, str | None]:

@@ -3,7 +3,8 @@
 :func:`preflight_folder` decodes every file once and names each one that
 cannot be used (unreadable, not an image, corrupt) and every class left
 without images, so the user hears about them before a run starts rather than
-from a crash in the middle of an epoch.
+from a crash in the middle of an epoch. Nothing but regular files of bounded
+size is ever opened: a FIFO or a link to a device is named, never read.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cnnlab.data.folder_walk import FolderWalk
+from cnnlab.data.image_header import pixel_problem
+from cnnlab.data.safe_read import MAX_IMAGE_BYTES, UnusableFile, read_regular
 from cnnlab.errors import DataError
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".webp")
@@ -87,9 +91,12 @@ def preflight_folder(path: str | os.PathLike) -> PreflightReport:
     """Check an image folder (one sub-folder per class) file by file.
 
     Every file in a class folder (sub-folders included, hidden files
-    skipped) is read and decoded. Files with a non-image extension, files
-    that cannot be read and files that fail to decode are reported with the
-    reason; so are classes left without a usable image.
+    skipped) is read and decoded. Only regular files are opened (see
+    :mod:`cnnlab.data.folder_walk` for links, loops and duplicates), each of
+    at most ``MAX_IMAGE_BYTES`` and ``MAX_IMAGE_PIXELS`` as its header
+    declares. Files with a non-image extension, anything that is not a
+    regular file, files that are too large, cannot be read or fail to decode
+    are reported with the reason; so are classes left without a usable image.
 
     Args:
         path: The dataset folder.
@@ -110,8 +117,9 @@ def preflight_folder(path: str | os.PathLike) -> PreflightReport:
         raise DataError(f"cannot read the image folder {root}: {exc.strerror}") from None
     report = PreflightReport(root=str(root), class_names=[d.name for d in class_dirs], counts={})
     shapes: list[tuple[int, int, int]] = []
+    walk = FolderWalk(bad=report.bad_files)
     for class_dir in class_dirs:
-        shapes.extend(_scan_class(class_dir, report))
+        shapes.extend(_scan_class(class_dir, report, walk))
     report.channel_counts = dict(sorted(Counter(s[2] for s in shapes).items()))
     if shapes:
         hs, ws = [s[0] for s in shapes], [s[1] for s in shapes]
@@ -119,10 +127,12 @@ def preflight_folder(path: str | os.PathLike) -> PreflightReport:
     return report
 
 
-def _scan_class(class_dir: Path, report: PreflightReport) -> list[tuple[int, int, int]]:
+def _scan_class(
+    class_dir: Path, report: PreflightReport, walk: FolderWalk
+) -> list[tuple[int, int, int]]:
     """Check the files of one class into ``report``; return the (H, W, C) of its good images."""
     shapes = []
-    for file in _walk_files(class_dir, report):
+    for file in walk.class_files(class_dir):
         shape, reason = _check_image(file)
         if reason:
             report.bad_files.append((str(file), reason))
@@ -139,30 +149,20 @@ def _hidden(path: Path) -> bool:
     return path.name.startswith(".")
 
 
-def _walk_files(class_dir: Path, report: PreflightReport) -> list[Path]:
-    """Return the non-hidden files under ``class_dir``, sorted; unreadable folders are reported."""
-    files: list[Path] = []
-
-    def on_error(exc: OSError) -> None:
-        report.bad_files.append((str(exc.filename), f"unreadable folder: {exc.strerror}"))
-
-    for dirpath, dirnames, filenames in os.walk(class_dir, onerror=on_error, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        files.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
-    return files
-
-
 def _check_image(file: Path) -> tuple[tuple[int, int, int], str | None]:
     """Decode ``file``; return its (H, W, C) and None, or a dummy shape and the reason it fails."""
     none = (0, 0, 0)
     if file.suffix.lower() not in IMAGE_EXTENSIONS:
         return none, f"not an image: {file.suffix or 'no'} extension"
     try:
-        data = file.read_bytes()
-    except OSError as exc:
-        return none, f"unreadable: {exc.strerror}"
+        data = read_regular(file, MAX_IMAGE_BYTES)
+    except UnusableFile as exc:
+        return none, str(exc)
     if not data:
         return none, "empty file"
+    too_big = pixel_problem(data)
+    if too_big:
+        return none, too_big
     import tensorflow as tf
 
     try:

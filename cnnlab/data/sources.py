@@ -12,8 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab.data.arrays import check_images, check_labels
+from cnnlab.data.array_checks import (
+    check_images,
+    check_label_gaps,
+    check_label_range,
+    check_labels,
+)
 from cnnlab.data.keras_names import KERAS_CLASS_NAMES
+from cnnlab.data.npz_file import read_npz
 from cnnlab.download import can_reach
 from cnnlab.errors import DataError
 
@@ -52,53 +58,53 @@ class RawData:
 def load_npz(path: str | os.PathLike | None) -> RawData:
     """Load ``x_train, y_train, x_test, y_test`` (and optional ``class_names``) from ``path``.
 
+    The file is checked before it is read (see :mod:`cnnlab.data.npz_file`):
+    regular file, zip archive, no object arrays, declared sizes within the
+    limits.
+
     Raises:
-        DataError: If the file is missing or unreadable, or a key is missing or malformed.
+        DataError: If the file is missing, not an .npz, too large, or a key is
+            missing or malformed (labels and pixels included), naming the file.
 
     """
     if not path:
         raise DataError("data.path must name the .npz file")
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataError(f"npz file not found: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in NPZ_KEYS if k not in npz.files]
-            if missing:
-                raise DataError(
-                    f"{path.name} has no {missing[0]!r} array; expected keys {', '.join(NPZ_KEYS)}"
-                )
-            arrays = {k: npz[k] for k in NPZ_KEYS}
-            names = [str(n) for n in npz["class_names"]] if "class_names" in npz.files else None
-    except DataError:
-        raise
-    except Exception as exc:  # zipfile, pickle and format errors all mean "not a usable npz"
-        raise DataError(f"cannot read {path} as an .npz file: {exc}") from None
-    return _raw_from_arrays(arrays, names)
+    arrays = read_npz(path, NPZ_KEYS, optional=("class_names",))
+    names = None
+    if "class_names" in arrays:
+        class_names = arrays.pop("class_names")
+        if class_names.dtype.kind not in "USiu" or class_names.ndim != 1:
+            raise DataError(f"{path.name}: class_names must be a list of names, "
+                            f"got {class_names.dtype} of shape {class_names.shape}")
+        names = [str(n) for n in class_names]
+    return _raw_from_arrays(arrays, names, where=path.name)
 
 
-def _raw_from_arrays(arrays: dict[str, np.ndarray], names: list[str] | None) -> RawData:
-    """Check the four arrays against each other and wrap them."""
+def _raw_from_arrays(
+    arrays: dict[str, np.ndarray], names: list[str] | None, where: str
+) -> RawData:
+    """Check the four arrays against each other and wrap them (``where`` names the file)."""
     notes: list[str] = []
-    x, x_test = check_images(arrays["x_train"], "x_train"), check_images(arrays["x_test"], "x_test")
-    y = check_labels(arrays["y_train"], "y_train", notes)
-    y_test = check_labels(arrays["y_test"], "y_test", notes)
+    x = check_images(arrays["x_train"], "x_train", where)
+    x_test = check_images(arrays["x_test"], "x_test", where)
+    y = check_labels(arrays["y_train"], "y_train", notes, where)
+    y_test = check_labels(arrays["y_test"], "y_test", notes, where)
     for xk, xa, yk, ya in (("x_train", x, "y_train", y), ("x_test", x_test, "y_test", y_test)):
         if len(xa) != len(ya):
-            raise DataError(f"{yk} has {len(ya)} labels but {xk} has {len(xa)} images")
+            raise DataError(f"{where}: {yk} has {len(ya)} labels but {xk} has {len(xa)} images")
     if x_test.shape[1:] != x.shape[1:]:
         raise DataError(
-            f"x_test images are {x_test.shape[1:]} but x_train images are {x.shape[1:]}"
+            f"{where}: x_test images are {x_test.shape[1:]} but x_train images are {x.shape[1:]}"
         )
     if not len(x):
-        raise DataError("x_train holds no images")
-    num_classes = int(max(y.max(), y_test.max() if len(y_test) else 0)) + 1
+        raise DataError(f"{where}: x_train holds no images")
+    labels = {"y_train": y, "y_test": y_test}
     if names is None:
-        names = [str(i) for i in range(num_classes)]
-    elif len(names) < num_classes:
-        raise DataError(
-            f"class_names lists {len(names)} classes but the labels go up to {num_classes - 1}"
-        )
+        names = [str(i) for i in range(check_label_gaps(labels, where))]
+    else:
+        for key, values in labels.items():
+            check_label_range(values, key, len(names), where)
     return RawData(x=x, y=y, class_names=names, x_test=x_test, y_test=y_test, notes=notes)
 
 
@@ -159,7 +165,7 @@ def load_keras(name: str) -> RawData:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{where} (loading failed: {reason})") from None
     arrays = {"x_train": x, "y_train": y, "x_test": x_test, "y_test": y_test}
-    return _raw_from_arrays(arrays, list(KERAS_CLASS_NAMES[name]))
+    return _raw_from_arrays(arrays, list(KERAS_CLASS_NAMES[name]), where=str(path))
 
 
 def _keras_loader(name: str):

@@ -282,7 +282,7 @@ def test_npz_missing_key_is_named(tmp_path):
     [
         ("x_train", np.zeros(50, np.uint8), "x_train has shape"),
         ("y_train", np.zeros(49, np.uint8), "y_train has 49 labels"),
-        ("y_test", np.full(20, -1), "y_test holds a negative label"),
+        ("y_test", np.full(20, -1), "y_test: 20 label\\(s\\) are negative \\(first at index 0"),
         ("x_test", np.zeros((20, 14, 14), np.uint8), "x_test images"),
     ],
 )
@@ -298,7 +298,7 @@ def test_npz_missing_or_unreadable_file(tmp_path):
         load_data(Data(source="npz", path=str(tmp_path / "nope.npz")), (28, 28, 1), seed=0)
     junk = tmp_path / "junk.npz"
     junk.write_text("not a zip")
-    with pytest.raises(DataError, match="cannot read"):
+    with pytest.raises(DataError, match="junk.npz is not an .npz file"):
         load_data(Data(source="npz", path=str(junk)), (28, 28, 1), seed=0)
     with pytest.raises(DataError, match="data.path"):
         load_data(Data(source="npz"), (28, 28, 1), seed=0)
