@@ -4,6 +4,11 @@ Sources: ``shapes`` (synthetic, offline, the default), ``npz`` (arrays in the
 layout of Keras's ``mnist.npz``), ``folder`` (one sub-folder per class) and
 ``keras`` (``keras.datasets``: mnist, fashion_mnist, cifar10, cifar100).
 
+Files are read defensively: only regular files of bounded size, ``.npz``
+archives checked from their zip directory before inflating, labels and
+pixels checked at load time; every skipped file is named (see
+:mod:`cnnlab.data.report`).
+
 Importing this package does not import TensorFlow; the functions that need it
 import it when called.
 """
@@ -11,6 +16,7 @@ import it when called.
 from cnnlab.data.arrays import class_counts
 from cnnlab.data.folder import PreflightReport, preflight_folder
 from cnnlab.data.loader import NORMALIZATIONS, SOURCES, load_data
+from cnnlab.data.report import BadFilesError, skipped_lines, write_skipped_listing
 from cnnlab.data.shapes import DEFAULT_CLASSES, SHAPE_CLASSES, generate_shapes
 from cnnlab.data.sources import KERAS_DATASETS, keras_dataset_file
 from cnnlab.data.splits import DataSplits
@@ -21,6 +27,7 @@ __all__ = [
     "NORMALIZATIONS",
     "SHAPE_CLASSES",
     "SOURCES",
+    "BadFilesError",
     "DataSplits",
     "PreflightReport",
     "class_counts",
@@ -28,4 +35,6 @@ __all__ = [
     "keras_dataset_file",
     "load_data",
     "preflight_folder",
+    "skipped_lines",
+    "write_skipped_listing",
 ]

@@ -52,6 +52,16 @@ class PreflightReport:
         """True if there are classes, every file is usable and no class is empty."""
         return bool(self.class_names) and not self.bad_files and not self.empty_classes
 
+    def left_out_classes(self) -> list[tuple[str, str]]:
+        """Return ``(class name, reason)`` for every class without a usable image."""
+        out = []
+        for name in self.empty_classes:
+            folder = str(Path(self.root) / name)
+            bad = sum(1 for p, _ in self.bad_files
+                      if p == folder or p.startswith(folder + os.sep))
+            out.append((name, f"no usable image ({bad} bad file(s))" if bad else "no image files"))
+        return out
+
     def summary(self) -> str:
         """Return a one-paragraph description of the check, for the user."""
         if not self.class_names:
@@ -118,6 +128,7 @@ def preflight_folder(path: str | os.PathLike) -> PreflightReport:
     report = PreflightReport(root=str(root), class_names=[d.name for d in class_dirs], counts={})
     shapes: list[tuple[int, int, int]] = []
     walk = FolderWalk(bad=report.bad_files)
+    walk.reserve(root, *class_dirs)
     for class_dir in class_dirs:
         shapes.extend(_scan_class(class_dir, report, walk))
     report.channel_counts = dict(sorted(Counter(s[2] for s in shapes).items()))

@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnlab.data.arrays import SPLITS, cap_splits, channel_plan, stats_dict, stratified_split
 from cnnlab.data.folder import PreflightReport, preflight_folder
+from cnnlab.data.report import BadFilesError
 from cnnlab.data.splits import DataSplits
 from cnnlab.errors import DataError
 
@@ -82,7 +83,11 @@ def load_folder(data: Any, shape: tuple[int, int, int], seed: int) -> DataSplits
     y = {k: labels[v] for k, v in idx.items()}
     if data.normalization == "standardize":
         files.stats = _train_stats(files, y["train"])
-    return _folder_splits(names, y, files, notes, data.normalization)
+    splits = _folder_splits(names, y, files, notes, data.normalization)
+    splits.folder = report.root
+    splits.skipped_files = list(report.bad_files)
+    splits.left_out_classes = report.left_out_classes()
+    return splits
 
 
 def _folder_splits(
@@ -106,22 +111,20 @@ def _folder_splits(
 
 
 def _usable_classes(report: PreflightReport, bad_files: str, notes: list[str]) -> list[str]:
-    """Apply the ``bad_files`` choice to the report; return the classes to train on."""
+    """Apply the ``bad_files`` choice to the report; return the classes to train on.
+
+    Raises:
+        BadFilesError: With ``bad_files == "stop"``, naming the bad files and empty classes.
+
+    """
     if not report.class_names:
         raise DataError(report.summary())
-    problems = []
+    if (report.bad_files or report.empty_classes) and bad_files == "stop":
+        raise BadFilesError(report.root, report.bad_files, report.left_out_classes())
     if report.bad_files:
-        problems.append(f"{len(report.bad_files)} bad file(s): {report.describe_bad(3)}")
+        notes.append(f"skipped {len(report.bad_files)} bad file(s): {report.describe_bad(3)}")
     if report.empty_classes:
-        problems.append(f"class(es) without images: {', '.join(report.empty_classes)}")
-    if problems and bad_files == "stop":
-        raise DataError(
-            f"{report.root}: {'; '.join(problems)} (fix them, or set bad_files to skip)"
-        )
-    if report.bad_files:
-        notes.append(f"skipped {problems[0]}")
-    if report.empty_classes:
-        notes.append(f"left out {problems[-1]}")
+        notes.append(f"left out class(es) without images: {', '.join(report.empty_classes)}")
     classes = [c for c in report.class_names if c not in report.empty_classes]
     if len(classes) < 2:
         raise DataError(f"{report.root} needs at least 2 classes with images, found {len(classes)}")

@@ -6,9 +6,10 @@ elsewhere):
 
 - Hidden names (starting with ``.``) are ignored.
 - Every real folder is read once, recognised by ``(st_dev, st_ino)``: a link
-  that leads back to a folder already read (a loop such as a link to the
-  parent, or a second link to the same folder) is named as skipped and not
-  entered, so loops end and samples are never counted twice.
+  that leads to a folder already read, to the dataset folder or to a class
+  folder (a loop such as a link to the parent, or a second link to the same
+  folder) is named as skipped and not entered, so loops end, samples are
+  never counted twice and no class takes another's images.
 - Every real file is used once: a second name for a file already listed
   (a symbolic or hard link) is named as skipped.
 - Anything that is not a regular file after following links (a FIFO, a
@@ -39,6 +40,19 @@ class FolderWalk:
     _dirs: dict[tuple[int, int], str] = field(default_factory=dict)
     _files: dict[tuple[int, int], str] = field(default_factory=dict)
 
+    def reserve(self, *folders: Path) -> None:
+        """Mark the dataset folder and its class folders as read by their own names.
+
+        A link inside one class to the dataset folder or to another class is
+        then refused instead of taking that class's images.
+        """
+        for folder in folders:
+            try:
+                info = os.stat(folder)
+            except OSError:
+                continue
+            self._dirs.setdefault((info.st_dev, info.st_ino), str(folder))
+
     def class_files(self, class_dir: Path) -> list[Path]:
         """Return the regular files under ``class_dir`` in sorted, depth-first order."""
         files: list[Path] = []
@@ -63,8 +77,8 @@ class FolderWalk:
         key = (info.st_dev, info.st_ino)
         first = self._dirs.setdefault(key, str(folder))
         if first != str(folder):
-            self.bad.append((str(folder), f"a link to a folder already read ({first}); "
-                                          "not read again (a loop or a duplicate)"))
+            self.bad.append((str(folder), f"a link to the folder {first} (a loop or a "
+                                          "duplicate); not followed"))
             return False
         return True
 

@@ -113,6 +113,6 @@ def _read_at_most(fd: int, limit: int) -> bytes:
 
 
 def too_large(size: int, cap: int, at_least: bool = False) -> str:
-    """Return ``"too large: 80.0 MiB (the limit is 64.0 MiB)"``."""
+    """Return ``"too large: 83,886,080 bytes (the limit is 64 MiB)"``."""
     more = "more than " if at_least else ""
-    return f"too large: {more}{size / MIB:.1f} MiB (the limit is {cap / MIB:.1f} MiB)"
+    return f"too large: {more}{size:,} bytes (the limit is {cap / MIB:g} MiB)"

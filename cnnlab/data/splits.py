@@ -48,6 +48,12 @@ class DataSplits:
         pixel_scale: For ``"scale"``, the divisor applied to raw pixels
             (255 for 8-bit images; 1 if already in [0, 1]); 1 otherwise.
         files: For folder sources, the image files behind the splits.
+        folder: For folder sources, the dataset folder (None otherwise).
+        skipped_files: ``(path, reason)`` of every file a folder source skipped
+            (``bad_files: skip``); print them with
+            :func:`cnnlab.data.report.skipped_lines`.
+        left_out_classes: ``(class name, reason)`` of every class left out
+            because it has no usable image.
 
     """
 
@@ -64,6 +70,9 @@ class DataSplits:
     normalization_stats: dict[str, list[float]] | None = None
     pixel_scale: float = 1.0
     files: SampleFiles | None = field(default=None, repr=False)
+    folder: str | None = None
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)
+    left_out_classes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def num_classes(self) -> int:
