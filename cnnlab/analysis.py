@@ -8,15 +8,31 @@ activations (values stored per image) and receptive field with its jump.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cnnlab.blocks.base import GLOBAL, BlockProblem, Cost, Shape, Window, fmt_shape, prod
+from cnnlab.blocks.base import (
+    GLOBAL,
+    MAX_DIM,
+    BlockProblem,
+    Cost,
+    Shape,
+    Window,
+    fmt_shape,
+    prod,
+)
 from cnnlab.blocks.registry import BLOCKS
 from cnnlab.spec.graph import FlatGraph, FlatNode, ModelSpec
 
 CONV_TYPES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")
+# Keras's functional model walks the graph recursively, one Python frame per layer
+# (keras.src.ops.function._build_map_helper): about 990 layers deep fail with
+# RecursionError at Python's default limit. This leaves room for the caller's frames.
+MAX_KERAS_DEPTH = 800
+TRAINING_BYTES_PER_PARAM = 16  # float32 weights, gradients and two optimizer slots
 
 
 @dataclass(frozen=True)
@@ -106,7 +122,8 @@ class Analysis:
 
 
 def analyze(model: ModelSpec | FlatGraph, batchnorm: str = "none",
-            bytes_per_value: int = 4, frozen: frozenset[str] = frozenset()) -> Analysis:
+            bytes_per_value: int = 4, frozen: frozenset[str] = frozenset(),
+            batch_size: int = 1, memory_bytes: int | None = None) -> Analysis:
     """Analyse a model graph.
 
     Args:
@@ -115,6 +132,9 @@ def analyze(model: ModelSpec | FlatGraph, batchnorm: str = "none",
             convolution carries a BatchNormalization whose parameters count here.
         bytes_per_value: 4 for float32, 2 for mixed precision.
         frozen: Block ids whose parameters do not train (a frozen transfer base).
+        batch_size: Images per batch for the memory estimate; what cannot be
+            trained even one image at a time is an error, the rest a warning.
+        memory_bytes: The memory to check against (default: this machine's RAM).
 
     Returns:
         The per-block table, totals and problems. Never raises for graph
@@ -122,7 +142,23 @@ def analyze(model: ModelSpec | FlatGraph, batchnorm: str = "none",
 
     """
     graph = model.expand() if isinstance(model, ModelSpec) else model
-    return _Analyzer(graph, batchnorm, bytes_per_value, frozen).run()
+    memory = machine_memory() if memory_bytes is None else memory_bytes
+    return _Analyzer(graph, batchnorm, bytes_per_value, frozen).run(batch_size, memory)
+
+
+@functools.cache
+def machine_memory() -> int | None:
+    """This machine's physical memory in bytes (None where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def gigabytes(n: int) -> str:
+    """``163_840_000_000`` -> ``"160"`` (two significant digits, decimal GB)."""
+    value = n / 1e9
+    return f"{value:.1f}" if value < 10 else f"{float(f'{value:.2g}'):,.0f}"
 
 
 class _Analyzer:
@@ -145,11 +181,64 @@ class _Analyzer:
         self.fields: dict[str, tuple[tuple[int, int], tuple[float, float]]] = {}
         self.image_extent = (1, 1)
 
-    def run(self) -> Analysis:
+    def run(self, batch_size: int = 1, memory: int | None = None) -> Analysis:
         order = self._topological_order()
         output = self._check_structure(order)
+        self._check_keras_depth(order)
         layers = [info for nid in order if (info := self._visit(self.nodes[nid]))]
+        if memory:
+            self._check_memory(layers, batch_size, memory)
         return Analysis(tuple(layers), self._totals(layers), tuple(self.problems), output)
+
+    def _keras_layers(self, node: FlatNode) -> int:
+        """How many Keras layers the builder makes for a block (padding, BN, activation)."""
+        extra = 0
+        if node.type in CONV_TYPES:
+            extra += not isinstance(node.params.get("padding", "valid"), str)
+            if self.batchnorm != "none":
+                act = node.params.get("activation", "linear")
+                extra += 1 + (self.batchnorm == "before_activation" and act != "linear")
+        return 1 + extra
+
+    def _check_keras_depth(self, order: Sequence[str]) -> None:
+        depth: dict[str, int] = {}
+        for nid in order:
+            before = max((depth[p] for p in self.preds[nid] if p in depth), default=0)
+            depth[nid] = before + self._keras_layers(self.nodes[nid])
+            if depth[nid] > MAX_KERAS_DEPTH:
+                self._problem(nid, f"the longest path reaches {depth[nid]:,} Keras layers "
+                              f"here; Keras builds models at most {MAX_KERAS_DEPTH:,} layers "
+                              "deep (it walks the graph recursively); make the network "
+                              "shallower", "too_deep")
+                return
+
+    def _check_memory(self, layers: Sequence[LayerInfo], batch: int, memory: int) -> None:
+        """Refuse what cannot train even one image at a time; warn about the batch."""
+        def need(layer: LayerInfo, images: int) -> int:
+            return (layer.params + layer.state) * TRAINING_BYTES_PER_PARAM \
+                + layer.activations * images * self.bpv
+
+        have = f"this machine has {gigabytes(memory)} GB"
+        for layer in layers:
+            if need(layer, 1) > memory:
+                self._problem(layer.id, self._memory_message(layer, need(layer, 1), have),
+                              "memory")
+                return
+        for images, severity in ((1, "error"), (batch, "warning")):
+            total = sum(need(layer, images) for layer in layers)
+            if total > memory:
+                biggest = max(layers, key=lambda layer: need(layer, images))
+                self._problem(biggest.id, f"training the model needs ~{gigabytes(total)} GB "
+                              f"at {images} image(s) per batch, this block the most; {have}",
+                              "memory", severity)
+                return
+
+    def _memory_message(self, layer: LayerInfo, needed: int, have: str) -> str:
+        weights = (layer.params + layer.state) * TRAINING_BYTES_PER_PARAM
+        if weights * 2 >= needed:
+            return f"{layer.params:,} parameters need ~{gigabytes(needed)} GB; {have}"
+        return (f"its {fmt_shape(layer.output_shape)} output needs ~{gigabytes(needed)} GB "
+                f"for one image; {have}")
 
     def _problem(self, node: str | None, message: str, code: str, severity="error") -> None:
         self.problems.append(Problem(node, message, severity, code))
@@ -208,6 +297,10 @@ class _Analyzer:
         except BlockProblem as exc:
             self._problem(node.id, str(exc), "shape")
             return None
+        if any(size > MAX_DIM for size in out):
+            self._problem(node.id, f"its output {_short_shape(out)} is too large: TensorFlow "
+                          f"allows at most {MAX_DIM:,} along an axis", "too_large")
+            return None
         if node.type == "Input":
             self.image_extent = (out[0], out[1]) if len(out) == 3 else (1, 1)
         cost = self._with_batchnorm(node, out, cost)
@@ -265,6 +358,11 @@ class _Analyzer:
                       sum(la.state for la in layers))
 
 
+def _short_shape(shape: Shape) -> str:
+    text = fmt_shape(shape)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def analyze_experiment(exp) -> Analysis:
     """Analyse an experiment's model with its recipe: inserted batch-norm, frozen base.
 
@@ -278,4 +376,5 @@ def analyze_experiment(exp) -> Analysis:
     if transfer.strategy in ("feature_extractor", "fine_tune"):
         frozen |= {i for i in ids if i.startswith(transfer.prefix)}
     bpv = 2 if exp.training.device.mixed_precision != "none" else 4
-    return analyze(exp.model, exp.training.regularization.batchnorm, bpv, frozenset(frozen))
+    return analyze(exp.model, exp.training.regularization.batchnorm, bpv, frozenset(frozen),
+                   batch_size=exp.training.batch_size)

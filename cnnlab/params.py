@@ -14,6 +14,7 @@ from typing import Any
 
 from cnnlab.errors import SpecError
 
+MAX_PENALTY = 1000.0  # the largest regularization weight or max-norm radius accepted
 KINDS = ("int", "float", "bool", "choice", "str", "int_or_pair", "int_list", "padding", "json")
 
 
@@ -135,7 +136,7 @@ def _padding(p: Param, v: Any, path: str) -> str | int | list[int]:
         if v not in ("valid", "same"):
             raise SpecError(path, f"{p.name} must be valid, same, or a number P (got {v!r})")
         return v
-    return _int_or_pair(Param(p.name, "int_or_pair", 0, p.help, min=0), v, path)
+    return _int_or_pair(Param(p.name, "int_or_pair", 0, p.help, min=0, max=p.max), v, path)
 
 
 def _json(p: Param, v: Any, path: str) -> Any:

@@ -12,26 +12,29 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cnnlab.params import Param
+from cnnlab.params import MAX_PENALTY, Param
 
 Shape = tuple[int, ...]
 P = Mapping[str, Any]
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh",
                "softplus", "softmax", "swish")
+MAX_DIM = 2**31 - 1  # the largest size of one axis (TensorFlow's int32 shapes)
 REG_PARAMS = (
     Param("kernel_l1", "float", None, "L1 penalty on the kernel (empty: experiment default)",
-          min=0, optional=True),
+          min=0, max=MAX_PENALTY, optional=True),
     Param("kernel_l2", "float", None, "L2 penalty on the kernel (empty: experiment default)",
-          min=0, optional=True),
+          min=0, max=MAX_PENALTY, optional=True),
     Param("bias_l2", "float", None, "L2 penalty on the bias (empty: experiment default)",
-          min=0, optional=True),
+          min=0, max=MAX_PENALTY, optional=True),
     Param("max_norm", "float", None, "Max-norm radius c of each kernel column (lectures: "
-          "2 to 3)", min=0, optional=True),
-    Param("activity_l1", "float", None, "L1 penalty on the outputs", min=0, optional=True),
+          "2 to 3)", min=0, max=MAX_PENALTY, optional=True),
+    Param("activity_l1", "float", None, "L1 penalty on the outputs", min=0, max=MAX_PENALTY,
+          optional=True),
     Param("sparsity_rho", "float", None, "KL sparsity target mean activation", min=1e-6,
           max=1 - 1e-6, optional=True),
-    Param("sparsity_beta", "float", None, "KL sparsity weight", min=0, optional=True),
+    Param("sparsity_beta", "float", None, "KL sparsity weight", min=0, max=MAX_PENALTY,
+          optional=True),
 )
 REG_PARAM_NAMES = frozenset(p.name for p in REG_PARAMS)
 GLOBAL = "global"

@@ -24,7 +24,7 @@ from cnnlab.params import Param
 KERNEL = Param("kernel_size", "int_or_pair", 3, "Kernel size F (or [h, w])", min=1, max=512)
 STRIDES = Param("strides", "int_or_pair", 1, "Stride S", min=1, max=512)
 PADDING = Param("padding", "padding", "valid", "valid (no padding), same (keep size when "
-                "S=1), or an explicit P", min=0)
+                "S=1), or an explicit P", min=0, max=512)
 DILATION = Param("dilation_rate", "int_or_pair", 1, "Dilation (atrous) rate", min=1, max=64)
 ACTIVATION = Param("activation", "choice", "linear", "Activation applied to the output",
                    choices=ACTIVATIONS)

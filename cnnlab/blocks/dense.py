@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from cnnlab.blocks.base import (
     ACTIVATIONS,
     GLOBAL,
+    MAX_DIM,
     REG_PARAMS,
     Block,
     BlockProblem,
@@ -118,7 +119,7 @@ class Reshape(Block):
     group = "Reshape"
     help = "Rearrange the values into a new shape (one entry may be -1)"
     params = (Param("target_shape", "int_list", [-1], "New shape without the batch axis",
-                    min=-1),)
+                    min=-1, max=MAX_DIM),)
 
     def output_shape(self, p: P, ins: Sequence[Shape]) -> Shape:
         target, total = list(p["target_shape"]), prod(ins[0])

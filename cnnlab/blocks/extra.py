@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cnnlab.blocks.base import GLOBAL, Block, BlockProblem, Cost, P, Shape, fmt_shape
+from cnnlab.blocks.base import GLOBAL, MAX_DIM, Block, BlockProblem, Cost, P, Shape, fmt_shape
+from cnnlab.errors import SpecError
 from cnnlab.params import Param
 
 
@@ -127,6 +128,18 @@ class Normalization(Block):
         return lambda xs: layer(xs[0])
 
 
+class _ShapesParam(Param):
+    """A list of shapes, each a non-empty list of sizes from 1 to ``max``."""
+
+    def validate(self, value: Any, path: str) -> list[list[int]]:
+        """Return the shapes as lists of ints, or raise SpecError naming the bad entry."""
+        if not isinstance(value, list) or len(value) > 64:
+            raise SpecError(path, f"{self.name} must be a list of at most 64 shapes "
+                            "(lists of sizes)")
+        shape = Param(self.name, "int_list", [1], self.help, min=1, max=self.max)
+        return [shape.validate(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+
 class Opaque(Block):
     """A Keras layer the catalogue does not know, kept whole and frozen."""
 
@@ -135,10 +148,12 @@ class Opaque(Block):
     help = ("A Keras layer the lab cannot edit (from an imported model or a pretrained "
             "base), kept with its config and weights; frozen")
     params = (Param("layer", "json", {}, "The Keras layer's serialized config"),
-              Param("input_shapes", "json", [], "Input shapes it was recorded with"),
+              _ShapesParam("input_shapes", "json", [], "Input shapes it was recorded with",
+                           max=MAX_DIM),
               Param("output_shape", "int_list", [1], "Output shape it was recorded with",
-                    min=1),
-              Param("params", "int", 0, "Its number of parameters (all frozen)", min=0))
+                    min=1, max=MAX_DIM),
+              Param("params", "int", 0, "Its number of parameters (all frozen)", min=0,
+                    max=10**12))
     max_inputs = 64
 
     def output_shape(self, p: P, ins: Sequence[Shape]) -> Shape:

@@ -1,7 +1,9 @@
 """The ``cnnlab`` command: the window with no arguments, headless work with a subcommand.
 
-Every user error prints one line and exits 2; nothing here imports TensorFlow
-until a subcommand needs it, so ``cnnlab --help`` is instant.
+Every user error prints one line and exits 2; anything unexpected (a bug in
+the lab) prints one line naming a log file with the traceback and exits 1.
+Nothing here imports TensorFlow until a subcommand needs it, so ``cnnlab
+--help`` is instant.
 """
 
 from __future__ import annotations
@@ -66,6 +68,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback in a log
+        return _internal_error(exc, args, argv)
+
+
+def _internal_error(exc: Exception, args: argparse.Namespace, argv: list[str]) -> int:
+    """Print one line naming the log file that holds the traceback; exit status 1."""
+    from cnnlab.cli.common import write_error_log
+
+    log = write_error_log(exc, getattr(args, "workspace", None), argv)
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    where = f"the traceback is in {log}" if log else "no log file could be written"
+    print(f"cnnlab: error: internal error (a bug in the lab, please report it): {what}; "
+          f"{where}", file=sys.stderr)
+    return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:

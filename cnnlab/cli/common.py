@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
+from cnnlab.atomic import atomic_write_text
 from cnnlab.errors import CnnlabError
 from cnnlab.spec import Experiment, load_experiment
 from cnnlab.spec.edit import retarget
@@ -52,3 +58,42 @@ def add_workspace(parser: argparse.ArgumentParser) -> None:
     """The ``--workspace DIR`` option."""
     parser.add_argument("--workspace", metavar="DIR", help="workspace folder (default: "
                         "$CNNLAB_HOME or the user data folder)")
+
+
+def write_error_log(exc: BaseException, workspace: str | None, argv: Sequence[str]) -> Path | None:
+    """Write the traceback of an unexpected error to ``logs/error-TIMESTAMP.log``.
+
+    The folder is the workspace's (``--workspace``, else ``$CNNLAB_HOME``, else
+    the user data folder), or the temp dir when that cannot be written.
+
+    Returns:
+        The log file, or None when no folder could take it.
+
+    """
+    from cnnlab import __version__
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S-%fZ")
+    text = (f"cnnlab {__version__}, Python {sys.version.split()[0]}\n"
+            f"command: cnnlab {' '.join(argv)}\n\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    for folder in _log_folders(workspace):
+        target = folder / f"error-{stamp}.log"
+        try:
+            if not target.exists():  # a new name each time: never replaces a file
+                atomic_write_text(target, text)
+                return target
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _log_folders(workspace: str | None) -> list[Path]:
+    folders = []
+    try:
+        from cnnlab.train.workspace import resolve_workspace
+
+        folders.append(resolve_workspace(workspace) / "logs")
+    except (OSError, RuntimeError, ValueError):
+        pass
+    folders.append(Path(tempfile.gettempdir()) / "cnnlab-logs")
+    return folders

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cnnlab.blocks.registry import get_block
@@ -10,15 +11,22 @@ from cnnlab.params import validate_params, with_defaults
 from cnnlab.spec.graph import MODULE_INPUT, Edge, FlatGraph, FlatNode, ModelSpec, ModuleDef
 
 MAX_DEPTH = 8
+MAX_BLOCKS = 100_000
 
 
 def expand_model(model: ModelSpec) -> FlatGraph:
     """Expand ``model`` into a :class:`FlatGraph`.
 
+    The size is counted first (instance counts multiplied, nothing built), so
+    a module fan-out of 10^8 blocks is refused at once.
+
     Raises:
-        SpecError: When a module instance gives bad parameters, naming its path.
+        SpecError: When a module instance gives bad parameters, modules nest
+            too deep or use themselves, the expansion has more than
+            ``MAX_BLOCKS`` blocks, or two blocks get the same id; naming the path.
 
     """
+    check_expanded_size(model)
     nodes: list[FlatNode] = []
     edges: list[Edge] = []
     outputs: dict[str, str] = {}
@@ -39,7 +47,90 @@ def expand_model(model: ModelSpec) -> FlatGraph:
         src = outputs.get(edge.src, edge.src)
         for dst in inputs.get(edge.dst, [edge.dst]):
             edges.append(Edge(src, dst, edge.port))
+    _check_unique_ids(model, nodes)
     return FlatGraph(tuple(nodes), tuple(edges))
+
+
+def check_expanded_size(model: ModelSpec) -> None:
+    """Refuse modules that use themselves, nest too deep, or expand to too many blocks.
+
+    Raises:
+        SpecError: Naming the module (and the instance's path).
+
+    """
+    sizes = module_sizes(model)
+    total = 0
+    for i, node in enumerate(model.nodes):
+        count, depth = sizes.get(node.type, (1, 0))
+        if depth > MAX_DEPTH:
+            raise SpecError(f"model.nodes[{i}]", f"module {node.type} nests modules "
+                            f"{depth} levels deep; at most {MAX_DEPTH} are allowed")
+        if count > MAX_BLOCKS:
+            raise SpecError(f"model.nodes[{i}]", f"module {node.type} (instance {node.id}) "
+                            f"expands to {_many(count)} blocks; a model may have at most "
+                            f"{MAX_BLOCKS:,}")
+        total += count
+    if total > MAX_BLOCKS:
+        biggest = max(model.modules, key=lambda m: sizes[m][0])
+        raise SpecError("model.nodes", f"the model expands to {_many(total)} blocks (module "
+                        f"{biggest}: {_many(sizes[biggest][0])} each); a model may have at "
+                        f"most {MAX_BLOCKS:,}")
+
+
+def module_sizes(model: ModelSpec) -> dict[str, tuple[int, int]]:
+    """Per module: (number of blocks after expansion, nesting depth).
+
+    Works module by module in dependency order (no recursion, nothing expanded).
+
+    Raises:
+        SpecError: When modules use each other in a cycle, naming the module.
+
+    """
+    uses = {name: [n.type for n in mod.nodes if n.type in model.modules]
+            for name, mod in model.modules.items()}
+    sizes: dict[str, tuple[int, int]] = {}
+    pending = sorted(model.modules)
+    while pending:
+        ready = [m for m in pending if all(u in sizes for u in uses[m])]
+        if not ready:
+            raise SpecError(f"model.modules.{pending[0]}", f"modules use each other in a "
+                            f"cycle ({' -> '.join(_cycle(uses, sizes, pending[0]))}); a module "
+                            "cannot contain itself")
+        for name in ready:
+            count, depth = 0, 0
+            for inner in model.modules[name].nodes:
+                c, d = sizes.get(inner.type, (1, -1))
+                count, depth = count + c, max(depth, d + 1)
+            sizes[name] = (count, depth)
+        pending = [m for m in pending if m not in sizes]
+    return sizes
+
+
+def _cycle(uses: dict[str, list[str]], done: Mapping[str, Any], start: str) -> list[str]:
+    """A path of module names from ``start`` back to a module already on it."""
+    path = [start]
+    while True:
+        nxt = next(u for u in uses[path[-1]] if u not in done)
+        if nxt in path:
+            return path[path.index(nxt):] + [nxt]
+        path.append(nxt)
+
+
+def _many(count: int) -> str:
+    return f"{count:,}" if count < 10**18 else "more than 10^18"
+
+
+def _check_unique_ids(model: ModelSpec, nodes: list[FlatNode]) -> None:
+    where = {n.id: f"model.nodes[{i}]" for i, n in enumerate(model.nodes)}
+    seen: dict[str, FlatNode] = {}
+    for node in nodes:
+        first = seen.get(node.id)
+        if first is not None:
+            owner = node.group or first.group
+            raise SpecError(where.get(owner, "model.nodes"), f"two blocks get the id "
+                            f"{node.id!r} after expanding module instance {owner}; rename "
+                            "the instance or the other block")
+        seen[node.id] = node
 
 
 def _expand_instance(model, prefix, module_name, given, path, group, nodes, edges, depth):

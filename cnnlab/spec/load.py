@@ -15,10 +15,12 @@ from cnnlab.atomic import atomic_write_text
 from cnnlab.errors import SpecError
 from cnnlab.spec.experiment import Experiment
 from cnnlab.spec.graph import MODULE_INPUT, Edge, ModelSpec, ModuleDef, Node, check_id
+from cnnlab.spec.jsonsafe import brief, check_values, parse, read_text
 from cnnlab.spec.migrate import migrate
 from cnnlab.spec.schema import section_from_dict
 from cnnlab.spec.sections import DataSpec, TrainingSpec
 
+MAX_PORTS = 64  # the most inputs a merge block takes
 TOP_KEYS = ("schema_version", "name", "description", "model", "data", "training", "ui")
 
 
@@ -31,6 +33,7 @@ def experiment_from_dict(raw: Any) -> Experiment:
     """
     if not isinstance(raw, Mapping):
         raise SpecError("", "an experiment file must hold a JSON object")
+    check_values(raw)
     data = migrate(dict(raw))
     for key in sorted(data):
         if key not in TOP_KEYS:
@@ -52,9 +55,10 @@ def experiment_from_dict(raw: Any) -> Experiment:
 def model_from_dict(raw: Any, path: str) -> ModelSpec:
     """Build and check the model section (graph structure and block parameters)."""
     raw = _object(raw, path)
+    check_values(raw, path)
     _only_keys(raw, ("nodes", "edges", "modules"), path)
     modules_raw = _object(raw.get("modules", {}), f"{path}.modules")
-    modules = {name: _module(name, m, f"{path}.modules.{name}")
+    modules = {name: _module(name, m, f"{path}.modules.{name}", set(modules_raw))
                for name, m in sorted(modules_raw.items())}
     nodes = _nodes(raw.get("nodes"), f"{path}.nodes", modules)
     edges = _edges(raw.get("edges", []), f"{path}.edges", {n.id for n in nodes})
@@ -71,17 +75,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("", f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError("", f"{p}: cannot read it ({exc.__class__.__name__})") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError("", f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                        f"{exc.msg})") from None
+    raw = parse(read_text(p), p)
     return experiment_from_dict(raw)
 
 
@@ -95,25 +89,42 @@ def save_experiment(exp: Experiment, path: str | Path) -> None:
     atomic_write_text(path, dumps(exp))
 
 
-def _nodes(raw: Any, path: str, modules: Mapping[str, ModuleDef]) -> list[Node]:
-    from cnnlab.blocks.registry import BLOCKS
+def _nodes(raw: Any, path: str, types: Mapping | set, in_module: bool = False) -> list[Node]:
+    """The ``nodes`` list of the model (``types``: module names) or of a module."""
+    from cnnlab.spec.expand import MAX_BLOCKS
 
     if not isinstance(raw, list) or not raw:
-        raise SpecError(path, "must be a non-empty list of blocks")
-    nodes, seen = [], set()
+        raise SpecError(path, "a module needs a non-empty list of blocks" if in_module
+                        else "must be a non-empty list of blocks")
+    if len(raw) > MAX_BLOCKS:
+        raise SpecError(path, f"{len(raw):,} blocks are more than a model may have "
+                        f"({MAX_BLOCKS:,})")
+    nodes: list[Node] = []
+    seen: set[str] = set()
     for i, item in enumerate(raw):
         where = f"{path}[{i}]"
         item = _object(item, where)
         _only_keys(item, ("id", "type", "params"), where)
         nid = check_id(item.get("id"), f"{where}.id")
         if nid in seen:
-            raise SpecError(f"{where}.id", f"duplicate id {nid!r}")
+            raise SpecError(f"{where}.id", f"duplicate id {nid!r}" + (
+                " in the module (two blocks would become one)" if in_module else ""))
         seen.add(nid)
-        kind = item.get("type")
-        if kind not in BLOCKS and kind not in modules:
-            raise SpecError(f"{where}.type", f"unknown block type {kind!r}")
+        kind = _block_type(item.get("type"), f"{where}.type", types)
         nodes.append(Node(nid, kind, _object(item.get("params", {}), f"{where}.params")))
     return nodes
+
+
+def _block_type(kind: Any, path: str, modules: Mapping | set) -> str:
+    from cnnlab.blocks.registry import BLOCKS
+
+    if not isinstance(kind, str):
+        raise SpecError(path, f"type must be the name of a block type or module (got "
+                        f"{brief(kind)})")
+    if kind not in BLOCKS and kind not in modules:
+        known = f" (modules: {', '.join(sorted(modules))[:200]})" if modules else ""
+        raise SpecError(path, f"unknown block type {brief(kind)}{known}")
+    return kind
 
 
 def _edges(raw: Any, path: str, ids: set[str], extra: tuple[str, ...] = ()) -> list[Edge]:
@@ -125,13 +136,12 @@ def _edges(raw: Any, path: str, ids: set[str], extra: tuple[str, ...] = ()) -> l
         item = _object(item, where)
         _only_keys(item, ("src", "dst", "port"), where)
         for key in ("src", "dst"):
-            ref = item.get(key)
-            if ref not in ids and ref not in extra:
-                raise SpecError(f"{where}.{key}", f"no block with id {ref!r}")
+            _edge_end(item.get(key), key, f"{where}.{key}", ids, extra)
         port = item.get("port")
         if port is not None and (not isinstance(port, int) or isinstance(port, bool)
-                                 or port < 0):
-            raise SpecError(f"{where}.port", f"port must be an input index >= 0 (got {port!r})")
+                                 or not 0 <= port < MAX_PORTS):
+            raise SpecError(f"{where}.port", f"port must be an input index from 0 to "
+                            f"{MAX_PORTS - 1} (got {brief(port)})")
         key = (item["src"], item["dst"])
         if key in seen:
             raise SpecError(where, f"duplicate connection {key[0]} -> {key[1]}")
@@ -140,7 +150,17 @@ def _edges(raw: Any, path: str, ids: set[str], extra: tuple[str, ...] = ()) -> l
     return edges
 
 
-def _module(name: str, raw: Any, path: str) -> ModuleDef:
+def _edge_end(ref: Any, key: str, path: str, ids: set[str], extra: tuple[str, ...]) -> None:
+    if not isinstance(ref, str):
+        raise SpecError(path, f"{key} must be a block id (got {brief(ref)})")
+    if key == "dst" and ref == MODULE_INPUT:
+        raise SpecError(path, f"{MODULE_INPUT} is the module's input: connections start "
+                        "there, none can end there")
+    if ref not in ids and ref not in extra:
+        raise SpecError(path, f"no block with id {brief(ref)}")
+
+
+def _module(name: str, raw: Any, path: str, module_names: set[str]) -> ModuleDef:
     from cnnlab.blocks.registry import BLOCKS
 
     check_id(name, path)
@@ -148,21 +168,13 @@ def _module(name: str, raw: Any, path: str) -> ModuleDef:
         raise SpecError(path, f"module name {name!r} is already a block type")
     raw = _object(raw, path)
     _only_keys(raw, ("description", "params", "nodes", "edges", "output"), path)
-    nodes = []
-    for i, item in enumerate(raw.get("nodes") or []):
-        where = f"{path}.nodes[{i}]"
-        item = _object(item, where)
-        _only_keys(item, ("id", "type", "params"), where)
-        nodes.append(Node(check_id(item.get("id"), f"{where}.id"), item.get("type"),
-                          _object(item.get("params", {}), f"{where}.params")))
-    if not nodes:
-        raise SpecError(f"{path}.nodes", "a module needs at least one block")
+    nodes = _nodes(raw.get("nodes"), f"{path}.nodes", module_names, in_module=True)
     ids = {n.id for n in nodes}
     edges = _edges(raw.get("edges", []), f"{path}.edges", ids, (MODULE_INPUT,))
     output = raw.get("output")
-    if output not in ids:
+    if not isinstance(output, str) or output not in ids:
         raise SpecError(f"{path}.output", f"output must name one of the module's blocks "
-                        f"(got {output!r})")
+                        f"(got {brief(output)})")
     return ModuleDef(_object(raw.get("params", {}), f"{path}.params"), tuple(nodes),
                      tuple(edges), output, _string(raw.get("description", ""),
                                                    f"{path}.description"))
@@ -184,7 +196,7 @@ def _object(value: Any, path: str) -> dict:
 
 def _string(value: Any, path: str) -> str:
     if not isinstance(value, str):
-        raise SpecError(path, f"must be a string (got {value!r})")
+        raise SpecError(path, f"must be a string (got {brief(value)})")
     return value
 
 

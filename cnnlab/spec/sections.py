@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnnlab.errors import SpecError
+from cnnlab.params import MAX_PENALTY
+from cnnlab.spec.jsonsafe import brief
 from cnnlab.spec.schema import param_field as P
 from cnnlab.spec.schema import section_field as S
 
@@ -16,6 +18,7 @@ SHAPES_DEFAULT_CLASSES = ["circle", "square", "triangle", "star", "cross", "ring
 KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "cosine_restarts", "plateau")
+MAX_EPOCHS = 100_000
 STRATEGIES = ("none", "scratch", "feature_extractor", "fine_tune", "multipliers")
 
 
@@ -30,7 +33,7 @@ class ShapesSpec:
                      max=1_000_000)
     noise: float = P("float", 0.05, "Std of the background noise (images in [0, 1])", min=0,
                      max=1)
-    seed: int = P("int", 0, "Seed of the generator", min=0)
+    seed: int = P("int", 0, "Seed of the generator", min=0, max=2**31 - 1)
 
     def check(self, path: str) -> None:
         """Check the class list (names are checked against the generator at load time)."""
@@ -61,7 +64,7 @@ class DataSpec:
     bad_files: str = P("choice", "skip", "What to do with unreadable image files",
                        choices=("skip", "stop"))
     max_samples: int | None = P("int", None, "Use at most this many training samples",
-                                min=1, optional=True)
+                                min=1, max=100_000_000, optional=True)
     shapes: ShapesSpec = S(ShapesSpec, "Options of the synthetic shapes dataset")
 
     def check(self, path: str) -> None:
@@ -82,11 +85,11 @@ class OptimizerSpec:
     momentum: float = P("float", 0.9, "Momentum (SGD, RMSprop)", min=0.0, max=0.999)
     nesterov: bool = P("bool", False, "Nesterov momentum (SGD)")
     weight_decay: float | None = P("float", None, "Decoupled weight decay", min=0.0,
-                                   optional=True)
+                                   max=10.0, optional=True)
     clipnorm: float | None = P("float", None, "Clip each gradient to this norm", min=0.0,
-                               optional=True)
+                               max=1e6, optional=True)
     clipvalue: float | None = P("float", None, "Clip gradient values to +-this", min=0.0,
-                                optional=True)
+                                max=1e6, optional=True)
     beta_1: float = P("float", 0.9, "Adam beta_1", min=0.0, max=0.9999)
     beta_2: float = P("float", 0.999, "Adam beta_2", min=0.0, max=0.99999)
     epsilon: float = P("float", 1e-7, "Numerical epsilon", min=0.0, max=1.0)
@@ -98,45 +101,50 @@ class ScheduleSpec:
 
     name: str = P("choice", "constant", "Schedule", choices=SCHEDULES)
     warmup_epochs: float = P("float", 0.0, "Linear warm-up from 0 before the schedule",
-                             min=0.0)
+                             min=0.0, max=MAX_EPOCHS)
     boundaries: list = P("json", [], "step: epochs at which the rate is multiplied by gamma")
     gamma: float = P("float", 0.1, "step: factor at each boundary", min=0.0, max=1.0)
     decay_rate: float = P("float", 0.9, "exponential: factor per epoch", min=0.0, max=1.0)
     alpha: float = P("float", 0.0, "cosine: final rate as a fraction of the base", min=0.0,
                      max=1.0)
     first_decay_epochs: float = P("float", 5.0, "cosine_restarts: length of the first "
-                                  "cycle", min=0.01)
-    t_mul: float = P("float", 2.0, "cosine_restarts: cycle length multiplier", min=1.0)
+                                  "cycle", min=0.01, max=MAX_EPOCHS)
+    t_mul: float = P("float", 2.0, "cosine_restarts: cycle length multiplier", min=1.0,
+                     max=100.0)
     m_mul: float = P("float", 1.0, "cosine_restarts: peak multiplier per restart", min=0.0,
                      max=1.0)
     factor: float = P("float", 0.1, "plateau: factor when the metric stalls", min=0.0,
                       max=1.0)
-    patience: int = P("int", 3, "plateau: epochs without improvement", min=0)
-    min_lr: float = P("float", 1e-6, "plateau: lower bound", min=0.0)
+    patience: int = P("int", 3, "plateau: epochs without improvement", min=0,
+                      max=MAX_EPOCHS)
+    min_lr: float = P("float", 1e-6, "plateau: lower bound", min=0.0, max=10.0)
 
     def check(self, path: str) -> None:
         """Check the step boundaries."""
         b = self.boundaries
         if not isinstance(b, list) or not all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in b
+            isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x <= MAX_EPOCHS
+            for x in b
         ) or b != sorted(b):
             raise SpecError(f"{path}.boundaries", "boundaries must be increasing positive "
-                            "epoch numbers")
+                            f"epoch numbers (at most {MAX_EPOCHS:,})")
 
 
 @dataclass(frozen=True)
 class RegularizationSpec:
     """Experiment-wide regularization defaults (blocks may override them)."""
 
-    kernel_l1: float = P("float", 0.0, "L1 penalty on kernels", min=0.0)
-    kernel_l2: float = P("float", 0.0, "L2 penalty on kernels", min=0.0)
-    bias_l2: float = P("float", 0.0, "L2 penalty on biases", min=0.0)
+    kernel_l1: float = P("float", 0.0, "L1 penalty on kernels", min=0.0, max=MAX_PENALTY)
+    kernel_l2: float = P("float", 0.0, "L2 penalty on kernels", min=0.0, max=MAX_PENALTY)
+    bias_l2: float = P("float", 0.0, "L2 penalty on biases", min=0.0, max=MAX_PENALTY)
     max_norm: float | None = P("float", None, "Max-norm radius c (lectures: 2 to 3)",
-                               min=0.0, optional=True)
-    activity_l1: float = P("float", 0.0, "L1 penalty on activations", min=0.0)
+                               min=0.0, max=MAX_PENALTY, optional=True)
+    activity_l1: float = P("float", 0.0, "L1 penalty on activations", min=0.0,
+                           max=MAX_PENALTY)
     sparsity_rho: float | None = P("float", None, "KL sparsity: target mean activation",
                                    min=1e-6, max=1 - 1e-6, optional=True)
-    sparsity_beta: float = P("float", 0.0, "KL sparsity: weight of the penalty", min=0.0)
+    sparsity_beta: float = P("float", 0.0, "KL sparsity: weight of the penalty", min=0.0,
+                             max=MAX_PENALTY)
     batchnorm: str = P("choice", "none", "Insert batch-norm after every convolution",
                        choices=("none", "before_activation", "after_activation"))
 
@@ -148,7 +156,8 @@ class EarlyStoppingSpec:
     enabled: bool = P("bool", False, "Use early stopping")
     monitor: str = P("choice", "val_loss", "Metric to watch",
                      choices=("val_loss", "val_accuracy", "loss", "accuracy"))
-    patience: int = P("int", 5, "Epochs without improvement before stopping", min=0)
+    patience: int = P("int", 5, "Epochs without improvement before stopping", min=0,
+                      max=MAX_EPOCHS)
     restore_best_weights: bool = P("bool", True, "Keep the best epoch's weights")
 
 
@@ -175,7 +184,15 @@ class AugmentationSpec:
         """Check the augmentation layers against the augmentation catalogue."""
         from cnnlab.recipe.augment_catalog import validate_layers
 
-        validate_layers(self.layers, f"{path}.layers")
+        where = f"{path}.layers"
+        if not isinstance(self.layers, list):
+            raise SpecError(where, "must be a list of {type, params} objects")
+        for i, entry in enumerate(self.layers):
+            kind = entry.get("type") if isinstance(entry, dict) else None
+            if isinstance(entry, dict) and not isinstance(kind, str):
+                raise SpecError(f"{where}[{i}].type", "type must be the name of an "
+                                f"augmentation layer (got {brief(kind)})")
+        validate_layers(self.layers, where)
 
 
 @dataclass(frozen=True)
@@ -194,25 +211,27 @@ class TransferSpec:
     cut_at: str | None = P("str", None, "Last base layer kept (default: the whole "
                            "feature extractor)", optional=True)
     prefix: str = P("str", "base_", "Id prefix of the base's blocks in the model graph")
-    head_epochs: int = P("int", 3, "fine_tune: epochs training only the head first", min=0)
+    head_epochs: int = P("int", 3, "fine_tune: epochs training only the head first", min=0,
+                         max=MAX_EPOCHS)
     unfreeze: int = P("int", 0, "fine_tune: number of top base layers with weights unfrozen",
-                      min=0)
+                      min=0, max=100_000)
     lr_multiplier: float = P("float", 0.1, "fine_tune: learning-rate multiplier for the "
                              "unfrozen base", min=0.0, max=10.0)
     layer_multipliers: dict = P("json", {}, "multipliers: {block id: lr multiplier}; 0 "
                                 "freezes")
     head: str = P("choice", "softmax", "Classifier head", choices=("softmax", "svm"))
-    svm_l2: float = P("float", 0.01, "svm head: L2 on the linear layer", min=0.0)
+    svm_l2: float = P("float", 0.01, "svm head: L2 on the linear layer", min=0.0,
+                      max=MAX_PENALTY)
 
     def check(self, path: str) -> None:
         """Check the multipliers and that a base is named when one is needed."""
         m = self.layer_multipliers
         if not isinstance(m, dict) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 100
             for v in m.values()
         ):
             raise SpecError(f"{path}.layer_multipliers",
-                            "layer_multipliers must map block ids to numbers >= 0")
+                            "layer_multipliers must map block ids to numbers from 0 to 100")
         if self.weights == "file" and not self.weights_path:
             raise SpecError(f"{path}.weights_path", "weights 'file' needs weights_path")
 
@@ -236,7 +255,7 @@ class DeviceSpec:
 class TrainingSpec:
     """The training recipe."""
 
-    epochs: int = P("int", 10, "Number of epochs", min=1, max=100_000)
+    epochs: int = P("int", 10, "Number of epochs", min=1, max=MAX_EPOCHS)
     batch_size: int = P("int", 64, "Samples per batch", min=1, max=65_536)
     seed: int = P("int", 0, "Seed for weights, shuffling and augmentation", min=0,
                   max=2**31 - 1)
