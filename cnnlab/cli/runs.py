@@ -1,16 +1,24 @@
-"""``cnnlab runs [list|show ID|diff A B]``: the run history."""
+"""``cnnlab runs [list|show ID|diff A B]``: the run history.
+
+Every action only reads: the workspace is opened read-only (nothing is
+written or created in it), so ``runs`` works on a read-only workspace too.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 from datetime import datetime, timezone
 
-from cnnlab.cli.common import add_workspace, open_store
+from cnnlab.cli.common import add_workspace
 from cnnlab.errors import CnnlabError
 
 RUN_JSON_KEYS = ("id", "name", "status", "epochs_done", "epochs_planned", "best_val_accuracy",
-                 "run_dir")
+                 "test_loss", "test_accuracy", "test_top5", "deterministic", "run_dir")
+# How `runs show` names the test metrics, in order.
+TEST_LABELS = (("test_loss", "loss"), ("test_accuracy", "accuracy"), ("test_top5", "top-5"))
 
 
 def add_parser(sub) -> None:
@@ -23,8 +31,18 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """List, show or diff."""
-    store = open_store(args)
+    """List, show or diff; then any notes on the workspace, on stderr."""
+    from cnnlab.train.store import RunStore
+
+    store = RunStore(args.workspace, read_only=True)
+    try:
+        return _dispatch(store, args)
+    finally:
+        for note in store.notes:
+            print(f"cnnlab: note: {note}", file=sys.stderr)
+
+
+def _dispatch(store, args: argparse.Namespace) -> int:
     if args.action == "list":
         return _runs_list(store, args)
     if args.action == "show":
@@ -47,13 +65,14 @@ def _runs_list(store, args: argparse.Namespace) -> int:
         print(json.dumps([{k: r.to_json()[k] for k in RUN_JSON_KEYS} for r in runs], indent=2))
         return 0
     if not runs:
-        print(f"no runs in {store.workspace}" if hasattr(store, "workspace") else "no runs")
+        print(f"no runs in {store.workspace}")
         return 0
-    print(f"{'id':<22} {'status':<11} {'epochs':>7} {'best val acc':>12}  name")
+    print(f"{'id':<22} {'status':<11} {'epochs':>7} {'best val acc':>12} {'test acc':>8} "
+          f"{'repro':>5}  name")
     for r in runs:
-        acc = "" if r.best_val_accuracy is None else f"{r.best_val_accuracy:.4f}"
         epochs = f"{r.epochs_done}/{r.epochs_planned or '?'}"
-        print(f"{r.id:<22} {r.status:<11} {epochs:>7} {acc:>12}  {r.name}")
+        print(f"{r.id:<22} {r.status:<11} {epochs:>7} {_number(r.best_val_accuracy):>12} "
+              f"{_number(r.test_accuracy):>8} {'yes' if r.deterministic else '':>5}  {r.name}")
     return 0
 
 
@@ -68,6 +87,8 @@ def _runs_show(store, run_id: str, as_json: bool) -> int:
           + (f" ({record.message})" if record.message else "")
           + f"\nstarted: {started}\nepochs: {record.epochs_done}/{record.epochs_planned}"
           f"\ndevice: {record.device or '?'}\nfolder: {record.run_dir}")
+    print(f"test: {_test_line(record)}")
+    print("reproducible: " + ("yes (training.deterministic)" if record.deterministic else "no"))
     names = sorted(metrics)
     if names:
         print("epoch  " + "  ".join(f"{n:>12}" for n in names))
@@ -75,6 +96,17 @@ def _runs_show(store, run_id: str, as_json: bool) -> int:
             row = [metrics[n][i] if i < len(metrics[n]) else float("nan") for n in names]
             print(f"{i + 1:>5}  " + "  ".join(f"{v:>12.4g}" for v in row))
     return 0
+
+
+def _test_line(record) -> str:
+    """``loss 0.4213  accuracy 0.8750  top-5 1.0000``, or why there is none."""
+    parts = [f"{label} {getattr(record, key):.4f}" for key, label in TEST_LABELS
+             if getattr(record, key) is not None]
+    return "  ".join(parts) if parts else "not evaluated"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None or math.isnan(value) else f"{value:.4f}"
 
 
 def _when(ts: float | None) -> str:

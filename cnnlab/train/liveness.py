@@ -158,6 +158,28 @@ def claim_folder(folder: Path, what: str, patience_s: float = _CLAIM_PATIENCE_S,
             _adoptable.add(key)
 
 
+def try_claim_folder(folder: Path) -> bool:
+    """Claim ``folder`` if nobody (this process included) holds it; never waits.
+
+    For brief work on a folder that must not be in use (cleaning, deleting);
+    release it with :func:`release_folder` right after.
+    """
+    key = str(folder.resolve())
+    with _held_lock:
+        if key in _held:
+            return False
+        try:
+            fd = os.open(folder / CLAIM_FILENAME, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return False
+        if not _try_lock(fd):
+            os.close(fd)
+            return False
+        _write_holder(fd)
+        _held[key] = fd
+        return True
+
+
 def release_folder(folder: Path) -> bool:
     """Release this process's claim of ``folder``; return whether it held one."""
     key = str(folder.resolve())

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.errors import RunError
-from cnnlab.train.records import BEST_METRIC
-from cnnlab.train.workspace import RUNS_DIRNAME, TEST_KEYS
+from cnnlab.train.records import BEST_METRIC, INTERRUPTED, STATUSES
+from cnnlab.train.workspace import RUNS_DIRNAME, TEST_KEYS, FolderRun
 
 SCHEMA_VERSION = 2
 # Migrations from version N to N + 1, applied in order inside one transaction.
@@ -113,15 +113,22 @@ class IndexUnreadable(RunError):
 class RunIndex:
     """Open-per-operation access to ``index.sqlite`` with lazy schema setup.
 
+    Read-only, it never writes or creates anything: no schema set-up or
+    migration (an older index reads without the newer columns), no ``-wal`` or
+    ``-shm`` file where none is (the file is read as immutable then), and a
+    missing index reads as an empty one.
+
     Args:
         path: The index file.
         timeout_s: How long a writer waits for another writer before giving up.
+        read_only: Only read (for commands that only read, and read-only workspaces).
 
     """
 
-    def __init__(self, path: Path, timeout_s: float = 30.0):
+    def __init__(self, path: Path, timeout_s: float = 30.0, read_only: bool = False):
         self.path = path
         self.timeout_s = timeout_s
+        self.read_only = read_only
         self._ready = False
         self._lock = threading.Lock()
 
@@ -137,7 +144,13 @@ class RunIndex:
 
         The transaction commits when the block ends and rolls back on any
         exception. Keep the block short: other writers wait for it.
+
+        Raises:
+            RunError: The index is open read-only.
+
         """
+        if self.read_only:
+            raise RunError(f"the workspace {self.path.parent} is open read-only")
         with _writer_lock(self.path), self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -172,6 +185,8 @@ class RunIndex:
             conn.close()
 
     def _open(self) -> sqlite3.Connection:
+        if self.read_only:
+            return self._open_read_only()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
@@ -180,7 +195,33 @@ class RunIndex:
         conn.row_factory = sqlite3.Row
         return conn
 
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A connection that cannot write: ``mode=ro`` while a WAL is there, else immutable."""
+        if not self.path.exists():
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            self._apply(conn, 0)  # an empty index, in memory only
+        else:
+            modes = ["mode=ro", "immutable=1"] if _wal_exists(self.path) else ["immutable=1"]
+            conn = None
+            for mode in modes:
+                try:
+                    conn = sqlite3.connect(f"{self.path.as_uri()}?{mode}", uri=True,
+                                           timeout=self.timeout_s, isolation_level=None)
+                    conn.execute("PRAGMA user_version").fetchone()
+                    break
+                except sqlite3.OperationalError as exc:
+                    if conn is not None:
+                        conn.close()
+                    conn, error = None, exc
+            if conn is None:
+                raise RunError(f"cannot read the run index {self.path}: {error}")
+        conn.row_factory = sqlite3.Row
+        return conn
+
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+        if self.read_only:
+            self._check_version(conn.execute("PRAGMA user_version").fetchone()[0])
+            return
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable on crash, fast commits
         # user_version is read every time: the file may have been deleted meanwhile
@@ -198,16 +239,19 @@ class RunIndex:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RunError(
-                    f"the run index {self.path} has schema version {version}; this CNN Lab "
-                    f"reads up to {SCHEMA_VERSION}, please upgrade"
-                )
+            self._check_version(version)
             self._apply(conn, version)
         except BaseException:
             conn.rollback()
             raise
         conn.commit()
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise RunError(
+                f"the run index {self.path} has schema version {version}; this CNN Lab "
+                f"reads up to {SCHEMA_VERSION}, please upgrade"
+            )
 
     @staticmethod
     def _apply(conn: sqlite3.Connection, version: int) -> None:
@@ -238,6 +282,13 @@ class RunIndex:
         return RunError(f"the run index {self.path} failed: {exc}")
 
 
+def _wal_exists(path: Path) -> bool:
+    try:
+        return Path(f"{path}-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
 def to_json_text(obj: Any, what: str) -> str:
     """JSON text of a spec or metadata dict, or a RunError naming what is not JSON."""
     try:
@@ -261,6 +312,41 @@ def insert_run(conn: sqlite3.Connection, row: dict, meta: dict, spec_text: str) 
     except sqlite3.IntegrityError as exc:
         raise DuplicateRunId(row["id"]) from exc
     conn.execute("INSERT INTO specs VALUES (?, ?)", (row["id"], spec_text))
+
+
+def insert_folder_run(conn: sqlite3.Connection, entry: FolderRun) -> None:
+    """Index a run read back from its folder (with no known status: ``interrupted``).
+
+    A ``running`` one keeps its pid and host, so the liveness check decides.
+    """
+    run_id = entry.row["id"]
+    row = dict(entry.row, status=folder_status(entry))
+    insert_run(conn, row, entry.metadata, json.dumps(entry.spec, sort_keys=True))
+    conn.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)",
+                     [(run_id, tag) for tag in entry.tags])
+    conn.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?)", entry.metrics)
+    refresh_stats(conn, run_id)
+
+
+def folder_status(entry: FolderRun) -> str:
+    """The status a run folder's documents give, ``interrupted`` for none."""
+    status = entry.row.get("status")
+    return status if status in STATUSES else INTERRUPTED
+
+
+def folder_row(entry: FolderRun) -> dict[str, Any]:
+    """An index row (as :func:`insert_folder_run` would store it) without an index."""
+    epochs = [epoch for _, epoch, _, _ in entry.metrics]
+    best = [v for _, _, name, v in entry.metrics if name == BEST_METRIC and v is not None]
+    meta = entry.metadata
+    seed = meta.get("seed")
+    return dict(
+        entry.row, status=folder_status(entry), run_dir=f"{RUNS_DIRNAME}/{entry.row['id']}",
+        metadata=json.dumps(meta), epochs_done=max(epochs) + 1 if epochs else 0,
+        best_val_accuracy=max(best) if best else None,
+        device=None if meta.get("device") is None else str(meta["device"]),
+        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+    )
 
 
 def metric_rows(run_id: str, epoch: int, metrics: Mapping[str, float]) -> list[tuple]:

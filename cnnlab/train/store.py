@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import secrets
 import shutil
@@ -38,6 +39,7 @@ from cnnlab.train.liveness import (
     holds_claim,
     pid_alive,
     release_folder,
+    try_claim_folder,
 )
 from cnnlab.train.records import (
     CHECKPOINTS_DIRNAME,
@@ -55,6 +57,9 @@ from cnnlab.train.runindex import (
     DuplicateRunId,
     IndexUnreadable,
     RunIndex,
+    folder_row,
+    folder_status,
+    insert_folder_run,
     insert_run,
     metric_rows,
     metrics_table,
@@ -69,12 +74,21 @@ from cnnlab.train.workspace import (
     RUNS_DIRNAME,
     FolderRun,
     new_run_id,
+    newest_change,
+    only_lab_leftovers,
     read_json,
     read_run_folder,
+    remove_paths,
     resolve_workspace,
+    run_folders,
+    stale_temp_paths,
+    trash_folders,
     write_metadata,
     write_metrics,
 )
+
+# A temporary file changed more recently than this may still be being written.
+STALE_TEMP_AGE_S = 60.0
 
 
 class RunStore:
@@ -88,6 +102,15 @@ class RunStore:
         stale_after_s: A running run on another host whose last heartbeat is
             older than this is reported as interrupted.
         timeout_s: How long a write waits for other writers.
+        read_only: Only read: nothing in the workspace is written or created
+            (for commands that only read, and for read-only workspaces). A dead
+            run reads ``interrupted`` without being marked so, run folders
+            missing from the index are listed from their folders, and every
+            method that would write raises RunError.
+
+    Attributes:
+        notes: One-line notes on what opening the workspace found or tidied
+            (see :meth:`recover`; read-only: what :meth:`list_runs` found).
 
     """
 
@@ -97,12 +120,20 @@ class RunStore:
         *,
         stale_after_s: float = 120.0,
         timeout_s: float = 30.0,
+        read_only: bool = False,
     ):
         self.workspace = resolve_workspace(workspace)
         self.runs_dir = self.workspace / RUNS_DIRNAME
         self.index_path = self.workspace / INDEX_NAME
         self.stale_after_s = stale_after_s
-        self._index = RunIndex(self.index_path, timeout_s)
+        self.read_only = read_only
+        self._index = RunIndex(self.index_path, timeout_s, read_only=read_only)
+        self.notes: list[str] = []
+        if not read_only:
+            try:
+                self.notes = self.recover()
+            except (RunError, OSError) as exc:  # the next call that needs the index says so
+                self.notes = [f"could not tidy the workspace {self.workspace}: {exc}"]
 
     # -- creating and updating -------------------------------------------------
 
@@ -140,6 +171,7 @@ class RunStore:
             RunError: The spec or metadata is not JSON data, or the folder cannot be made.
 
         """
+        self._check_writable()
         spec_text = to_json_text(spec_dict, "run spec")
         meta = json.loads(to_json_text(metadata or {}, "run metadata"))
         if not isinstance(meta, dict):
@@ -197,6 +229,7 @@ class RunStore:
                 on HOST since TIME".
 
         """
+        self._check_writable()
         claim_folder(self.run_dir(run_id), f"run {run_id}")
 
     def release(self, run_id: str) -> bool:
@@ -319,6 +352,7 @@ class RunStore:
                 by another process.
 
         """
+        self._check_writable()
         if self.get(run_id).status == RUNNING:
             raise RunError(f"run {run_id} is still running; stop it before deleting it")
         folder = self.runs_dir / run_id
@@ -352,13 +386,12 @@ class RunStore:
         """
         with self._index.read() as conn:
             row = self._require(conn, run_id)
-        if self._is_dead(row):
+            tags = tags_by_run(conn, run_id).get(run_id, ())
+        if self._is_dead(row) and not self.read_only:
             self._mark_interrupted(row)
             with self._index.read() as conn:
                 row = self._require(conn, run_id)
-        with self._index.read() as conn:
-            tags = tags_by_run(conn, run_id)
-        return self._record(row, tags.get(run_id, ()))
+        return self._record(self._alive_view(row), tags)
 
     def list_runs(
         self,
@@ -389,13 +422,15 @@ class RunStore:
             raise RunError(f"unknown run order {order!r}; expected one of {', '.join(ORDERS)}")
         rows = self._select_runs(tag)
         dead = [row for row in rows if self._is_dead(row)]
-        for row in dead:
+        for row in dead if not self.read_only else ():
             self._mark_interrupted(row)
-        if dead:
+        if dead and not self.read_only:
             rows = self._select_runs(tag)
         with self._index.read() as conn:
             tags = tags_by_run(conn)
-        records = [self._record(row, tags.get(row["id"], ())) for row in rows]
+        if self.read_only and tag is None:
+            rows = rows + self._unindexed_rows({row["id"] for row in rows})
+        records = [self._record(self._alive_view(row), tags.get(row["id"], ())) for row in rows]
         records = [r for r in records if status is None or r.status == status]
         if text:
             records = [r for r in records if matches(r, text)]
@@ -423,11 +458,13 @@ class RunStore:
         out: dict[str, dict[str, list[float]]] = {}
         with self._index.read() as conn:
             for run_id in ids:
-                self._require(conn, run_id)
+                row = self._require(conn, run_id)
                 rows = conn.execute(
                     "SELECT epoch, name, value FROM metrics WHERE run_id = ? ORDER BY epoch",
                     (run_id,),
                 ).fetchall()
+                if isinstance(row, dict):  # read-only, from the folder
+                    rows = row["folder_metrics"]
                 out[run_id] = metrics_table(rows)
         return out
 
@@ -454,9 +491,10 @@ class RunStore:
         return self.runs_dir / run_id
 
     def checkpoint_dir(self, run_id: str) -> Path:
-        """Return a known run's checkpoint folder, creating it."""
+        """Return a known run's checkpoint folder, creating it (unless read-only)."""
         path = self.run_dir(run_id) / CHECKPOINTS_DIRNAME
-        path.mkdir(parents=True, exist_ok=True)
+        if not self.read_only:
+            path.mkdir(parents=True, exist_ok=True)
         return path
 
     def model_path(self, run_id: str) -> Path:
@@ -474,6 +512,7 @@ class RunStore:
             How many runs were indexed.
 
         """
+        self._check_writable()
         entries = []
         if self.runs_dir.is_dir():
             for folder in sorted(self.runs_dir.iterdir()):
@@ -492,21 +531,129 @@ class RunStore:
             for table in ("metrics", "tags", "specs", "runs"):
                 conn.execute(f"DELETE FROM {table}")
             for entry in entries:
-                run_id = entry.row["id"]
-                if entry.row["status"] not in STATUSES:
-                    entry.row["status"] = INTERRUPTED
-                insert_run(conn, entry.row, entry.metadata,
-                            json.dumps(entry.spec, sort_keys=True))
-                conn.executemany("INSERT OR IGNORE INTO tags VALUES (?, ?)",
-                                 [(run_id, tag) for tag in entry.tags])
-                conn.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?)",
-                                 entry.metrics)
-                refresh_stats(conn, run_id)
+                insert_folder_run(conn, entry)
+
+    # -- what killed processes leave behind -------------------------------------
+
+    def recover(self) -> list[str]:
+        """Tidy what killed processes left in the workspace; done when a writable store opens.
+
+        - ``runs/.deleting-*`` folders of a killed :meth:`delete` are removed.
+        - A run folder without an index row (its process was killed between
+          making the folder and indexing it) is indexed from its
+          ``spec.json``/``metadata.json`` as ``interrupted`` (or as the
+          finished/stopped/failed status its ``metadata.json`` gives). A folder
+          holding only the lab's claim and temporary files is removed; any other
+          folder without a readable ``spec.json`` is named in a note, untouched.
+        - The lab's temporary files (``.NAME.tmp-*``, see :mod:`cnnlab.atomic`)
+          anywhere in a run folder are removed, unless a live process claims
+          or runs the run, or the file changed in the last STALE_TEMP_AGE_S.
+
+        Nothing else is ever removed.
+
+        Returns:
+            One-line notes on what was found or done (none when there was nothing).
+
+        """
+        if self.read_only or not self.runs_dir.is_dir():
+            return []
+        remove_paths(trash_folders(self.runs_dir))
+        rows = {row["id"]: row for row in self._select_runs(None)}
+        stale = time.time() - STALE_TEMP_AGE_S
+        notes, removed = [], 0
+        for folder in run_folders(self.runs_dir):
+            row = rows.get(folder.name)
+            if row is None:
+                notes += self._index_orphan(folder, stale)
+            elif row["status"] != RUNNING or self._is_dead(row):
+                removed += self._remove_temp_files(folder, stale)
+        if removed:
+            notes.append(f"removed {removed} temporary file(s) that killed processes left "
+                         f"in {self.runs_dir}")
+        return notes
+
+    def _remove_temp_files(self, folder: Path, stale: float) -> int:
+        paths = stale_temp_paths(folder, stale)
+        if not paths or not try_claim_folder(folder):
+            return 0
+        try:
+            return remove_paths(paths)
+        finally:
+            release_folder(folder)
+
+    def _index_orphan(self, folder: Path, stale: float) -> list[str]:
+        """Index a run folder that has no index row (see :meth:`recover`)."""
+        entry = read_run_folder(folder)
+        if entry is None:
+            return self._leftover_folder(folder, stale)
+        if not try_claim_folder(folder):
+            return []  # its process is making it right now
+        try:
+            remove_paths(stale_temp_paths(folder, stale))
+            status = folder_status(entry)
+            if status == RUNNING:
+                status = INTERRUPTED
+            entry.row.update(status=status, message=None if status != INTERRUPTED else
+                             "its process was killed before the run was indexed")
+            with self._index.write() as conn:
+                if conn.execute("SELECT 1 FROM runs WHERE id = ?", (folder.name,)).fetchone():
+                    return []
+                insert_folder_run(conn, entry)
+                self._write_metadata(conn, folder.name)
+        finally:
+            release_folder(folder)
+        return [f"run {folder.name} was missing from the index; indexed from its folder "
+                f"as {status}"]
+
+    def _leftover_folder(self, folder: Path, stale: float) -> list[str]:
+        if only_lab_leftovers(folder, stale) and try_claim_folder(folder):
+            try:
+                shutil.rmtree(folder, ignore_errors=True)
+            finally:
+                release_folder(folder)
+            return []
+        if only_lab_leftovers(folder, math.inf) or newest_change(folder) >= stale:
+            return []  # being made right now, or already gone
+        return [f"{folder} is not a run (no readable spec.json); left as it is"]
+
+    def _unindexed_row(self, run_id: str) -> dict[str, Any] | None:
+        """Read-only: the row of a run folder missing from the index, with its metrics."""
+        if run_id not in {folder.name for folder in run_folders(self.runs_dir)}:
+            return None
+        entry = read_run_folder(self.runs_dir / run_id)
+        if entry is None:
+            return None
+        return dict(folder_row(entry), folder_metrics=[m[1:] for m in entry.metrics])
+
+    def _unindexed_rows(self, known: set[str]) -> list[dict[str, Any]]:
+        """Read-only: rows for run folders missing from the index, read from the folders."""
+        rows = []
+        for folder in run_folders(self.runs_dir):
+            if folder.name in known:
+                continue
+            entry = read_run_folder(folder)
+            if entry is None:
+                self._note(f"{folder} is not a run (no readable spec.json); left as it is")
+                continue
+            rows.append(folder_row(entry))
+            self._note(f"run {folder.name} is missing from the index (shown from its folder; "
+                       "the next command that writes indexes it)")
+        return rows
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise RunError(f"the workspace {self.workspace} is open read-only")
 
     # -- internals -------------------------------------------------------------
 
     def _require(self, conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM runs WHERE id = ?", (str(run_id),)).fetchone()
+        if row is None and self.read_only:
+            row = self._unindexed_row(str(run_id))
         if row is None:
             raise RunError(f"no run {run_id!r} in the workspace {self.workspace}")
         return row
@@ -527,6 +674,13 @@ class RunStore:
         values["metadata"] = json.loads(row["metadata"] or "{}")
         return RunRecord(**values)
 
+    def _alive_view(self, row: sqlite3.Row) -> sqlite3.Row | dict:
+        """A dead running run's row as ``interrupted`` (read-only: in memory only)."""
+        if not self._is_dead(row):
+            return row
+        return dict(row, status=INTERRUPTED, message=_dead_message(row),
+                    ended_at=row["heartbeat_at"] or row["started_at"])
+
     def _is_dead(self, row: sqlite3.Row) -> bool:
         if row["status"] != RUNNING:
             return False
@@ -537,9 +691,7 @@ class RunStore:
 
     def _mark_interrupted(self, row: sqlite3.Row) -> None:
         """Mark a dead run interrupted, unless it changed since ``row`` was read."""
-        message = "its process ended without finishing"
-        if row["hostname"] != _host():
-            message = f"no heartbeat from {row['hostname'] or 'its host'} for a while"
+        message = _dead_message(row)
         with self._index.write() as conn:
             cursor = conn.execute(
                 "UPDATE runs SET status = ?, message = ?,"
@@ -578,6 +730,12 @@ class RunStore:
             (run_id,),
         ).fetchall()
         write_metrics(self.runs_dir / run_id, [tuple(row) for row in rows])
+
+
+def _dead_message(row: sqlite3.Row | dict) -> str:
+    if row["hostname"] != _host():
+        return f"no heartbeat from {row['hostname'] or 'its host'} for a while"
+    return "its process ended without finishing"
 
 
 def _host() -> str:

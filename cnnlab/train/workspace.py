@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
+import shutil
+import stat
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.atomic import atomic_write_json, atomic_write_text
+from cnnlab.train.liveness import CLAIM_FILENAME
 
 INDEX_NAME = "index.sqlite"
 RUNS_DIRNAME = "runs"
@@ -223,3 +227,100 @@ def _id_time(folder: Path) -> float:
         return parsed.replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
         return folder.stat().st_mtime
+
+
+# -- what killed processes leave behind ------------------------------------------------
+
+# cnnlab.atomic's temporary names: "." + target name + ".tmp-" + mkstemp's 8 characters
+# + the target's suffix; and RunStore.delete's folders on their way out.
+_TEMP_NAME = re.compile(r"\..+\.tmp-[a-z0-9_]{8}(\.[A-Za-z0-9_]+)*")
+_TRASH_NAME = re.compile(r"\.deleting-\d{8}-\d{6}-[0-9a-f]{4}-[0-9a-f]{4}")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is one of :mod:`cnnlab.atomic`'s temporary names (``.NAME.tmp-*``)."""
+    return _TEMP_NAME.fullmatch(name) is not None
+
+
+def stale_temp_paths(folder: Path, older_than: float) -> list[Path]:
+    """The lab's temporary files and folders anywhere under ``folder``, unchanged since a time.
+
+    Symbolic links are neither followed nor returned; a temporary folder (a
+    SavedModel being written) counts as changed when anything inside it changed.
+
+    Args:
+        folder: A run folder.
+        older_than: Seconds since the epoch; newer temporary files may still be written.
+
+    Returns:
+        The paths, deepest last.
+
+    """
+    found = []
+    for root, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            path = Path(root) / name
+            if is_temp_name(name) and newest_change(path) < older_than:
+                found.append(path)
+        dirs[:] = [d for d in dirs if not is_temp_name(d)]
+    return found
+
+
+def newest_change(path: Path) -> float:
+    """Return the newest modification time in ``path`` (inf for a link or what cannot be read)."""
+    try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            return math.inf
+        newest = info.st_mtime
+        if stat.S_ISDIR(info.st_mode):
+            for root, dirs, files in os.walk(path):
+                for name in [*dirs, *files]:
+                    newest = max(newest, (Path(root) / name).lstat().st_mtime)
+        return newest
+    except OSError:
+        return math.inf
+
+
+def remove_paths(paths: Iterable[Path]) -> int:
+    """Remove files and folders (never through a link); return how many went."""
+    removed = 0
+    for path in paths:
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed += 1
+    return removed
+
+
+def trash_folders(runs_dir: Path) -> list[Path]:
+    """Folders a killed :meth:`RunStore.delete` was removing (``.deleting-<id>-xxxx``)."""
+    return [p for p in _entries(runs_dir)
+            if _TRASH_NAME.fullmatch(p.name) and p.is_dir() and not p.is_symlink()]
+
+
+def run_folders(runs_dir: Path) -> list[Path]:
+    """The run folders of a workspace (folders not starting with ``.``), sorted by name."""
+    return sorted(p for p in _entries(runs_dir) if not p.name.startswith(".") and p.is_dir())
+
+
+def only_lab_leftovers(folder: Path, older_than: float) -> bool:
+    """Whether a folder holds nothing but the lab's claim file and stale temporary files.
+
+    That is what a process killed right after creating a run folder leaves.
+    """
+    if folder.is_symlink() or newest_change(folder) >= older_than:
+        return False
+    return all(p.name == CLAIM_FILENAME or (is_temp_name(p.name) and p.is_file())
+               for p in _entries(folder))
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
