@@ -1,4 +1,14 @@
-"""The recipe's optimizer: a Keras optimizer with schedule, clipping, decay and accumulation."""
+"""The recipe's optimizer: a Keras optimizer with schedule, clipping, decay and accumulation.
+
+Two counters (Keras's own): the *batch counter* (``optimizer._iterations``, a
+variable) counts the batches the optimizer has seen, and the learning-rate
+schedule is evaluated at it; ``optimizer.iterations`` counts *updates*. They
+are the same without gradient accumulation; with N accumulation steps
+``iterations`` is the batch counter floor-divided by N, a computed tensor that
+cannot be assigned. Set and read the schedule position with
+:func:`set_batch_counter` and :func:`batch_counter`, never through
+``iterations``.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +44,8 @@ def make_optimizer(training: TrainingSpec, steps_per_epoch: int,
         start_step: Batch counter to start from, so that a later transfer
             phase (which recompiles with a new optimizer) continues the
             schedule instead of restarting it: pass
-            ``phase.start_epoch * steps_per_epoch``.
+            ``phase.start_epoch * steps_per_epoch`` (batches, also with
+            gradient accumulation; see :func:`set_batch_counter`).
 
     Returns:
         A new, unbuilt Keras optimizer.
@@ -53,8 +64,31 @@ def make_optimizer(training: TrainingSpec, steps_per_epoch: int,
     else:
         optimizer = _KERAS[name](**kwargs)
     if start_step:
-        optimizer._iterations.assign(int(start_step))
+        set_batch_counter(optimizer, start_step)
     return optimizer
+
+
+def batch_counter(optimizer: keras.optimizers.Optimizer) -> int:
+    """Return the batches the optimizer has seen (the schedule's position).
+
+    With gradient accumulation this is N times the number of updates (plus
+    the batches of an unfinished group); without, it equals ``iterations``.
+    """
+    return int(keras.ops.convert_to_numpy(optimizer._iterations))
+
+
+def set_batch_counter(optimizer: keras.optimizers.Optimizer, batches: int) -> None:
+    """Move the schedule to batch ``batches`` (a phase start: epoch x batches per epoch).
+
+    Keras has no public setter: ``iterations`` is read-only under gradient
+    accumulation, so this assigns the batch counter variable itself.
+    """
+    optimizer._iterations.assign(int(batches))
+
+
+def update_count(optimizer: keras.optimizers.Optimizer) -> int:
+    """Return the optimizer updates applied so far (Keras's ``iterations``)."""
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
 
 
 def _common_kwargs(training: TrainingSpec) -> dict[str, Any]:

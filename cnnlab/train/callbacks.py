@@ -3,8 +3,10 @@
 :class:`BatchMonitor` runs after every batch and must stay cheap: Keras has
 already turned the batch logs into floats, so it compares a clock, reads two
 flags and checks that the loss is finite; events go out at most every 50 ms.
-:class:`EpochRecorder` records each completed epoch in the run store, sends
-:class:`~cnnlab.train.events.EpochEnded` and writes the checkpoint.
+:class:`EpochRecorder` writes each completed epoch's checkpoint, then records
+it in the run store and sends :class:`~cnnlab.train.events.EpochEnded`; an
+epoch cut short by a stop is neither checkpointed nor recorded (a resumed run
+trains it again from its start).
 :class:`Heartbeat` tells the store, from a side thread, that the run is alive.
 
 This module imports Keras at import time; it is only imported by the trainer.
@@ -49,6 +51,7 @@ class RunContext:
     epochs_done: int = 0
     last_metrics: dict = field(default_factory=dict)
     stopped_by_user: bool = False
+    stopped_mid_epoch: bool = False  # the stop came before the epoch's last batch
     nan: tuple[int, int, float] | None = None  # (epoch, step, loss) of the first bad batch
 
 
@@ -92,6 +95,7 @@ class BatchMonitor(keras.callbacks.Callback):
             self._last_emit = time.monotonic()
         if control.stop_requested:
             self.ctx.stopped_by_user = True
+            self.ctx.stopped_mid_epoch = batch + 1 < self.ctx.steps
             self.model.stop_training = True
 
     def on_test_batch_end(self, batch, logs=None):
@@ -112,7 +116,14 @@ class BatchMonitor(keras.callbacks.Callback):
 
 
 class EpochRecorder(keras.callbacks.Callback):
-    """After each epoch: store the metrics, send EpochEnded, write the checkpoint."""
+    """After each completed epoch: write the checkpoint, store the metrics, send EpochEnded.
+
+    The order is what a kill at any moment can never contradict: the index
+    never counts an epoch that the checkpoint does not hold. The checkpoint's
+    ``state.json`` carries the epoch's metrics, so a resume after a kill
+    between the checkpoint and the index records them (see
+    :func:`recover_last_epoch`).
+    """
 
     def __init__(self, ctx: RunContext):
         super().__init__()
@@ -124,7 +135,9 @@ class EpochRecorder(keras.callbacks.Callback):
         self._t0 = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
-        """Record a finite epoch; an epoch whose loss went NaN is never recorded or saved."""
+        """Record a finite, complete epoch; a NaN or stopped-short epoch is never saved."""
+        if self.ctx.stopped_mid_epoch:
+            return
         logs = logs or {}
         seconds = time.monotonic() - self._t0
         loss = logs.get("loss")
@@ -138,13 +151,36 @@ class EpochRecorder(keras.callbacks.Callback):
         metrics = {k: float(v) for k, v in logs.items() if _number(v)}
         metrics.update(lr=lr, seconds=seconds)
         ctx = self.ctx
+        written = ctx.checkpoints.save(self.model, epoch, logs, {**ctx.state, "metrics": metrics})
         ctx.store.record_epoch(ctx.run_id, epoch, metrics)
-        ctx.sink(EpochEnded(epoch=epoch, epochs=ctx.epochs, metrics=metrics, lr=lr,
-                            seconds=seconds))
-        for path, best in ctx.checkpoints.save(self.model, epoch, logs, ctx.state):
-            ctx.sink(CheckpointWritten(epoch=epoch, path=str(path), best=best))
         ctx.epochs_done = epoch + 1
         ctx.last_metrics = metrics
+        ctx.sink(EpochEnded(epoch=epoch, epochs=ctx.epochs, metrics=metrics, lr=lr,
+                            seconds=seconds))
+        for path, best in written:
+            ctx.sink(CheckpointWritten(epoch=epoch, path=str(path), best=best))
+
+
+def recover_last_epoch(store: Any, run_id: str, state: Any) -> dict:
+    """Record the checkpointed epoch's metrics when a kill kept them out of the index.
+
+    Args:
+        store: The run store.
+        run_id: The resumed run.
+        state: Its :class:`~cnnlab.train.checkpoints.CheckpointState` (or None).
+
+    Returns:
+        The metrics of the last checkpointed epoch ({} when unknown).
+    """
+    if state is None or not state.epochs_done:
+        return {}
+    last = state.epochs_done - 1
+    table = store.metrics(run_id)
+    recorded = {k: v[last] for k, v in table.items() if len(v) > last and not math.isnan(v[last])}
+    if recorded or not state.metrics:
+        return recorded
+    store.record_epoch(run_id, last, state.metrics)
+    return dict(state.metrics)
 
 
 def _number(value: Any) -> bool:

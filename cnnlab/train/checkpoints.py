@@ -1,15 +1,16 @@
 """Per-epoch checkpoints of a run: ``last.keras``, ``best.keras`` and ``state.json``.
 
-A ``.keras`` file holds the weights and the optimizer state (its
-``iterations`` counter is the schedule position), so a run killed at any
+A ``.keras`` file holds the weights and the optimizer state (its batch
+counter is the schedule position; with gradient accumulation also the
+gradients of an unfinished group), so a run killed at any
 moment resumes from its last completed epoch as if it had never stopped.
 Every file is written atomically: a kill mid-write leaves the previous
 checkpoint in place (and a temporary file that :meth:`Checkpoints.clean` removes).
 
 ``state.json`` is written right after ``last.keras``; when a kill falls
-between the two, the checkpoint's own ``iterations`` counter shows that it is
+between the two, the checkpoint's own batch counter shows that it is
 one epoch newer than the state says, and :meth:`Checkpoints.restore` trusts the
-checkpoint.
+checkpoint. Only completed epochs are ever checkpointed.
 """
 
 from __future__ import annotations
@@ -35,13 +36,18 @@ class CheckpointState:
 
     Attributes:
         epochs_done: Completed epochs (the next epoch to train, 0-based).
-        iterations: The optimizer's step counter when the checkpoint was written.
-        steps_per_epoch: Batches per epoch (optimizer updates per epoch).
+        iterations: The optimizer's batch counter when the checkpoint was
+            written (batches trained; the schedule's position).
+        steps_per_epoch: Batches per epoch.
         phase: Index of the transfer-learning phase the checkpoint belongs to.
         monitor: The metric that picks ``best.keras``.
         best_value: Its best value so far (None before the first epoch).
         best_epoch: The epoch of ``best.keras``.
         epochs_planned: The run's target number of epochs.
+        updates: Optimizer updates applied (``iterations / N`` with N
+            gradient accumulation steps, else ``iterations``).
+        metrics: The checkpointed epoch's metrics (also in the index, which
+            is written after the checkpoint).
     """
 
     epochs_done: int
@@ -52,6 +58,8 @@ class CheckpointState:
     best_value: float | None = None
     best_epoch: int | None = None
     epochs_planned: int = 0
+    updates: int = 0
+    metrics: dict | None = None
     version: int = STATE_VERSION
 
 
@@ -100,7 +108,7 @@ class Checkpoints:
             epoch: The epoch just completed (0-based).
             logs: The epoch's metrics (to decide whether it is the best).
             state: Extra ``state.json`` fields: ``steps_per_epoch``, ``phase``,
-                ``epochs_planned``.
+                ``epochs_planned``, ``metrics``.
 
         Returns:
             ``(path, best)`` for each file written: ``last.keras``, then
@@ -110,7 +118,7 @@ class Checkpoints:
         improved = self._improves(logs)
         if improved:
             self.best_value, self.best_epoch = float(logs[self._key(logs)]), epoch
-        self._write_state(epoch + 1, int(model.optimizer.iterations.numpy()), state)
+        self._write_state(epoch + 1, model.optimizer, state)
         if improved:
             with atomic_path(self.best_path) as tmp:
                 shutil.copyfile(self.last_path, tmp)
@@ -123,13 +131,17 @@ class Checkpoints:
             _before_commit(tmp)
         return target
 
-    def _write_state(self, epochs_done: int, iterations: int, extra: dict) -> None:
+    def _write_state(self, epochs_done: int, optimizer: Any, extra: dict) -> None:
+        from cnnlab.recipe.optimizers import batch_counter, update_count
+
         state = CheckpointState(
-            epochs_done=epochs_done, iterations=iterations,
+            epochs_done=epochs_done, iterations=batch_counter(optimizer),
+            updates=update_count(optimizer),
             steps_per_epoch=int(extra.get("steps_per_epoch", 0)),
             phase=int(extra.get("phase", 0)), monitor=self.monitor,
             best_value=self.best_value, best_epoch=self.best_epoch,
-            epochs_planned=int(extra.get("epochs_planned", 0)))
+            epochs_planned=int(extra.get("epochs_planned", 0)),
+            metrics=_finite_only(extra.get("metrics")))
         atomic_write_json(self.folder / STATE, asdict(state))
 
     def _key(self, logs: dict) -> str:
@@ -181,7 +193,15 @@ class Checkpoints:
         model.load_weights(self.last_path)
         if not with_optimizer or not state.steps_per_epoch:
             return state.epochs_done
-        iterations = int(model.optimizer.iterations.numpy())
-        if iterations > state.iterations:
+        from cnnlab.recipe.optimizers import batch_counter
+
+        if batch_counter(model.optimizer) > state.iterations:
             return state.epochs_done + 1
         return state.epochs_done
+
+
+def _finite_only(metrics: dict | None) -> dict | None:
+    """JSON-safe metrics: NaN and infinities left out."""
+    if not metrics:
+        return None
+    return {k: float(v) for k, v in metrics.items() if math.isfinite(float(v))}

@@ -186,14 +186,18 @@ def _gpu_memory_bytes(index: int) -> int | None:
 
 
 @contextlib.contextmanager
-def activated(plan: DevicePlan, deterministic: bool = True) -> Iterator[DevicePlan]:
+def activated(plan: DevicePlan, deterministic: bool = False) -> Iterator[DevicePlan]:
     """Apply the plan's precision policy and determinism for one run, then restore them.
+
+    Both are process-global in Keras/TensorFlow, so they are set for the
+    length of the run only and put back as they were afterwards.
 
     Args:
         plan: The plan from :func:`plan_devices`.
-        deterministic: Ask TensorFlow for deterministic ops on the CPU (GPU
-            runs are seeded but not bit-exact: some GPU kernels have no
-            deterministic version).
+        deterministic: Turn on TensorFlow op determinism
+            (``training.deterministic``; the trainer seeds Keras in every
+            run). Bit-identical on one machine; on a GPU an op without a
+            deterministic kernel then fails the run with TensorFlow's message.
 
     Yields:
         The plan.
@@ -203,7 +207,7 @@ def activated(plan: DevicePlan, deterministic: bool = True) -> Iterator[DevicePl
     previous_policy = keras.mixed_precision.global_policy().name
     previous_det = _determinism_enabled()
     keras.mixed_precision.set_global_policy(plan.precision)
-    if deterministic and plan.kind == "cpu":
+    if deterministic:
         _set_determinism(True)
     try:
         yield plan

@@ -60,7 +60,11 @@ class CheckpointWritten:
 
 @dataclass(frozen=True)
 class Finished:
-    """All epochs done (or early stopping ended the run)."""
+    """All epochs done (or early stopping ended the run).
+
+    ``metrics`` are the last epoch's, plus ``test_loss``, ``test_accuracy``
+    (and ``test_top5``) from the test split when the data have one.
+    """
 
     run_id: str
     epochs_done: int

@@ -32,7 +32,8 @@ from cnnlab.spec.experiment import Experiment
 from cnnlab.train.events import Control
 
 EXIT = {"finished": 0, "failed": 1, "stopped": 130}
-SUMMARY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+SUMMARY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy")
+OPTIONAL_METRICS = ("test_top5",)  # in the JSON line only when the run measured them
 
 
 def train_command(exp_or_path: Experiment | str | Path | None, epochs: int | None = None,
@@ -46,7 +47,8 @@ def train_command(exp_or_path: Experiment | str | Path | None, epochs: int | Non
         epochs: Train this many epochs in all instead of the spec's.
         workspace: The workspace folder.
         json_out: End with one JSON line on stdout: run_id, status,
-            epochs_done, metrics, run_dir, model_path (and message).
+            epochs_done, metrics (see :func:`summary`), run_dir, model_path
+            (and message).
         resume: Id of a run to continue from its last checkpoint.
         stream: Where the progress goes (default: stderr).
 
@@ -99,8 +101,16 @@ def _experiment(exp_or_path: Experiment | str | Path | None) -> Experiment:
 
 
 def summary(outcome: Any) -> dict[str, Any]:
-    """The ``--json`` line of an outcome (NaN becomes null)."""
+    """The ``--json`` line of an outcome (NaN becomes null).
+
+    ``metrics`` has the last epoch's loss and accuracy (training and
+    validation) and the test split's (``test_loss``, ``test_accuracy``, and
+    ``test_top5`` when the run measures top-5); the test values are null for
+    a run that did not finish or has no test split.
+    """
     metrics = {k: _json_number(outcome.metrics.get(k)) for k in SUMMARY_METRICS}
+    metrics.update({k: _json_number(outcome.metrics[k]) for k in OPTIONAL_METRICS
+                    if k in outcome.metrics})
     out = {"run_id": outcome.run_id, "status": outcome.status,
            "epochs_done": outcome.epochs_done, "metrics": metrics,
            "run_dir": outcome.run_dir, "model_path": outcome.model_path}

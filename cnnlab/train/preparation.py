@@ -43,6 +43,19 @@ def make_datasets(data: Any, training: TrainingSpec) -> Datasets:
     return Datasets(train=train, val=val, steps=steps)
 
 
+TEST_METRICS = ("loss", "accuracy", "top5")
+
+
+def test_dataset(data: Any, training: TrainingSpec) -> Any:
+    """The test split's pipeline with labels in the training format; None without a test split."""
+    if not data.sizes.get("test"):
+        return None
+    from cnnlab.recipe import make_eval_labels
+
+    test = data.dataset("test", training.batch_size, shuffle=False, seed=training.seed)
+    return make_eval_labels(test, training, data.num_classes)
+
+
 def value_range(data: Any) -> tuple[float, float]:
     """The range of the pixel values the model sees (for augmentation layers)."""
     if data.normalization == "scale":
@@ -215,11 +228,16 @@ def versions() -> dict[str, str]:
 
 
 def run_metadata(spec: Experiment, plan: Any, data: Any) -> dict[str, Any]:
-    """The caller's part of ``metadata.json``: versions, device, seed, data facts."""
+    """The caller's part of ``metadata.json``: versions, device, seed, determinism, data facts.
+
+    ``deterministic`` is true when the run asked for reproducibility
+    (``training.deterministic``: Keras seeds plus TensorFlow op determinism).
+    """
     return {
         "versions": versions(),
         "device": plan.name,
         "seed": spec.training.seed,
+        "deterministic": bool(spec.training.deterministic),
         "devices": plan.to_json(),
         "data": {"sizes": dict(data.sizes), "classes": list(data.class_names),
                  "image_shape": list(data.image_shape), "notes": list(data.notes)},

@@ -96,6 +96,8 @@ class TextProgress:
         self._epochs, self._steps, self._initial = e.epochs, max(e.steps_per_epoch, 1), \
             e.initial_epoch
         where = f"resumed at epoch {e.initial_epoch + 1}, " if e.initial_epoch else ""
+        if e.initial_epoch and e.initial_epoch >= e.epochs:
+            where = "all epochs trained, completing the run: "
         self._print(f"run {e.run_id} on {e.device} ({e.precision}), {where}"
                     f"{e.epochs} epochs of {e.steps_per_epoch} batches, {e.params:,} parameters")
 
@@ -126,6 +128,9 @@ class TextProgress:
     def _on_Finished(self, e: Finished) -> None:  # noqa: N802
         self._print(f"finished after {_epochs(e.epochs_done)}"
                     + _metric(e.metrics, "val_accuracy", "val_acc")
+                    + _metric(e.metrics, "test_loss", "test_loss")
+                    + _metric(e.metrics, "test_accuracy", "test_acc")
+                    + _metric(e.metrics, "test_top5", "test_top5")
                     + f"; model saved to {e.model_path}")
 
     def _on_Stopped(self, e: Stopped) -> None:  # noqa: N802

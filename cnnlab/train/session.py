@@ -1,4 +1,4 @@
-"""One training session of a run: build, restore, fit phase by phase, save.
+"""One training session of a run: build, restore, fit phase by phase, test, save.
 
 Used by :mod:`cnnlab.train.trainer`, inside the device plan's precision and
 determinism settings. Imports Keras at import time.
@@ -13,8 +13,15 @@ from typing import Any
 import keras
 
 from cnnlab.atomic import atomic_path
+from cnnlab.recipe.optimizers import set_batch_counter
 from cnnlab.train import preparation as prep
-from cnnlab.train.callbacks import BatchMonitor, EpochRecorder, Heartbeat, RunContext
+from cnnlab.train.callbacks import (
+    BatchMonitor,
+    EpochRecorder,
+    Heartbeat,
+    RunContext,
+    recover_last_epoch,
+)
 from cnnlab.train.checkpoints import Checkpoints
 
 
@@ -30,7 +37,7 @@ class Session:
         self.store = trainer.store
 
     def execute(self) -> Any:
-        """Build the model and data, open the run, train, save; return the RunOutcome."""
+        """Build the model and data, open the run, train, test, save; return the RunOutcome."""
         import cnnlab.layers  # noqa: F401 - registers the custom layers for loading
         from cnnlab.build import build_model
         from cnnlab.data import load_data
@@ -53,21 +60,17 @@ class Session:
         ctx = RunContext(sink=self.trainer.send, control=self.trainer.control,
                          run_id=self.trainer.run_id, store=self.store, checkpoints=self.ckpt,
                          epochs=self.job.epochs, steps=self.sets.steps,
-                         last_metrics=self._recorded_metrics())
+                         last_metrics=recover_last_epoch(self.store, self.trainer.run_id,
+                                                         self.job.state))
         with Heartbeat(self.store, self.trainer.run_id):
-            self._fit_phases(ctx)
-        return self._finish(ctx)
-
-    def _recorded_metrics(self) -> dict:
-        """A resumed run's metrics of its last checkpointed epoch (empty for a new run)."""
-        if self.job.state is None or not self.job.state.epochs_done:
-            return {}
-        last = self.job.state.epochs_done - 1
-        table = self.store.metrics(self.trainer.run_id)
-        return {k: v[last] for k, v in table.items() if len(v) > last and not math.isnan(v[last])}
+            if self.job.complete:
+                self._restore_final(ctx)
+            else:
+                self._fit_phases(ctx)
+            return self._finish(ctx)
 
     def _open_run(self) -> None:
-        """Create the run in the store, or claim the resumed one."""
+        """Create the run in the store (claimed), or mark the claimed resumed one running."""
         trainer = self.trainer
         if self.job.run_id:
             trainer.run_id = self.job.run_id
@@ -81,7 +84,19 @@ class Session:
         record = self.store.create_run(
             self.spec.run_dict(), self.spec.name, self.job.epochs, metadata,
             params=int(self.net.count_params()), macs=int(totals.macs))
-        trainer.run_id = record.id
+        trainer.run_id = trainer.claimed = record.id
+        self.store.claim(record.id)  # takes over the claim create_run made for this process
+
+    def _restore_final(self, ctx: RunContext) -> None:
+        """Load the last checkpoint of a run whose epochs are all trained (its end never came)."""
+        state = self.job.state
+        plan = prep.phases(self.training, self.job.epochs)
+        index = min(state.phase, len(plan) - 1)
+        done = self._prepare_phase(index, plan[index], state.epochs_done, restore=True)
+        ctx.epochs_done = done
+        ctx.started = time.monotonic()
+        self.trainer.started(self.plan, self.job, self.sets.steps, done,
+                             int(self.net.count_params()))
 
     def _fit_phases(self, ctx: RunContext) -> None:
         """Fit the phases not done yet; end early on stop, NaN or early stopping."""
@@ -124,7 +139,9 @@ class Session:
                 return self.ckpt.restore(self.model, state, with_optimizer=True)
             optimizer = self.model.optimizer
             optimizer.build(self.model.trainable_variables)
-            optimizer.iterations.assign(max(phase.start_epoch, initial) * self.sets.steps)
+            # The schedule counts batches, also with gradient accumulation (where
+            # ``iterations`` counts updates and cannot be assigned).
+            set_batch_counter(optimizer, max(phase.start_epoch, initial) * self.sets.steps)
         return initial
 
     def _fit(self, ctx: RunContext, first: int, end: int) -> None:
@@ -135,21 +152,35 @@ class Session:
                        initial_epoch=first, callbacks=callbacks, verbose=0, shuffle=False)
 
     def _finish(self, ctx: RunContext) -> Any:
-        """Keep the last good weights after NaN, save ``model.keras``, report the end."""
+        """Keep the last good weights after NaN, test a finished run, save ``model.keras``.
+
+        The order lets a resume complete a run killed at any point here: the
+        run is marked finished only after ``model.keras`` is in place.
+        """
         message = ""
         if ctx.nan is not None:
             self._restore_good_weights()
             message = self._nan_message(ctx.nan)
-        model_path = self.store.runs_dir / self.trainer.run_id / "model.keras"
-        with atomic_path(model_path) as tmp:
-            self.net.save(tmp)
-        if ctx.nan is not None:
             status = "failed"
         elif ctx.stopped_by_user and ctx.epochs_done < self.job.epochs:
             status = "stopped"
         else:
             status = "finished"
+            ctx.last_metrics = {**ctx.last_metrics, **self._test_metrics()}
+        model_path = self.store.runs_dir / self.trainer.run_id / "model.keras"
+        with atomic_path(model_path) as tmp:
+            self.net.save(tmp)
         return self.trainer.ended(status, ctx, str(model_path), message)
+
+    def _test_metrics(self) -> dict:
+        """Evaluate on the held-out test split and record the result (none: {})."""
+        test = prep.test_dataset(self.data, self.training)
+        if test is None:
+            return {}
+        logs = self.model.evaluate(test, verbose=0, return_dict=True)
+        metrics = {f"test_{k}": float(v) for k, v in logs.items() if k in prep.TEST_METRICS}
+        self.store.record_test(self.trainer.run_id, metrics)
+        return metrics
 
     def _restore_good_weights(self) -> None:
         if self.ckpt.last_path.is_file():

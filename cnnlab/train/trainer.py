@@ -62,6 +62,7 @@ class _Job:
     epochs: int
     run_id: str | None = None  # set when resuming
     state: CheckpointState | None = None
+    complete: bool = False  # all epochs trained; only the end (test, model.keras) is missing
 
 
 def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
@@ -76,7 +77,10 @@ def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
         control: The stop/pause token (a fresh one when None).
         workspace: The workspace (default: ``CNNLAB_HOME`` or the user's).
         resume: Id of an interrupted or stopped run to continue from its last
-            checkpoint.
+            checkpoint (an epoch cut short is trained again from its start);
+            a run whose epochs are all checkpointed but which never ended
+            (killed while saving ``model.keras``) is completed: tested, saved,
+            marked finished.
         epochs: Train this many epochs in all instead of the spec's (or the
             resumed run's) number.
 
@@ -98,6 +102,8 @@ def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
         raise
     except BaseException as exc:  # noqa: BLE001 - every failure becomes an event
         return trainer.fail(exc)
+    finally:
+        trainer.release()
 
 
 class _Trainer:
@@ -108,6 +114,7 @@ class _Trainer:
         self.control = control
         self.store: Any = None
         self.run_id = ""
+        self.claimed = ""  # the run whose claim this call holds (RunStore.claim)
         self.batch_size = 0
         self.device = "the device"
 
@@ -126,6 +133,8 @@ class _Trainer:
     def _resume_job(self, run_id: str, epochs: int | None) -> _Job:
         from cnnlab.spec.load import experiment_from_dict
 
+        self.store.claim(run_id)  # a second trainer of the run fails here, naming the holder
+        self.claimed = run_id
         record = self.store.get(run_id)
         if record.status == "running":
             raise RunError(f"run {run_id} is still running; stop it before resuming it")
@@ -134,10 +143,14 @@ class _Trainer:
         planned = max(record.epochs_planned or 0, state.epochs_planned if state else 0)
         count = epochs or planned or spec.training.epochs
         done = state.epochs_done if state else 0
-        if done >= count:
+        if done < count:
+            return _Job(spec, count, run_id, state)
+        if record.status == "finished" and self.store.model_path(run_id).is_file():
             raise RunError(f"run {run_id} has already trained {done} of {count} epochs; "
                            f"ask for more epochs to train it longer")
-        return _Job(spec, count, run_id, state)
+        # Every epoch is checkpointed but the run never ended (killed while saving
+        # model.keras, say): finish it from the last checkpoint.
+        return _Job(spec, done, run_id, state, complete=True)
 
     def train(self, job: _Job) -> RunOutcome:
         """Set up the device, then build, train and save."""
@@ -149,10 +162,20 @@ class _Trainer:
         plan = devices.plan_devices(training.device, preparation.xla_ok(training))
         self.device = plan.name
         devices.check_batch(plan, training.batch_size)
-        with devices.activated(plan):
+        with devices.activated(plan, deterministic=training.deterministic):
             from cnnlab.train.session import Session
 
             return Session(self, job, plan).execute()
+
+    def release(self) -> None:
+        """Release the run's claim if this call holds it (never raises)."""
+        run_id, self.claimed = self.claimed, ""
+        if not run_id:
+            return
+        try:
+            self.store.release(run_id)
+        except Exception:  # noqa: BLE001 - the process ending releases it anyway
+            pass
 
     def mark(self, status: str, message: str | None = None) -> None:
         """Set the run's status in the store, if the run exists (never raises)."""

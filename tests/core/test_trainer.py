@@ -92,8 +92,10 @@ def test_stop_takes_effect_after_the_current_batch(tmp_path):
     assert rec.stop_at.epoch == 0 and rec.stop_at.step == 1
     assert len(rec.of(BatchProgress)) == 1
     store = RunStore(tmp_path)
-    assert _state(store, out.run_id)["iterations"] == rec.stop_at.step
-    assert store.get(out.run_id).status == "stopped"
+    # The epoch cut short after one batch is not complete: no checkpoint, no metrics.
+    assert not rec.of(EpochEnded) and not rec.of(CheckpointWritten) and out.epochs_done == 0
+    assert not (store.run_dir(out.run_id) / "checkpoints" / "state.json").exists()
+    assert store.get(out.run_id).status == "stopped" and store.get(out.run_id).epochs_done == 0
     assert rec.events[-1].model_path and _finite_weights(rec.events[-1].model_path)
 
 
@@ -107,15 +109,19 @@ def test_stopped_run_resumes_with_its_optimizer_state(tmp_path):
 
     events: list = []
     out = run(tiny_experiment(epochs=4, samples=600), sink, control, workspace=tmp_path)
-    assert out.status == "stopped" and out.epochs_done == 3
+    # Epoch 3 was cut short after one batch: it does not count and is not checkpointed.
+    assert out.status == "stopped" and out.epochs_done == 2
+    assert [e.epoch for e in events if isinstance(e, EpochEnded)] == [0, 1]
     store = RunStore(tmp_path)
     steps = events[0].steps_per_epoch
-    assert _state(store, out.run_id)["iterations"] == 2 * steps + 1
+    assert _state(store, out.run_id)["iterations"] == 2 * steps
+    assert store.get(out.run_id).epochs_done == 2
     rec = Recorder()
     again = run(None, rec, workspace=tmp_path, resume=out.run_id)
     assert again.status == "finished" and again.run_id == out.run_id
-    assert rec.events[0].initial_epoch == 3 and [e.epoch for e in rec.of(EpochEnded)] == [3]
-    assert _state(store, out.run_id)["iterations"] == 3 * steps + 1
+    assert rec.events[0].initial_epoch == 2 and [e.epoch for e in rec.of(EpochEnded)] == [2, 3]
+    state = _state(store, out.run_id)
+    assert state["iterations"] == state["updates"] == 4 * steps  # exactly the planned steps
     losses = store.metrics(out.run_id)["loss"]
     assert len(losses) == 4 and losses[3] < losses[0]
     assert store.get(out.run_id).status == "finished"
@@ -275,7 +281,10 @@ def test_headless_json_line_and_progress(tmp_path, capsys):
     result = json.loads(lines[0])
     assert set(result) >= {"run_id", "status", "epochs_done", "metrics", "run_dir", "model_path"}
     assert result["status"] == "finished" and result["epochs_done"] == 1
-    assert set(result["metrics"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(result["metrics"]) == {"loss", "accuracy", "val_loss", "val_accuracy",
+                                      "test_loss", "test_accuracy"}
+    assert 0.0 <= result["metrics"]["test_accuracy"] <= 1.0 and result["metrics"]["test_loss"] > 0
+    assert "test_acc" in err.getvalue().strip().splitlines()[-1]
     assert os.path.isfile(result["model_path"])
     assert "epoch 1/1" in err.getvalue() and "finished" in err.getvalue()
     assert train_command(tmp_path / "missing.json", stream=err) == 2

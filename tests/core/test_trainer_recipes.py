@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from core.test_trainer_support import Recorder, tiny_experiment  # noqa: E402
 
+from cnnlab.train.events import Control, EpochEnded  # noqa: E402
 from cnnlab.train.headless import train_command  # noqa: E402
 from cnnlab.train.store import RunStore  # noqa: E402
 from cnnlab.train.trainer import run  # noqa: E402
@@ -59,24 +60,35 @@ def test_tensorboard_logs_or_a_clear_refusal(tmp_path):
 
 
 def test_steps_per_execution_still_stops_and_records(tmp_path):
-    def stop_first(rec, event):
-        rec.control.stop()
+    control = Control()
 
-    rec = Recorder(on_batch=stop_first)
+    def stop_in_second_epoch(event):
+        events.append(event)
+        if isinstance(event, EpochEnded):
+            control.stop()  # honoured after the first 4-batch call of epoch 2
+
+    events: list = []
     device = {"steps_per_execution": 4}
-    out = run(tiny_experiment(epochs=2, device=device), rec, rec.control, workspace=tmp_path)
-    assert out.status == "stopped"
-    assert _state(RunStore(tmp_path), out.run_id)["iterations"] == 4
+    out = run(tiny_experiment(epochs=3, device=device), stop_in_second_epoch, control,
+              workspace=tmp_path)
+    assert out.status == "stopped" and out.epochs_done == 1
+    store = RunStore(tmp_path)
+    steps = events[0].steps_per_epoch
+    assert _state(store, out.run_id)["iterations"] == steps  # epoch 2's 4 batches do not count
+    again = run(None, Recorder(), workspace=tmp_path, resume=out.run_id)
+    assert again.status == "finished" and _state(store, out.run_id)["iterations"] == 3 * steps
 
 
 def test_fine_tune_resumes_into_the_next_phase(tmp_path):
-    def stop_first(rec, event):
-        rec.control.stop()
+    control = Control()
+
+    def stop_after_the_head_phase(event):
+        if isinstance(event, EpochEnded):
+            control.stop()  # honoured after the first batch of phase 2
 
     transfer = {"strategy": "fine_tune", "head_epochs": 1, "lr_multiplier": 0.5}
     exp = tiny_experiment(epochs=3, base="base_", transfer=transfer)
-    rec = Recorder(on_batch=stop_first)
-    out = run(exp, rec, rec.control, workspace=tmp_path)
+    out = run(exp, stop_after_the_head_phase, control, workspace=tmp_path)
     assert out.status == "stopped" and out.epochs_done == 1
     store = RunStore(tmp_path)
     assert _state(store, out.run_id)["phase"] == 0

@@ -43,6 +43,13 @@ from cnnlab.ui.views.plots import Crosshair, curve, make_plot, set_finite
 from cnnlab.ui.views.worker import Worker
 
 REDRAW_MS = 50  # 20 Hz: smooth to the eye, and cheap while TensorFlow holds the CPUs
+# What the final message shows, when the run measured it (test_*: the held-out test split).
+END_METRICS = (("val_accuracy", "val accuracy"), ("test_accuracy", "test accuracy"),
+               ("test_loss", "test loss"), ("test_top5", "test top-5"))
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _real_trainer(spec, sink, control, **kwargs):
@@ -264,8 +271,9 @@ class TrainingView(QWidget):
         self.run_started.emit(ev.run_id)
 
     def _end_text(self, what: str, epochs: int, metrics: dict) -> str:
-        acc = metrics.get("val_accuracy")
-        tail = f"; val accuracy {acc:.3f}" if isinstance(acc, (int, float)) else ""
+        parts = [f"{label} {metrics[key]:.3f}" for key, label in END_METRICS
+                 if _finite(metrics.get(key))]
+        tail = "; " + ", ".join(parts) if parts else ""
         return f"{what} after {epochs} epoch(s){tail}."
 
     def _progress(self, epoch: int, within: float, elapsed: float) -> None:
