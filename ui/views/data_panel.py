@@ -1,8 +1,9 @@
 """The data panel: source and options, a labelled sample grid, class counts.
 
 For an image folder it also shows the pre-flight check of every file
-(:func:`cnnlab.data.preflight_folder`): classes and their counts, the files
-that cannot be used and why, classes without images.
+(:func:`cnnlab.data.preflight_folder`): classes and their counts, and in a
+scrollable list every file that cannot be used and every class left out,
+each with the reason.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -26,10 +29,11 @@ from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import DataSpec, ShapesSpec
 from cnnlab.ui.views.param_form import ParamForm
 from cnnlab.ui.views.plots import image_view, make_plot, show_image, tile_images
-from cnnlab.ui.views.preflight_text import preflight_text
+from cnnlab.ui.views.preflight_text import preflight_text, skipped_rows
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 GRID = 16
+PREVIEW_FOLDER_SHAPE = (64, 64, 3)
 
 
 def _load_samples(data: DataSpec) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
@@ -42,17 +46,17 @@ def _load_samples(data: DataSpec) -> tuple[np.ndarray, list[str], list[str], np.
         names = list(s.classes)
         counts = np.bincount(y, minlength=len(names))
         return x[:GRID], [names[i] for i in y[:GRID]], names, counts
-    from cnnlab.data import load_data
+    from cnnlab.data import class_counts, load_data
 
-    splits = load_data(data, None, 0)
+    # Folders need a fixed size; other sources keep theirs. Scaled to [0, 1] for display;
+    # bad files are skipped here (the folder check lists them).
+    shape = PREVIEW_FOLDER_SHAPE if data.source == "folder" else (None, None, 3)
+    preview = dataclasses.replace(data, normalization="scale", bad_files="skip")
+    splits = load_data(preview, shape, 0)
     x, y = splits.samples("train", GRID)
     names = list(splits.class_names)
-    labels = np.asarray(y).reshape(len(x), -1)
-    idx = labels.argmax(-1) if labels.shape[1] > 1 else labels[:, 0].astype(int)
-    from cnnlab.data import class_counts
-
-    counts = np.asarray(class_counts(splits, "train"))
-    return x, [names[i] for i in idx], names, counts
+    counts = class_counts(splits.y_train, splits.num_classes)
+    return x, [names[int(i)] for i in y], names, counts
 
 
 class DataPanel(QWidget):
@@ -113,11 +117,33 @@ class DataPanel(QWidget):
         self.report.setPlaceholderText("Image folder: one sub-folder per class. Choose source "
                                        "“folder”, or drop a folder onto the window.")
         self.report.setMinimumHeight(140)
+        self.skipped_title = QLabel("")
+        self.skipped = QTreeWidget()
+        self.skipped.setHeaderLabels(["File or class", "Reason"])
+        self.skipped.setRootIsDecorated(False)
+        self.skipped.setAlternatingRowColors(True)
+        self.skipped.setMinimumHeight(120)
         box = QVBoxLayout()
         box.addWidget(QLabel("<b>Image folder check</b>"))
         box.addWidget(self.check_button)
         box.addWidget(self.report)
+        box.addWidget(self.skipped_title)
+        box.addWidget(self.skipped)
+        self._show_skipped([])
         return box
+
+    def _show_skipped(self, rows: list[tuple[str, str, str]]) -> None:
+        """List every skipped file and left-out class with its reason (hidden when none)."""
+        self.skipped.clear()
+        for shown, why, path in rows:
+            item = QTreeWidgetItem([shown, why])
+            item.setToolTip(0, path)
+            item.setToolTip(1, why)
+            self.skipped.addTopLevelItem(item)
+        self.skipped.resizeColumnToContents(0)
+        self.skipped_title.setText(f"Skipped when data.bad_files is “skip” ({len(rows)}):")
+        self.skipped_title.setVisible(bool(rows))
+        self.skipped.setVisible(bool(rows))
 
     def set_value(self, data: DataSpec) -> None:
         """Show this data section (no signal) and reload the samples."""
@@ -171,10 +197,12 @@ class DataPanel(QWidget):
         self._use_checked = folder if use else None
         self.check_button.setEnabled(False)
         self._show_report(f"Checking {folder}…", error=False)
+        self._show_skipped([])
         return True
 
     def _checked(self, report) -> None:
         self._show_report(preflight_text(report), error=not report.class_names)
+        self._show_skipped(skipped_rows(report))
         folder, self._use_checked = self._use_checked, None
         if folder is None:
             return
@@ -189,6 +217,7 @@ class DataPanel(QWidget):
 
     def _check_failed(self, text: str) -> None:
         self._use_checked = None
+        self._show_skipped([])
         self._show_report(f"Cannot check the folder: {text}", error=True)
 
     def _show_report(self, text: str, error: bool) -> None:

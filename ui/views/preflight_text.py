@@ -1,10 +1,10 @@
-"""The image-folder pre-flight report as text for the Data panel."""
+"""The image-folder pre-flight report as text and as rows of a list, for the Data panel."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-MAX_BAD = 50
+MAX_BAD = 20
 
 
 def _sizes(report) -> str:
@@ -32,7 +32,8 @@ def preflight_text(report) -> str:
         for path, why in report.bad_files[:MAX_BAD]:
             lines.append(f"  {_relative(path, report.root)}: {why}")
         if len(report.bad_files) > MAX_BAD:
-            lines.append(f"  … and {len(report.bad_files) - MAX_BAD} more")
+            lines.append(f"  … and {len(report.bad_files) - MAX_BAD} more: all of them are "
+                         "in the list of skipped files below")
     if report.empty_classes:
         lines.append("Classes without usable images: " + ", ".join(report.empty_classes))
     sizes = _sizes(report)
@@ -41,6 +42,18 @@ def preflight_text(report) -> str:
     if report.ok:
         lines.append("Every file is usable.")
     return "\n".join(lines)
+
+
+def skipped_rows(report) -> list[tuple[str, str, str]]:
+    """Return ``(shown name, reason, full path)`` for every bad file, then every empty class.
+
+    The shown name is relative to the dataset folder (``cats/x.png``); a
+    class row reads ``class fish`` with the class folder as its path.
+    """
+    rows = [(_relative(path, report.root), why, path) for path, why in report.bad_files]
+    rows += [(f"class {name}", f"left out: {why}", str(Path(report.root) / name))
+             for name, why in report.left_out_classes()]
+    return rows
 
 
 def _relative(path: str, root: str) -> str:
