@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,28 @@ def atomic_write_json(target: str | os.PathLike, obj: Any) -> None:
     atomic_write_text(target, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def replace_dir(new: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Move folder ``new`` to ``target``, removing what is there only once ``new`` is in place.
+
+    The caller decides whether ``target`` may be replaced (see
+    :func:`cnnlab.modelio.targets.check_targets`); a failed move puts the
+    old one back.
+    """
+    new, target = Path(new), Path(target)
+    backup = None
+    if target.exists() or target.is_symlink():
+        backup = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(target, backup)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if backup is not None:
+            os.replace(backup, target)
+        raise
+    if backup is not None:
+        _remove(backup)
+
+
 def _fsync_path(path: Path) -> None:
     if path.is_file():
         with open(path, "rb") as fh:
@@ -72,7 +95,7 @@ def _fsync_path(path: Path) -> None:
 
 
 def _remove(path: Path) -> None:
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         import shutil
 
         shutil.rmtree(path, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""``cnnlab export RUN --format F --out PATH``: export, verify, write a manifest."""
+"""``cnnlab export RUN --format F --out PATH [--force]``: export, verify, write a manifest."""
 
 from __future__ import annotations
 
@@ -15,19 +15,24 @@ def add_parser(sub) -> None:
     p.add_argument("run", metavar="RUN")
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", required=True, metavar="PATH")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing export (a folder only if it is the lab's "
+                        "SavedModel)")
     add_workspace(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Export and verify."""
+    """Check the targets, then export and verify."""
+    from cnnlab.modelio.targets import check_targets
     from cnnlab.tfquiet import import_tensorflow
 
+    check_targets(args.format, args.out, args.force)
     store = open_store(args)
     record = store.get(args.run)
     import_tensorflow()
     from cnnlab.modelio.export import export_run
 
-    result = export_run(record.run_dir, args.format, args.out)
+    result = export_run(record.run_dir, args.format, args.out, force=args.force)
     print(f"exported {record.id} as {result.format} to {result.path} (verified on "
           f"{result.samples} inputs, max difference {result.max_abs_diff:.2g}); manifest "
           f"{result.manifest_path}")

@@ -1,15 +1,16 @@
 """Verified exports: ``.keras``, legacy ``.h5``, TensorFlow SavedModel and a Python script.
 
-Every export is written to a temporary path beside the target, loaded back
-and checked against the trained model's predictions before it replaces
-anything; a manifest records versions, input, preprocessing, classes, the
-spec and the lab layers it needs.
+Every path an export writes is checked first (:mod:`cnnlab.modelio.targets`:
+nothing is replaced without ``force``). The export is written to a temporary
+path beside the target, checked against the trained model's predictions
+(the Python script in a separate process) and only then moved into place; a
+manifest records versions, input, preprocessing, classes, the spec and the
+lab layers it needs.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 import uuid
@@ -18,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnnlab.atomic import atomic_path, atomic_write_json, atomic_write_text
-from cnnlab.errors import ModelFileError, RunError
+from cnnlab.atomic import atomic_path, atomic_write_json, atomic_write_text, replace_dir
+from cnnlab.errors import RunError
+from cnnlab.modelio.manifest import manifest_path
+from cnnlab.modelio.targets import FORMATS, SUFFIXES, check_targets, existing_targets
+from cnnlab.modelio.verify import TRAIN_SAMPLES
 
-FORMATS = ("keras", "h5", "savedmodel", "python")
-SUFFIXES = {"keras": (".keras",), "h5": (".h5", ".hdf5"), "python": (".py",)}
+__all__ = ["FORMATS", "SUFFIXES", "ExportResult", "check_targets", "existing_targets",
+           "export_model", "export_run", "replace_dir"]
 Progress = Callable[[str, float], None]
 
 
@@ -40,31 +44,35 @@ class ExportResult:
 
 def export_model(model: Any, fmt: str, out: str | Path, spec_dict: dict | None = None,
                  class_names: Sequence[str] | None = None, preprocessing: Any = None,
-                 progress: Progress | None = None) -> ExportResult:
+                 progress: Progress | None = None, force: bool = False) -> ExportResult:
     """Export a trained model, verify it, and write its manifest.
 
     Args:
         model: The trained ``keras.Model``.
         fmt: ``keras``, ``h5``, ``savedmodel`` or ``python``.
-        out: The target file (or folder for ``savedmodel``); an existing one is
-            replaced only after the new export passed verification.
+        out: The target file (or folder for ``savedmodel``).
         spec_dict: The experiment it came from (JSON dict), for the manifest
             and the Python script's data pipeline and recipe.
         class_names: Names of the output classes, in order.
         preprocessing: How inputs must be prepared (recorded as given; by
             default derived from ``spec_dict``'s data section).
         progress: Called as ``progress(stage, fraction)``.
+        force: Replace an existing target (a folder only when it is a
+            SavedModel the lab wrote); it is replaced only after the new
+            export passed verification.
 
     Returns:
         Where it went, and how closely the reloaded export reproduces the model.
 
     Raises:
-        ModelFileError: For an unknown format or a wrong file name, or when
-            the export fails verification (nothing is replaced then).
+        ModelFileError: For an unknown format, a wrong file name, a folder
+            that is not the lab's SavedModel, or when the export fails
+            verification (nothing is replaced then).
+        CnnlabError: When a target exists and ``force`` is not given.
     """
     from cnnlab.modelio import verify
 
-    out = _checked_target(fmt, out)
+    out = check_targets(fmt, out, force)
     report = progress or (lambda stage, fraction: None)
     started = time.monotonic()
     x = verify.sample_inputs(model)
@@ -78,23 +86,8 @@ def export_model(model: Any, fmt: str, out: str | Path, spec_dict: dict | None =
                       "preprocessing": preprocessing}
     diff = writer(model, out, x, expected, manifest_extra, report)
     report("done", 1.0)
-    from cnnlab.modelio.manifest import manifest_path
-
     return ExportResult(out, fmt, manifest_path(out, fmt), diff, len(x),
                         time.monotonic() - started)
-
-
-def _checked_target(fmt: str, out: str | Path) -> Path:
-    if fmt not in FORMATS:
-        raise ModelFileError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
-    path = Path(out)
-    allowed = SUFFIXES.get(fmt)
-    if allowed and path.suffix.lower() not in allowed:
-        raise ModelFileError(f"a {fmt} export must end in {' or '.join(allowed)} "
-                             f"(got {path.name})")
-    if fmt != "savedmodel" and path.is_dir():
-        raise ModelFileError(f"{path} is a folder; give a file name")
-    return path
 
 
 def _write_model_file(model, out: Path, x, expected, extra: dict, report: Progress) -> float:
@@ -110,7 +103,6 @@ def _write_model_file(model, out: Path, x, expected, extra: dict, report: Progre
 
 
 def _write_savedmodel(model, out: Path, x, expected, extra: dict, report: Progress) -> float:
-    from cnnlab.modelio.manifest import manifest_path
     from cnnlab.modelio.verify import verify_savedmodel
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -131,60 +123,65 @@ def _write_script(model, out: Path, x, expected, extra: dict, report: Progress) 
     from cnnlab.modelio.pyrecipe import script_text
     from cnnlab.modelio.verify import verify_script
 
-    text = script_text(model, extra["spec_dict"], extra["class_names"])
-    report("verifying", 0.6)
-    diff = verify_script(text, model, expected, x)
+    spec = extra["spec_dict"]
+    text = script_text(model, spec, extra["class_names"])
+    report("verifying", 0.3)
+    diff = verify_script(text, model, expected, x, train=spec is not None,
+                         data_path=_data_path(spec))
     atomic_write_text(out, text)
     _write_manifest(model, out, "python", diff, len(x), extra)
     return diff
 
 
+def _data_path(spec: dict | None) -> str | None:
+    """The experiment's data file or folder as an absolute path (None when it has none)."""
+    data = (spec or {}).get("data", {})
+    if data.get("source") not in ("npz", "folder") or not data.get("path"):
+        return None
+    path = Path(str(data["path"])).expanduser()
+    return str(path if path.is_absolute() else Path.cwd() / path)
+
+
 def _write_manifest(model, out: Path, fmt: str, diff: float, samples: int, extra: dict,
                     where: Path | None = None) -> None:
-    from cnnlab.modelio.manifest import build_manifest, manifest_path
+    from cnnlab.modelio.manifest import build_manifest
     from cnnlab.modelio.verify import ATOL, RTOL
 
     check = {"samples": samples, "max_abs_diff": diff, "atol": ATOL, "rtol": RTOL,
-             "how": _HOW[fmt]}
+             "how": _how(fmt, extra["spec_dict"] is not None)}
     doc = build_manifest(model, fmt, out, check, **extra)
     atomic_write_json(where or manifest_path(out, fmt), doc)
 
 
+def _how(fmt: str, trained: bool) -> str:
+    if fmt != "python":
+        return _HOW[fmt]
+    how = ("run in a separate process (python -I, time limit): build_model() with the "
+           "trained weights, predictions compared")
+    if trained:
+        how += f"; trained for 1 epoch on {TRAIN_SAMPLES} samples of the experiment's data"
+    return how
+
+
 _HOW = {"keras": "reloaded with keras.saving.load_model(safe_mode=True)",
         "h5": "reloaded with keras.saving.load_model(safe_mode=True)",
-        "savedmodel": "reloaded with tf.saved_model.load, serving_default signature called",
-        "python": "build_model() executed, weights copied, predictions compared"}
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Move folder ``new`` to ``target``, replacing what is there only once ``new`` is in place."""
-    backup = None
-    if target.exists() or target.is_symlink():
-        backup = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(target, backup)
-    try:
-        os.replace(new, target)
-    except BaseException:
-        if backup is not None:
-            os.replace(backup, target)
-        raise
-    if backup is not None:
-        if backup.is_dir() and not backup.is_symlink():
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            backup.unlink(missing_ok=True)
+        "savedmodel": "reloaded with tf.saved_model.load, serving_default signature called"}
 
 
 def export_run(run_dir: str | Path, fmt: str, out: str | Path,
-               progress: Progress | None = None) -> ExportResult:
+               progress: Progress | None = None, force: bool = False) -> ExportResult:
     """Export a finished run (``model.keras``, ``spec.json``, ``metadata.json`` in ``run_dir``).
+
+    The targets are checked (see :func:`check_targets`) before anything is loaded.
 
     Raises:
         RunError: When the run folder lacks its model or spec.
         ModelFileError: As :func:`export_model`.
+        CnnlabError: When a target exists and ``force`` is not given.
     """
     from cnnlab.modelio.loader import load_model_file
 
+    check_targets(fmt, out, force)
     folder = Path(run_dir)
     if not (folder / "model.keras").is_file():
         raise RunError(f"{folder}: the run has no trained model (model.keras) to export")
@@ -193,7 +190,7 @@ def export_run(run_dir: str | Path, fmt: str, out: str | Path,
     model, _ = load_model_file(folder / "model.keras")
     classes = meta.get("class_names") or class_names_of(spec)
     prep = meta.get("preprocessing") or preprocessing_of(spec, meta)
-    return export_model(model, fmt, out, spec, classes, prep, progress)
+    return export_model(model, fmt, out, spec, classes, prep, progress, force)
 
 
 def _read_json(path: Path, required: bool) -> dict:

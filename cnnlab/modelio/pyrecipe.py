@@ -1,230 +1,275 @@
-"""The exported script around ``build_model()``: data pipeline, recipe and training.
+"""The exported script around ``build_model()``: the lab's data path and recipe.
 
-The code is generated from the experiment dict (its ``data`` and ``training``
-sections) and kept plain: NumPy arrays and ``model.fit``, Keras's own
-optimizers, schedules, losses, augmentation layers and callbacks.
+The script trains exactly as the lab does because it calls the lab's own
+functions (``cnnlab.data.load_data`` and ``cnnlab.recipe`` through
+``cnnlab.train.preparation``) on the experiment's ``data`` and ``training``
+sections, which it holds as one Python literal. Everything that came from a
+user, a file or a model (the experiment's name and description, class names,
+paths, layer names) enters the script only as a literal written by
+:func:`literal` and checked with :func:`ast.literal_eval`; the text around
+them is fixed. Comments and the docstring hold no such strings.
 """
 
 from __future__ import annotations
 
-import json
+import ast
+import pprint
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
-OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop",
-              "adagrad": "Adagrad"}
-OPTIMIZER_ARGS = {"adam": ("beta_1", "beta_2", "epsilon"), "adamw": ("beta_1", "beta_2",
-                  "epsilon"), "sgd": ("momentum", "nesterov"), "rmsprop": ("momentum",
-                  "epsilon"), "adagrad": ("epsilon",)}
+from cnnlab.errors import ModelFileError
+
+_MODULE_RE = re.compile(r"^cnnlab(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_VERSION_RE = re.compile(r"^[A-Za-z0-9.+_-]{1,40}$")
 
 
 def script_text(model: Any, spec: dict | None = None,
                 class_names: Sequence[str] | None = None) -> str:
-    """The whole standalone script for ``model`` and the experiment dict ``spec``."""
-    import cnnlab
+    """The whole standalone script for ``model`` and the experiment dict ``spec``.
+
+    Args:
+        model: The trained ``keras.Model``.
+        spec: The experiment (JSON dict) it was trained with, or None (the
+            script then only rebuilds the network).
+        class_names: The output classes, in order.
+
+    Returns:
+        The script's source text (it is never run in this process).
+
+    Raises:
+        ModelFileError: When a value cannot be written as a literal, or the
+            generated text does not parse.
+    """
     from cnnlab.modelio.manifest import lab_layers
-    from cnnlab.modelio.pyscript import model_code
+    from cnnlab.modelio.pyscript import check_build_code, model_code
 
-    spec = spec or {}
-    data, training = spec.get("data", {}), spec.get("training", {})
+    spec = spec or None
     build = model_code(model)
-    imports = "import keras\nimport numpy as np\n"
-    modules = sorted(set(lab_layers(model).values()))
-    if modules:
-        imports += "\n" + "".join(f"import {m}  # noqa: F401  (registers the lab's objects)\n"
-                                   for m in modules)
+    check_build_code(build)
+    modules = sorted({m for m in lab_layers(model).values() if _MODULE_RE.match(m)})
+    lab_imports = "".join(f"\nimport {m}  # noqa: F401  (registers the lab's layers)"
+                          for m in modules)
+    imports = _IMPORTS.strip("\n") + ("\n" + lab_imports if modules else "")
     shape = tuple(int(d) for d in model.inputs[0].shape[1:])
-    name = spec.get("name") or model.name
-    header = (f'"""{name}: exported from CNN Lab {cnnlab.__version__} on '
-              f'{time.strftime("%Y-%m-%d")}.\n\n'
-              "Rebuilds the network with the Keras functional API, loads the data and trains "
-              "it\nwith the experiment's recipe. Run: python this_file.py\n\"\"\"\n\n"
-              f"{imports}\n")
-    constants = _constants(shape, data, training, class_names)
-    return "\n\n\n".join([header + constants, build.rstrip("\n"), _load_data(data),
-                          _compile(training), _main(training)]) + "\n"
+    sections = None if spec is None else {k: spec.get(k, {}) for k in ("data", "training")}
+    constants = "\n".join([
+        f"EXPERIMENT_NAME = {literal(str((spec or {}).get('name') or model.name))}",
+        f"DESCRIPTION = {literal(str((spec or {}).get('description') or ''))}",
+        f"INPUT_SHAPE = {literal(shape)}",
+        f"CLASS_NAMES = {literal(list(class_names) if class_names else None)}",
+        "# The experiment's data and training sections, as the lab ran them.",
+        f"SPEC = {literal(sections)}",
+    ])
+    text = "\n".join([_header(spec), imports, "", constants, "", "",
+                      build.rstrip("\n"), "", "", _TRAINING.strip("\n"), ""])
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        raise ModelFileError(f"Python export: the generated script does not parse "
+                             f"(line {exc.lineno}: {exc.msg})") from None
+    return text
 
 
-def _constants(shape: tuple, data: dict, training: dict, class_names) -> str:
-    opt = training.get("optimizer", {})
-    lines = [f"INPUT_SHAPE = {shape!r}",
-             f"CLASS_NAMES = {json.dumps(list(class_names)) if class_names else None}",
-             f"EPOCHS = {training.get('epochs', 10)}",
-             f"BATCH_SIZE = {training.get('batch_size', 64)}",
-             f"LEARNING_RATE = {opt.get('learning_rate', 1e-3)!r}",
-             f"SEED = {training.get('seed', 0)}",
-             f"VALIDATION_SPLIT = {data.get('validation_split', 0.2)!r}",
-             f"NORMALIZATION = {json.dumps(data.get('normalization', 'scale'))}",
-             f"MAX_SAMPLES = {data.get('max_samples')!r}"]
-    return "\n".join(lines)
+def literal(value: Any) -> str:
+    """A Python literal for plain data (str, numbers, bools, None, lists, tuples, dicts).
+
+    Strings are written with :func:`ascii`, so the text is pure ASCII and no
+    quote, backslash or newline inside a value can end the literal.
+
+    Raises:
+        ModelFileError: When ``value`` is not plain data or does not read back equal.
+    """
+    text = pprint.pformat(_asciified(value), width=88, sort_dicts=False)
+    try:
+        same = ast.literal_eval(text) == value
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        same = False
+    if not same or not text.isascii():
+        raise ModelFileError("Python export: a value of the experiment cannot be written as "
+                             "a plain literal (not JSON data, or not finite)")
+    return text
 
 
-def _load_data(data: dict) -> str:
-    source = data.get("source", "shapes")
-    if source == "shapes":
-        s = data.get("shapes", {})
-        get = (f"    from cnnlab.data.shapes import generate_shapes\n\n"
-               f"    x, y = generate_shapes({json.dumps(s.get('classes'))}, "
-               f"samples={s.get('samples', 3000)}, image_size={s.get('image_size', 32)},\n"
-               f"                           channels={s.get('channels', 3)}, "
-               f"noise={s.get('noise', 0.05)!r}, seed={s.get('seed', 0)})\n")
-    elif source == "keras":
-        get = (f"    (x, y), _ = keras.datasets.{data.get('keras_name', 'mnist')}.load_data()\n"
-               "    x = x[..., None] if x.ndim == 3 else x  # grayscale: add the channel axis\n"
-               "    y = y.reshape(-1)\n")
-    elif source == "npz":
-        get = (f"    arrays = np.load({json.dumps(data.get('path'))})\n"
-               "    x = arrays['x_train' if 'x_train' in arrays else 'x']\n"
-               "    y = arrays['y_train' if 'y_train' in arrays else 'y'].reshape(-1)\n")
-    else:
-        return _load_folder(data)
-    return ('def load_data():\n    """Training and validation arrays, normalised."""\n'
-            f"{get}    return _split(x.astype(\"float32\"), y)\n\n\n" + _SPLIT)
+class _Ascii(str):
+    """A string whose repr is :func:`ascii` (pprint calls repr on strings)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return ascii(str(self))
 
 
-_SPLIT = '''def _split(x, y):
-    """Shuffle with SEED, hold out VALIDATION_SPLIT, normalise like the lab."""
-    order = np.random.default_rng(SEED).permutation(len(x))
-    x, y = x[order], y[order]
-    n_val = int(len(x) * VALIDATION_SPLIT)
-    x_train, y_train, x_val, y_val = x[n_val:], y[n_val:], x[:n_val], y[:n_val]
-    if MAX_SAMPLES:
-        x_train, y_train = x_train[:MAX_SAMPLES], y_train[:MAX_SAMPLES]
-    if NORMALIZATION == "scale":
-        x_train, x_val = x_train / 255.0, x_val / 255.0
-    elif NORMALIZATION == "standardize":
-        mean = x_train.mean(axis=(0, 1, 2))
-        std = x_train.std(axis=(0, 1, 2)) + 1e-7
-        x_train, x_val = (x_train - mean) / std, (x_val - mean) / std
-    return (x_train, y_train), (x_val, y_val)'''
+def _asciified(value: Any) -> Any:
+    if isinstance(value, str):
+        return _Ascii(value)
+    if isinstance(value, dict):
+        return {_asciified(k): _asciified(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_asciified(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_asciified(v) for v in value)
+    return value
 
 
-def _load_folder(data: dict) -> str:
-    return ('def load_data():\n    """Training and validation datasets from the image folder."""\n'
-            "    train, val = keras.utils.image_dataset_from_directory(\n"
-            f"        {json.dumps(data.get('path'))}, image_size=INPUT_SHAPE[:2], "
-            "batch_size=None,\n"
-            "        color_mode=\"grayscale\" if INPUT_SHAPE[2] == 1 else \"rgb\",\n"
-            "        validation_split=VALIDATION_SPLIT, subset=\"both\", seed=SEED)\n"
-            "    scale = 1 / 255.0 if NORMALIZATION == \"scale\" else 1.0\n"
-            "    arrays = [(np.stack([x for x, _ in ds]) * scale, np.array([y for _, y in ds]))\n"
-            "              for ds in (train, val)]\n"
-            "    return arrays[0], arrays[1]")
+def _header(spec: dict | None) -> str:
+    import cnnlab
+
+    version = cnnlab.__version__ if _VERSION_RE.match(cnnlab.__version__) else "(unknown)"
+    left = "\n".join(f"- {line}" for line in left_out(spec))
+    return _HEADER.format(version=version, date=time.strftime("%Y-%m-%d"), left_out=left)
 
 
-def _compile(training: dict) -> str:
-    opt = training.get("optimizer", {})
-    name = opt.get("name", "adam")
-    args = ["learning_rate=_schedule(steps_per_epoch)"]
-    args += [f"{k}={opt[k]!r}" for k in OPTIMIZER_ARGS.get(name, ()) if k in opt]
-    args += [f"{k}={opt[k]!r}" for k in ("weight_decay", "clipnorm", "clipvalue")
-             if opt.get(k) is not None]
-    loss, one_hot = _loss(training)
-    metrics = ["\"accuracy\"" if m == "accuracy" else
-               "keras.metrics.SparseTopKCategoricalAccuracy(5, name=\"top5\")"
-               for m in training.get("metrics", ["accuracy"])]
-    if one_hot:
-        metrics = [m.replace("Sparse", "") for m in metrics]
-    return (f"{_schedule(training)}\n\n\n"
-            "def compile_model(model, steps_per_epoch):\n"
-            '    """Optimizer, loss and metrics of the recipe."""\n'
-            f"    optimizer = keras.optimizers.{OPTIMIZERS.get(name, 'Adam')}({', '.join(args)})\n"
-            f"    model.compile(optimizer=optimizer, loss={loss},\n"
-            f"                  metrics=[{', '.join(metrics)}])\n"
-            f"    return {one_hot!r}  # labels one-hot?")
+def left_out(spec: dict | None) -> list[str]:
+    """What the script does not reproduce, as fixed sentences (no values from the spec)."""
+    if spec is None:
+        return ["the data and the recipe: this export has no experiment, so the script "
+                "can rebuild\n  the network (build_model, --check-weights) but not train it"]
+    out = ["the lab's run store, checkpoints and resume, filter snapshots and TensorBoard "
+           "logs",
+           "training.device (device choice, mixed precision, XLA, steps per execution,\n"
+           "  distribution): Keras's defaults are used"]
+    transfer = spec.get("training", {}).get("transfer", {})
+    if transfer.get("base") and transfer.get("strategy") not in (None, "none", "scratch") \
+            and transfer.get("weights") != "random":
+        out.append("the pretrained weights of the transfer base: every layer starts from "
+                   "its initializer\n  (export the run as .keras to keep trained weights)")
+    return out
 
 
-def _loss(training: dict) -> tuple[str, bool]:
-    loss, smooth = training.get("loss", "auto"), training.get("label_smoothing", 0.0)
-    if loss == "squared_hinge" or (loss == "auto" and
-                                   training.get("transfer", {}).get("head") == "svm"):
-        return "\"squared_hinge\"", True
-    if loss == "categorical_crossentropy" or smooth:
-        return f"keras.losses.CategoricalCrossentropy(label_smoothing={smooth!r})", True
-    return "\"sparse_categorical_crossentropy\"", False
+_HEADER = '''"""Training script exported from CNN Lab {version} on {date}.
+
+build_model() rebuilds the network with the Keras functional API, one line per
+layer (layer names are the lab's block ids); weight regularizers and
+constraints are part of those layers. train() loads the data and trains the
+network as the lab does, with the lab's own functions from the cnnlab package,
+which must be installed: cnnlab.data.load_data (class-stratified splits,
+max_samples, scale or standardize, grayscale <-> RGB, resizing to the model's
+input) and cnnlab.recipe (augmentation layers and their placement, MixUp and
+CutMix, the optimizer with its learning-rate schedule, warm-up and restarts,
+label smoothing, gradient accumulation, early stopping, transfer phases).
+The experiment's settings are the literal SPEC below.
+
+Left out:
+{left_out}
+
+Run:   python this_file.py [--epochs N] [--max-samples K] [--data PATH] [--out DIR]
+       trains and saves DIR/model.keras (DIR defaults to the current folder).
+Check: python this_file.py --check-weights W.npz --check-inputs X.npy [--out DIR]
+       writes DIR/check_layers.json and DIR/check_predictions.npy (the weights
+       are keyed "<layer index>.<weight index>"); add --epochs N to train too.
+"""
+'''
+
+_IMPORTS = '''
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+'''
+
+_TRAINING = '''
+def sections(max_samples=None, data_path=None):
+    """SPEC's data and training sections as the lab's typed objects."""
+    from cnnlab.spec.schema import section_from_dict
+    from cnnlab.spec.sections import DataSpec, TrainingSpec
+
+    if SPEC is None:
+        sys.exit("this export has no experiment: it can rebuild the network, not train it")
+    data = section_from_dict(DataSpec, SPEC["data"], "data")
+    training = section_from_dict(TrainingSpec, SPEC["training"], "training")
+    if data_path is not None:
+        data = dataclasses.replace(data, path=str(data_path))
+    if max_samples is not None:
+        data = dataclasses.replace(data, max_samples=min(max_samples,
+                                                         data.max_samples or max_samples))
+    return data, training
 
 
-def _schedule(training: dict) -> str:
-    s = training.get("schedule", {})
-    name, epochs = s.get("name", "constant"), "EPOCHS * steps_per_epoch"
-    exprs = {
-        "step": "keras.optimizers.schedules.PiecewiseConstantDecay(\n"
-                f"        [int(b * steps_per_epoch) for b in {s.get('boundaries', [])!r}],\n"
-                f"        [LEARNING_RATE * {s.get('gamma', 0.1)!r} ** i "
-                f"for i in range({len(s.get('boundaries', [])) + 1})])",
-        "exponential": "keras.optimizers.schedules.ExponentialDecay(\n"
-                       f"        LEARNING_RATE, steps_per_epoch, {s.get('decay_rate', 0.9)!r})",
-        "cosine": f"keras.optimizers.schedules.CosineDecay(LEARNING_RATE, {epochs}, "
-                  f"alpha={s.get('alpha', 0.0)!r})",
-        "cosine_restarts": "keras.optimizers.schedules.CosineDecayRestarts(\n"
-                           "        LEARNING_RATE, "
-                           f"int({s.get('first_decay_epochs', 5.0)!r} * steps_per_epoch), "
-                           f"t_mul={s.get('t_mul', 2.0)!r}, m_mul={s.get('m_mul', 1.0)!r}, "
-                           f"alpha={s.get('alpha', 0.0)!r})",
-    }
-    body = exprs.get(name, "LEARNING_RATE")
-    note = "" if name in exprs or name == "constant" else \
-        f"    # {name}: see the ReduceLROnPlateau callback in main()\n"
-    if s.get("warmup_epochs"):
-        note += f"    # the lab warms up linearly over {s['warmup_epochs']} epochs first\n"
-    return ("def _schedule(steps_per_epoch):\n"
-            f'    """The learning-rate schedule ({name})."""\n{note}    return {body}')
+def compile_model(model, training, num_classes, steps_per_epoch, multipliers=None,
+                  start_step=0):
+    """The recipe's optimizer (its schedule continued from start_step), loss and metrics."""
+    from cnnlab.recipe import make_loss, make_metrics, make_optimizer, uses_one_hot
+    from cnnlab.train.preparation import outputs_logits
+
+    optimizer = make_optimizer(training, steps_per_epoch, lr_multipliers=multipliers or None,
+                               start_step=start_step)
+    model.compile(optimizer=optimizer,
+                  loss=make_loss(training, num_classes, from_logits=outputs_logits(model)),
+                  metrics=make_metrics(training, uses_one_hot(training)))
 
 
-def _main(training: dict) -> str:
-    callbacks = []
-    stop = training.get("early_stopping", {})
-    if stop.get("enabled"):
-        callbacks.append(f"keras.callbacks.EarlyStopping(monitor={json.dumps(stop['monitor'])}, "
-                         f"patience={stop['patience']}, "
-                         f"restore_best_weights={stop['restore_best_weights']})")
-    s = training.get("schedule", {})
-    if s.get("name") == "plateau":
-        callbacks.append(f"keras.callbacks.ReduceLROnPlateau(factor={s['factor']!r}, "
-                         f"patience={s['patience']}, min_lr={s['min_lr']!r})")
-    augment = _augmentation(training.get("augmentation", {}))
-    return ("def main():\n"
-            '    """Build, compile and train the model, then save it."""\n'
-            "    keras.utils.set_random_seed(SEED)\n"
-            "    (x_train, y_train), (x_val, y_val) = load_data()\n"
-            "    model = build_model()\n"
-            "    steps_per_epoch = max(1, int(np.ceil(len(x_train) / BATCH_SIZE)))\n"
-            "    if compile_model(model, steps_per_epoch):\n"
-            "        classes = model.outputs[0].shape[-1]\n"
-            "        y_train = keras.utils.to_categorical(y_train, classes)\n"
-            "        y_val = keras.utils.to_categorical(y_val, classes)\n"
-            "    fit_data = {\"x\": x_train, \"y\": y_train, \"batch_size\": BATCH_SIZE}\n"
-            f"{augment}"
-            f"    callbacks = [{', '.join(callbacks)}]\n"
-            "    model.fit(**fit_data, epochs=EPOCHS,\n"
-            "              validation_data=(x_val, y_val) if len(x_val) else None,\n"
-            "              callbacks=callbacks)\n"
-            "    model.save(\"model.keras\")\n\n\n"
-            "if __name__ == \"__main__\":\n    main()")
+def train(epochs=None, max_samples=None, data_path=None, out="."):
+    """Load the data as the lab does, train phase by phase, save OUT/model.keras."""
+    from cnnlab.data import load_data
+    from cnnlab.recipe import recipe_callbacks
+    from cnnlab.train import preparation as prep
+
+    data_spec, training = sections(max_samples, data_path)
+    keras.utils.set_random_seed(training.seed)
+    if training.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    data = load_data(data_spec, INPUT_SHAPE, training.seed)
+    net = build_model()
+    units = int(net.outputs[0].shape[-1])
+    if units != data.num_classes:
+        sys.exit(f"the network has {units} outputs but the data have {data.num_classes} classes")
+    model = prep.with_augmentation(net, training, prep.value_range(data))
+    sets = prep.make_datasets(data, training)
+    for phase in prep.phases(training, epochs or training.epochs):
+        multipliers = prep.apply_phase(net, training, phase)
+        compile_model(model, training, data.num_classes, sets.steps, multipliers,
+                      start_step=phase.start_epoch * sets.steps)
+        model.fit(sets.train, validation_data=sets.val, epochs=phase.end_epoch,
+                  initial_epoch=phase.start_epoch, callbacks=recipe_callbacks(training),
+                  shuffle=False, verbose=2)
+        if model.stop_training:
+            break
+    Path(out).mkdir(parents=True, exist_ok=True)
+    net.save(Path(out) / "model.keras")
+    return net
 
 
-def _augmentation(aug: dict) -> str:
-    layers = []
-    for entry in aug.get("layers", []):
-        params = dict(entry.get("params", {}))
-        if entry["type"] == "RandomCrop":
-            pad = params.get("padding", 4)
-            layers += [f"keras.layers.ZeroPadding2D({pad})",
-                       "keras.layers.RandomCrop(*INPUT_SHAPE[:2])"]
-            continue
-        args = ", ".join(f"{k}={json.dumps(v) if isinstance(v, str) else repr(v)}"
-                         for k, v in params.items())
-        layers.append(f"keras.layers.{entry['type']}({args})")
-    notes = [f"    # the lab also applies {k} (alpha={aug[k]['alpha']}) to training batches\n"
-             for k in ("mixup", "cutmix") if aug.get(k, {}).get("enabled")]
-    if not layers:
-        return "".join(notes)
-    joined = ",\n        ".join(layers)
-    return ("".join(notes) + "    # Augmentation of every training batch\n"
-            f"    augment = keras.Sequential([\n        {joined}])\n"
-            "    import tensorflow as tf\n\n"
-            "    batches = (tf.data.Dataset.from_tensor_slices((x_train, y_train))\n"
-            "               .shuffle(len(x_train), seed=SEED).batch(BATCH_SIZE)\n"
-            "               .map(lambda x, y: (augment(x, training=True), y)))\n"
-            "    fit_data = {\"x\": batches, \"shuffle\": False}\n")
+def check(weights_file, inputs_file, out="."):
+    """Write build_model()'s layers and its predictions with the given weights."""
+    model = build_model()
+    layers = [[la.name, list(la.output.shape), int(la.count_params())] for la in model.layers]
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / "check_layers.json").write_text(json.dumps(layers))
+    with np.load(weights_file, allow_pickle=False) as arrays:
+        for i, layer in enumerate(model.layers):
+            if layer.weights:
+                layer.set_weights([arrays[f"{i}.{j}"] for j in range(len(layer.weights))])
+    x = np.load(inputs_file, allow_pickle=False)
+    np.save(Path(out) / "check_predictions.npy", np.asarray(model(x, training=False)))
+
+
+def main(argv=None):
+    """The command line (see the top of the file)."""
+    parser = argparse.ArgumentParser(description="Train the network exported from CNN Lab.")
+    parser.add_argument("--epochs", type=int, help="epochs in all (default: the experiment's)")
+    parser.add_argument("--max-samples", type=int, help="train on at most this many samples")
+    parser.add_argument("--data", help="the npz file or image folder (default: the experiment's)")
+    parser.add_argument("--out", default=".", help="folder for model.keras and check files")
+    parser.add_argument("--check-weights", help="weights (.npz) for the check")
+    parser.add_argument("--check-inputs", help="inputs (.npy) for the check")
+    args = parser.parse_args(argv)
+    if args.check_weights or args.check_inputs:
+        if not (args.check_weights and args.check_inputs):
+            parser.error("--check-weights and --check-inputs go together")
+        check(args.check_weights, args.check_inputs, args.out)
+        if args.epochs is None:
+            return
+    train(args.epochs, args.max_samples, args.data, args.out)
+
+
+if __name__ == "__main__":
+    main()
+'''

@@ -1,7 +1,16 @@
-"""Check an exported artifact: load it back and compare its predictions with the model's."""
+"""Check an exported artifact: load it back and compare its predictions with the model's.
+
+Files are loaded the way the lab imports them; the Python export is run in a
+separate, time-limited process (generated code never runs in the lab's).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +21,10 @@ from cnnlab.errors import ModelFileError
 ATOL = 1e-5
 RTOL = 1e-5
 SAMPLES = 4
+TRAIN_SAMPLES = 32
+SCRIPT_TIMEOUT = 300.0
+ENV_KEPT = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT", "KERAS_HOME", "KERAS_BACKEND",
+            "CUDA_VISIBLE_DEVICES", "TF_CPP_MIN_LOG_LEVEL", "VIRTUAL_ENV")
 
 
 def sample_inputs(model: Any, n: int = SAMPLES, seed: int = 0) -> np.ndarray:
@@ -67,28 +80,88 @@ def verify_savedmodel(path: Path, expected: np.ndarray, x: np.ndarray) -> float:
     return compare(expected, next(iter(outputs.values())).numpy(), "SavedModel export")
 
 
-def verify_script(text: str, model: Any, expected: np.ndarray, x: np.ndarray) -> float:
-    """Run the script's ``build_model()``; compare layers, shapes, parameters and outputs."""
-    namespace: dict[str, Any] = {"__name__": "cnnlab_export_check"}
+def verify_script(text: str, model: Any, expected: np.ndarray, x: np.ndarray,
+                  train: bool = False, data_path: str | None = None,
+                  timeout: float = SCRIPT_TIMEOUT) -> float:
+    """Run the script in a separate Python process and compare what it builds.
+
+    The script is never executed in this process. It runs with a time limit,
+    in a fresh temporary folder, in isolated mode (``python -I``: no
+    ``PYTHON*`` variables, no user site, not the script's folder on the path)
+    and with only a few environment variables. Its ``--check-weights`` mode
+    rebuilds the network with the trained weights and writes its layers and
+    predictions; with ``train`` it also trains for one epoch on a few samples.
+
+    Args:
+        text: The script.
+        model: The trained model it must rebuild.
+        expected: ``model``'s predictions for ``x``.
+        x: The check inputs.
+        train: Also run one epoch of the script's training on ``TRAIN_SAMPLES``.
+        data_path: The data file or folder for that run (an absolute path).
+        timeout: Seconds before the process is killed and the export refused.
+
+    Returns:
+        The largest absolute difference of the predictions.
+
+    Raises:
+        ModelFileError: When the script fails, times out, or rebuilds another network.
+    """
+    with tempfile.TemporaryDirectory(prefix="cnnlab-script-check-") as folder:
+        tmp = Path(folder)
+        script, out = tmp / "exported_script.py", tmp / "out"
+        script.write_text(text, encoding="utf-8")
+        weights = {f"{i}.{j}": w for i, layer in enumerate(model.layers)
+                   for j, w in enumerate(layer.get_weights())}
+        np.savez(tmp / "weights.npz", **weights)
+        np.save(tmp / "inputs.npy", x)
+        cmd = [sys.executable, "-I", str(script), "--check-weights", str(tmp / "weights.npz"),
+               "--check-inputs", str(tmp / "inputs.npy"), "--out", str(out)]
+        if train:
+            cmd += ["--epochs", "1", "--max-samples", str(TRAIN_SAMPLES)]
+            cmd += ["--data", data_path] if data_path else []
+        failure = _run_script(cmd, tmp, timeout)
+        if (out / "check_layers.json").is_file():
+            _same_structure(model, json.loads((out / "check_layers.json").read_text()))
+        if failure:
+            raise ModelFileError(f"Python export: the script fails ({failure}); the export "
+                                 "is not written")
+        if train and not (out / "model.keras").is_file():
+            raise ModelFileError("Python export: the training run saved no model.keras")
+        got = np.load(out / "check_predictions.npy", allow_pickle=False)
+    return compare(expected, got, "Python export")
+
+
+def script_env() -> dict[str, str]:
+    """The environment of the script's process: only what Python, TF and Keras need."""
+    env = {k: v for k, v in os.environ.items() if k in ENV_KEPT or k.startswith("LC_")}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def _run_script(cmd: list[str], cwd: Path, timeout: float) -> str | None:
+    """Run the script; return the last line of its error output when it fails."""
     try:
-        exec(compile(text, "<exported script>", "exec"), namespace)  # the code we generated
-        rebuilt = namespace["build_model"]()
-    except Exception as exc:
-        raise ModelFileError(f"Python export: build_model() fails ({exc.__class__.__name__}: "
-                             f"{exc})") from None
-    _same_structure(model, rebuilt)
-    for layer in model.layers:
-        if layer.weights:
-            rebuilt.get_layer(layer.name).set_weights(layer.get_weights())
-    return compare(expected, predict(rebuilt, x), "Python export")
+        done = subprocess.run(cmd, cwd=cwd, env=script_env(), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ModelFileError(f"Python export: the script did not finish within {timeout:g} s; "
+                             "the export is not written") from None
+    return _last_line(done.stderr or done.stdout) if done.returncode else None
 
 
-def _same_structure(model: Any, rebuilt: Any) -> None:
-    want = [(la.name, tuple(la.output.shape), la.count_params()) for la in model.layers]
-    got = [(la.name, tuple(la.output.shape), la.count_params()) for la in rebuilt.layers]
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no message"
+
+
+def _same_structure(model: Any, rebuilt: list) -> None:
+    want = [[la.name, list(la.output.shape), la.count_params()] for la in model.layers]
+    got = [[str(a), list(b), int(c)] for a, b, c in rebuilt]
     for a, b in zip(want, got):
         if a != b:
-            raise ModelFileError(f"Python export: layer {b[0]!r} {b[1]} ({b[2]} parameters) "
-                                 f"differs from {a[0]!r} {a[1]} ({a[2]} parameters)")
+            raise ModelFileError(f"Python export: layer {b[0]!r} {tuple(b[1])} ({b[2]} "
+                                 f"parameters) differs from {a[0]!r} {tuple(a[1])} ({a[2]} "
+                                 "parameters)")
     if len(want) != len(got):
         raise ModelFileError(f"Python export: {len(got)} layers instead of {len(want)}")

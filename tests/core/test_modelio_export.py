@@ -74,11 +74,8 @@ def test_savedmodel_export_has_a_serving_signature(tmp_path, lab):
 
     _, model = lab
     out = tmp_path / "served"
-    out.mkdir()
-    (out / "stale.txt").write_text("old export")
     result = export_model(model, "savedmodel", out, class_names=CLASSES)
     assert result.max_abs_diff <= 1e-5
-    assert not (out / "stale.txt").exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["format"] == "savedmodel" and manifest["class_names"] == CLASSES
     assert manifest["artifact"] == "served"
@@ -87,43 +84,74 @@ def test_savedmodel_export_has_a_serving_signature(tmp_path, lab):
     got = next(iter(serve(**{arg: tf.constant(_inputs())}).values())).numpy()
     np.testing.assert_allclose(got, model(_inputs()), atol=1e-5)
     assert [p.name for p in tmp_path.iterdir()] == ["served"]
+    (out / "stale.txt").write_text("from the old export")
+    export_model(model, "savedmodel", out, class_names=CLASSES, force=True)
+    assert not (out / "stale.txt").exists() and (out / "saved_model.pb").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["served"]
 
 
-def test_python_script_rebuilds_the_model(tmp_path, lab):
-    exp, model = lab
-    result = export_model(model, "python", tmp_path / "train.py", spec_dict=exp.to_dict(),
-                          class_names=CLASSES)
-    text = result.path.read_text()
-    assert 'if __name__ == "__main__":' in text and "generate_shapes" in text
-    assert "keras.optimizers.Adam(" in text and "import cnnlab.layers" in text
-    assert 'b0 = keras.layers.Conv2D(filters=4, kernel_size=(3, 3), activation="relu"' in text
-    namespace = {"__name__": "not_main"}
-    exec(compile(text, str(result.path), "exec"), namespace)
-    rebuilt = namespace["build_model"]()
-    assert [la.name for la in rebuilt.layers] == [la.name for la in model.layers]
-    assert [la.output.shape for la in rebuilt.layers] == [la.output.shape for la in model.layers]
-    assert rebuilt.count_params() == model.count_params()
-    assert namespace["EPOCHS"] == exp.training.epochs
-    assert namespace["BATCH_SIZE"] == exp.training.batch_size
-
-
-def test_python_script_recipe_variants(tmp_path, lab):
+def test_python_script_rebuilds_the_model_in_another_process(tmp_path, lab):
     exp, model = lab
     spec = exp.to_dict()
-    spec["data"].update(source="keras", keras_name="cifar10")
-    spec["training"]["optimizer"].update(name="sgd", momentum=0.8, nesterov=True)
-    spec["training"]["schedule"].update(name="cosine_restarts")
-    spec["training"]["label_smoothing"] = 0.1
-    spec["training"]["early_stopping"]["enabled"] = True
-    spec["training"]["augmentation"]["layers"] = [{"type": "RandomFlip", "params": {}},
-                                                  {"type": "RandomCrop",
-                                                   "params": {"padding": 2}}]
-    text = export_model(model, "python", tmp_path / "t.py", spec_dict=spec).path.read_text()
-    for snippet in ("keras.datasets.cifar10.load_data()", "keras.optimizers.SGD(",
-                    "nesterov=True", "CosineDecayRestarts(", "label_smoothing=0.1",
-                    "keras.callbacks.EarlyStopping(", "keras.layers.RandomCrop("):
-        assert snippet in text, snippet
-    compile(text, "t.py", "exec")
+    spec["data"]["shapes"].update(classes=CLASSES, samples=60)
+    result = export_model(model, "python", tmp_path / "train.py", spec_dict=spec,
+                          class_names=CLASSES)
+    text = result.path.read_text()
+    compile(text, str(result.path), "exec")
+    assert 'if __name__ == "__main__":' in text and "import cnnlab.layers" in text
+    assert "b0 = keras.layers.Conv2D(filters=4, kernel_size=(3, 3), activation='relu'" in text
+    assert "from cnnlab.data import load_data" in text and "\nLeft out:\n" in text
+    assert result.max_abs_diff <= 1e-5
+    how = json.loads(result.manifest_path.read_text())["verification"]["how"]
+    assert "separate process" in how and "trained for 1 epoch" in how
+    np.savez(tmp_path / "w.npz", **{f"{i}.{j}": w for i, la in enumerate(model.layers)
+                                    for j, w in enumerate(la.get_weights())})
+    np.save(tmp_path / "x.npy", _inputs())
+    run = subprocess.run([sys.executable, "-I", str(result.path), "--check-weights",
+                          str(tmp_path / "w.npz"), "--check-inputs", str(tmp_path / "x.npy"),
+                          "--out", str(tmp_path / "check")], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    got = np.load(tmp_path / "check" / "check_predictions.npy")
+    np.testing.assert_allclose(got, model(_inputs(), training=False), atol=1e-5)
+
+
+def test_python_script_trains_with_the_full_recipe(tmp_path, lab):
+    exp, model = lab
+    spec = exp.to_dict()
+    spec["data"]["shapes"].update(classes=CLASSES, samples=60, image_size=12)
+    training = spec["training"]
+    training["optimizer"].update(name="sgd", momentum=0.8, nesterov=True)
+    training["schedule"].update(name="cosine_restarts", warmup_epochs=0.5)
+    training.update(label_smoothing=0.1, gradient_accumulation_steps=2, batch_size=8)
+    training["early_stopping"]["enabled"] = True
+    training["augmentation"]["layers"] = [{"type": "RandomFlip", "params": {}},
+                                          {"type": "RandomCrop", "params": {"padding": 2}}]
+    training["augmentation"]["mixup"]["enabled"] = True
+    result = export_model(model, "python", tmp_path / "t.py", spec_dict=spec)
+    assert result.path.is_file() and result.max_abs_diff <= 1e-5
+    assert "'cosine_restarts'" in result.path.read_text()
+
+
+def test_a_script_that_rebuilds_another_network_is_refused(lab):
+    from cnnlab.modelio import verify
+    from cnnlab.modelio.pyrecipe import script_text
+
+    _, model = lab
+    x = verify.sample_inputs(model)
+    text = script_text(model).replace("filters=4", "filters=5")
+    with pytest.raises(ModelFileError, match="differs from 'b0'"):
+        verify.verify_script(text, model, verify.predict(model, x), x)
+
+
+def test_a_script_that_hangs_is_stopped(lab):
+    from cnnlab.modelio import verify
+
+    _, model = lab
+    x = verify.sample_inputs(model)
+    with pytest.raises(ModelFileError, match="did not finish within 2 s"):
+        verify.verify_script("import time\ntime.sleep(60)\n", model, verify.predict(model, x),
+                             x, timeout=2)
 
 
 def test_failed_verification_keeps_the_old_file(tmp_path, lab, monkeypatch):
@@ -138,7 +166,7 @@ def test_failed_verification_keeps_the_old_file(tmp_path, lab, monkeypatch):
 
     monkeypatch.setattr(verify, "compare", broken)
     with pytest.raises(ModelFileError, match="simulated"):
-        export_model(model, "keras", out)
+        export_model(model, "keras", out, force=True)
     assert out.read_bytes() == b"previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]
 
