@@ -77,6 +77,23 @@ def resolve_workspace(path: str | os.PathLike | None = None) -> Path:
     return chosen.resolve()
 
 
+def workspace_writable(path: str | os.PathLike) -> bool:
+    """Whether this process may write in a workspace (its folder, or where it would be made).
+
+    Args:
+        path: The workspace folder (it need not exist).
+
+    Returns:
+        False on a read-only file system or without write permission.
+
+    """
+    probe = Path(path)
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    files = [probe / INDEX_NAME] if (probe / INDEX_NAME).exists() else []
+    return all(os.access(p, os.W_OK) for p in [probe, *files])
+
+
 def iso_time(t: float | None) -> str | None:
     """Format seconds since the epoch as an ISO 8601 UTC string (None stays None)."""
     if t is None:

@@ -1,6 +1,7 @@
 import math
 
 from graphs import chain
+from PySide6.QtCore import Qt
 
 from cnnlab.train.store import RunStore
 from cnnlab.ui.views.runs_view import RunsView
@@ -74,3 +75,53 @@ def test_runs_view_open_and_resume(qtbot, tmp_path):
     view.select([ids[1]])
     view.resume_selected()
     assert "finished" in view.message.text()
+
+
+def _column(view, title):
+    return [view.table.horizontalHeaderItem(c).text()
+            for c in range(view.table.columnCount())].index(title)
+
+
+def test_runs_table_shows_test_accuracy_and_reproducibility(qtbot, tmp_path, capsys):
+    import json
+
+    from cnnlab.cli import main
+
+    spec = {"name": "tested", "model": {
+        "nodes": [{"id": "input", "type": "Input", "params": {"shape": [16, 16, 3]}},
+                  {"id": "conv", "type": "Conv2D", "params": {"filters": 4, "kernel_size": 3}},
+                  {"id": "gap", "type": "GlobalAveragePooling2D", "params": {}},
+                  {"id": "output", "type": "Output", "params": {"units": 3}}],
+        "edges": [{"src": "input", "dst": "conv"}, {"src": "conv", "dst": "gap"},
+                  {"src": "gap", "dst": "output"}]},
+        "data": {"source": "shapes", "test_split": 0.2,
+                 "shapes": {"image_size": 16, "samples": 100,
+                            "classes": ["circle", "square", "cross"]}},
+        "training": {"epochs": 1, "batch_size": 16, "deterministic": True}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    ws = tmp_path / "ws"
+    assert main(["train", str(tmp_path / "spec.json"), "--workspace", str(ws), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    view = RunsView(ws)
+    qtbot.addWidget(view)
+    test_cell = view.table.item(0, _column(view, "Test acc"))
+    assert test_cell.text() == f"{result['metrics']['test_accuracy']:.4f}"
+    assert f"test loss {result['metrics']['test_loss']:.4f}" in test_cell.toolTip()
+    assert view.table.item(0, _column(view, "Reproducible")).text() == "yes"
+
+
+def test_runs_view_indexes_a_folder_a_killed_run_left(qtbot, tmp_path):
+    import json
+
+    store, ids = fill_store(tmp_path)
+    orphan = store.runs_dir / "20261201-120000-abcd"  # spec.json written, never indexed
+    orphan.mkdir()
+    (orphan / "spec.json").write_text(json.dumps(store.spec(ids[0])))
+    view = RunsView(tmp_path)
+    qtbot.addWidget(view)
+    assert view.table.rowCount() == 3
+    assert "run 20261201-120000-abcd was missing from the index" in view.message.text()
+    row = next(r for r in range(3) if view.table.item(r, 0).data(Qt.ItemDataRole.UserRole)
+               == orphan.name)
+    assert view.table.item(row, _column(view, "Status")).text() == "interrupted"
+    assert view.table.item(row, _column(view, "Test acc")).text() == "-"

@@ -8,8 +8,8 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-COLUMNS = ("Name", "Date", "Status", "Architecture", "Params", "Best val acc", "Duration",
-           "Tags")
+COLUMNS = ("Name", "Date", "Status", "Architecture", "Params", "Best val acc", "Test acc",
+           "Reproducible", "Duration", "Tags")
 ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -37,6 +37,17 @@ def _duration(rec) -> float:
     return rec.ended_at - rec.started_at
 
 
+def _test_cell(rec) -> SortItem:
+    """The test accuracy, with the test loss and top-5 accuracy in the tooltip."""
+    acc = rec.test_accuracy
+    item = _cell(f"{acc:.4f}" if acc is not None else "-", acc if acc is not None else -1.0)
+    parts = [f"{label} {value:.4f}" for label, value in
+             (("test loss", rec.test_loss), ("test accuracy", acc), ("test top-5", rec.test_top5))
+             if value is not None]
+    item.setToolTip(", ".join(parts) if parts else "not evaluated on a test split")
+    return item
+
+
 def row_cells(rec) -> list[SortItem]:
     """Return the cells of one run record (a ``RunRecord``)."""
     from cnnlab.ui.views.curves import format_duration
@@ -51,6 +62,8 @@ def row_cells(rec) -> list[SortItem]:
         _cell(rec.label or "-", rec.label or ""),
         _cell(f"{rec.params:,}" if rec.params else "-", rec.params or -1),
         _cell(f"{acc:.4f}" if acc is not None else "-", acc if acc is not None else -1.0),
+        _test_cell(rec),
+        _cell("yes" if rec.deterministic else "-", int(rec.deterministic)),
         _cell(format_duration(dur), dur if math.isfinite(dur) else -1.0),
         _cell(", ".join(rec.tags), ", ".join(rec.tags)),
     ]

@@ -48,11 +48,17 @@ class RunsView(QWidget):
     def __init__(self, workspace: str | os.PathLike | None = None, parent=None) -> None:
         super().__init__(parent)
         from cnnlab.train.store import RunStore
+        from cnnlab.train.workspace import resolve_workspace, workspace_writable
 
-        self.store = RunStore(workspace)
+        read_only = not workspace_writable(resolve_workspace(workspace))
+        self.store = RunStore(workspace, read_only=read_only)
         self.records: dict[str, object] = {}
         self._build()
         self.refresh()
+        notes = ["This workspace is read-only: runs can be viewed and exported, not changed."
+                 ] if read_only else []
+        if (notes or self.store.notes) and not self.message.text():
+            self._show(" ".join([*notes, *self.store.notes]), False)
 
     # -- layout ------------------------------------------------------------------
 
