@@ -1,4 +1,4 @@
-"""``cnnlab inspect RUN_OR_MODEL --method M --out FILE.png``: a picture of the inside."""
+"""``cnnlab inspect RUN_OR_MODEL --method M --out FILE.png``: a labelled picture of the inside."""
 
 from __future__ import annotations
 
@@ -7,59 +7,131 @@ from pathlib import Path
 
 from cnnlab.cli.common import add_workspace, open_store
 from cnnlab.errors import CnnlabError
+from cnnlab.inspect.settings import (
+    DREAM_DEFAULTS,
+    FANTASY_DEFAULTS,
+    LIMITS,
+    METHODS,
+    check_setting,
+)
 
-METHODS = ("filters", "feature-maps", "saliency", "smoothgrad", "guided-backprop", "gradcam",
-           "fantasy", "confusion")
+CONFUSION_SAMPLES = 2000
+ASCENT_METHODS = ("fantasy", "deep-dream")
 
 
 def add_parser(sub) -> None:
     """Register the subcommand."""
-    p = sub.add_parser("inspect", help="look inside a trained model; write a PNG")
+    p = sub.add_parser("inspect", help="look inside a trained model; write a labelled PNG",
+                       description="Write one labelled figure (title, axes, colour bars) "
+                       "of a trained model as a PNG.")
     p.add_argument("target", metavar="RUN_OR_MODEL", help="run id or .keras/.h5 file")
     p.add_argument("--method", required=True, choices=METHODS)
-    p.add_argument("--layer", metavar="ID", help="block id")
-    p.add_argument("--image", metavar="PATH", help="input image (default: a sample)")
-    p.add_argument("--class", dest="class_index", type=int, metavar="N", help="class index")
+    p.add_argument("--layer", metavar="ID", help="block id (deep-dream: ids separated by "
+                   "commas; default: the last convolution)")
+    p.add_argument("--image", metavar="PATH", help="input image (default: the run's first "
+                   "test sample)")
+    p.add_argument("--class", dest="class_index", type=int, metavar="N",
+                   help="class index (fantasy of a layer: the filter index)")
+    _ascent_options(p)
     p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("--force", action="store_true", help="replace an existing FILE.png")
     add_workspace(p)
 
 
+def _ascent_options(p: argparse.ArgumentParser) -> None:
+    lo, hi = LIMITS["octaves"]
+    p.add_argument("--octaves", type=int, metavar="N", help=f"deep-dream scales, {lo}..{hi} "
+                   f"(default {DREAM_DEFAULTS['octaves']})")
+    lo, hi = LIMITS["steps"]
+    p.add_argument("--steps", type=int, metavar="N", help=f"gradient steps, {lo}..{hi}: per "
+                   f"octave for deep-dream (default {DREAM_DEFAULTS['steps']}), fantasy "
+                   f"(default {FANTASY_DEFAULTS['steps']})")
+    lo, hi = LIMITS["step_size"]
+    p.add_argument("--step-size", type=float, metavar="X", help=f"step as a fraction of the "
+                   f"value range, {lo:g}..{hi:g} (default deep-dream "
+                   f"{DREAM_DEFAULTS['step_size']}, fantasy {FANTASY_DEFAULTS['step_size']})")
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse options the method does not use and values out of range (one line)."""
+    if args.octaves is not None and args.method != "deep-dream":
+        raise CnnlabError("--octaves is for --method deep-dream only")
+    for name, value in (("steps", args.steps), ("step_size", args.step_size)):
+        option = "--" + name.replace("_", "-")
+        if value is not None and args.method not in ASCENT_METHODS:
+            raise CnnlabError(f"{option} is for --method fantasy or deep-dream only")
+    for name in ("octaves", "steps", "step_size"):
+        value = getattr(args, name)
+        if value is not None:
+            check_setting(name, value, "--" + name.replace("_", "-"))
+
+
 def run(args: argparse.Namespace) -> int:
-    """Render the method's picture and write it."""
-    from cnnlab.tfquiet import import_tensorflow
+    """Check the options and the output, then draw the method's figure and write it."""
+    from cnnlab.inspect.figures import save_png
 
-    import_tensorflow()
-    from cnnlab.inspect.report import render, write_png
-
-    model, exp = _inspection_target(args)
-    image, eval_data = None, None
-    if args.image:
-        image = _read_image(args.image, model)
-    elif exp is not None and args.method != "filters":
-        image, eval_data = _run_samples(exp, model, args.method)
-    picture = render(model, args.method, image=image, layer=args.layer,
-                     class_index=args.class_index, eval_data=eval_data)
-    out = write_png(Path(args.out), picture)
+    figure, out = build_figure(args)
+    save_png(figure, out)
     print(f"wrote {out}")
     return 0
 
 
+def build_figure(args: argparse.Namespace):
+    """The labelled figure the options ask for, and the checked output path.
+
+    The options and the output path are checked before any model is loaded:
+    a wrong suffix or an existing file without ``--force`` costs nothing.
+
+    Raises:
+        CnnlabError: For bad options, a refused output, or bad input.
+
+    """
+    from cnnlab.outputs import check_output
+
+    check_options(args)
+    out = check_output(args.out, force=args.force, suffixes=(".png",), what="the picture")
+    from cnnlab.tfquiet import import_tensorflow
+
+    import_tensorflow()
+    from cnnlab.inspect.report import Request, inspection_figure
+
+    model, source, exp = _inspection_target(args)
+    fields = _inputs(args, model, exp)
+    request = Request(method=args.method, source=source, layer=args.layer,
+                      class_index=args.class_index, steps=args.steps,
+                      step_size=args.step_size, octaves=args.octaves, **fields)
+    return inspection_figure(model, request), out
+
+
 def _inspection_target(args: argparse.Namespace):
-    """(model, experiment or None) for a run id or a model file."""
+    """(model, title of the source, experiment or None) for a run id or a model file."""
     from cnnlab.modelio.loader import load_model_file
     from cnnlab.spec import experiment_from_dict
 
     path = Path(args.target)
     if path.suffix.lower() in (".keras", ".h5", ".hdf5") or path.exists():
-        return load_model_file(path)[0], None
+        return load_model_file(path)[0], f"model file {path.name}", None
     store = open_store(args)
     record = store.get(args.target)
     if not record.model_path.exists():
         raise CnnlabError(f"run {record.id} has no saved model yet ({record.model_path})")
-    return load_model_file(record.model_path)[0], experiment_from_dict(store.spec(record.id))
+    model = load_model_file(record.model_path)[0]
+    return model, f"run '{record.name}' ({record.id})", experiment_from_dict(
+        store.spec(record.id))
 
 
-def _read_image(path: str, model):
+def _inputs(args: argparse.Namespace, model, exp) -> dict:
+    """The Request fields that come from the data: image, labels, class names, range."""
+    fields: dict = {}
+    if exp is not None and args.method != "filters":
+        fields = _run_samples(exp, model, args.method)
+    if args.image:
+        fields["image"] = _read_image(args.image, model, fields.get("value_range", (0.0, 1.0)))
+        fields["image_label"] = Path(args.image).name
+    return fields
+
+
+def _read_image(path: str, model, value_range: tuple[float, float]):
     import numpy as np
     import tensorflow as tf
 
@@ -70,13 +142,20 @@ def _read_image(path: str, model):
         img = tf.io.decode_image(data, expand_animations=False).numpy()
     except (tf.errors.OpError, ValueError) as exc:
         raise CnnlabError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
-    return fit_image(np.asarray(img), tuple(model.input_shape[1:]))
+    return fit_image(np.asarray(img), tuple(model.input_shape[1:]), value_range)
 
 
-def _run_samples(exp, model, method: str):
+def _run_samples(exp, model, method: str) -> dict:
+    """The run's first sample of its test split (else val, else train), and its labels."""
     from cnnlab.data import load_data
 
-    shape = tuple(model.input_shape[1:])
-    splits = load_data(exp.data, shape, exp.training.seed)
-    x, y = splits.samples("val", 512 if method == "confusion" else 1)
-    return x[0], (x, y, list(splits.class_names))
+    splits = load_data(exp.data, tuple(model.input_shape[1:]), exp.training.seed)
+    split = next((s for s in ("test", "val", "train") if len(splits.labels(s))), "train")
+    count = CONFUSION_SAMPLES if method == "confusion" else 1
+    x, y = splits.samples(split, count)
+    if not len(y):
+        raise CnnlabError("the run's dataset has no samples to inspect")
+    names = list(splits.class_names)
+    lo, hi = min(0.0, float(x.min())), max(1.0, float(x.max()))
+    return {"image": x[0], "image_label": f"{split} sample 0 (true: {names[int(y[0])]})",
+            "class_names": names, "eval_data": (x, y, split), "value_range": (lo, hi)}

@@ -11,7 +11,9 @@ input size work too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
@@ -22,6 +24,7 @@ from cnnlab.inspect.cache import cached
 from cnnlab.inspect.errors import InspectError
 from cnnlab.inspect.graph import as_single, find_layer, input_tensor, layer_output, value_range
 from cnnlab.inspect.images import resize
+from cnnlab.inspect.settings import check_dream
 
 
 def _dream_fn(model: keras.Model, ids: tuple[str, ...], size: tuple[int, int]):
@@ -53,6 +56,67 @@ def _octave_sizes(size: tuple[int, int], octaves: int, scale: float) -> list[tup
             for k in reversed(range(octaves))]
 
 
+@dataclass(frozen=True, eq=False)
+class DreamFrame:
+    """The dream so far: the image after ``step`` of ``total`` steps, in ``octave``."""
+
+    image: np.ndarray
+    step: int
+    total: int
+    octave: int
+    value: float
+
+
+Preview = Callable[[DreamFrame], None]
+
+
+@dataclass
+class _Dreamer:
+    """One dream's state: the objective, the clip range and where to report."""
+
+    fn: Callable
+    size: tuple[int, int]
+    lo: float
+    hi: float
+    step_size: float
+    report: Reporter
+    preview: Preview | None
+    preview_interval: float
+    stop: StopToken | None
+    total: int
+    values: list[float] = field(default_factory=list)
+    last_preview: float = -float("inf")
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def image(self, low: np.ndarray, detail: np.ndarray) -> np.ndarray:
+        return np.clip(_upsample(low, self.size) + detail, self.lo, self.hi).astype(np.float32)
+
+    def octave(self, x: np.ndarray, octave: int, size: tuple[int, int], steps: int) -> np.ndarray:
+        """Climb ``steps`` steps at one octave; return the full-size image."""
+        low = resize(x[0], size)[None]
+        detail = x - _upsample(low, self.size)
+        for step in range(steps):
+            if self.stopped():
+                break
+            value, grad = (np.asarray(v) for v in self.fn(low, detail))
+            low = low + self.step_size * (self.hi - self.lo) * grad / (
+                np.sqrt(np.mean(grad**2)) + 1e-12)
+            self.values.append(float(value))
+            self.report(len(self.values), float(value))
+            self._show(low, detail, octave, float(value), last=step == steps - 1)
+        return self.image(low, detail)
+
+    def _show(self, low, detail, octave: int, value: float, last: bool) -> None:
+        now = time.monotonic()
+        if self.preview is None or not (last or now - self.last_preview >= self.preview_interval):
+            return
+        self.last_preview = now
+        self.preview(DreamFrame(self.image(low, detail)[0], len(self.values), self.total,
+                                octave, value))
+
+
 def deep_dream(
     model: keras.Model,
     image: np.ndarray,
@@ -64,6 +128,8 @@ def deep_dream(
     input_range: tuple[float, float] | None = None,
     sink: Sink | None = None,
     stop: StopToken | None = None,
+    preview: Preview | None = None,
+    preview_interval: float = 0.1,
 ) -> AscentResult:
     """Dream on a user's image.
 
@@ -71,13 +137,16 @@ def deep_dream(
         model: The model.
         image: The image, shaped like one model input.
         layer_ids: Layers whose activations to amplify.
-        octaves: Number of scales, coarse to fine.
+        octaves: Number of scales, coarse to fine (limits: :mod:`cnnlab.inspect.settings`).
         octave_scale: Size ratio between neighbouring octaves.
         steps: Gradient steps per octave.
         step_size: Mean change per pixel per step, as a fraction of the value range.
         input_range: Range to clip to; ``None`` for the image's own min..max.
         sink: Receives :class:`AscentProgress` events (steps counted over all octaves).
         stop: Token checked before every step.
+        preview: Receives a :class:`DreamFrame` (the whole image so far) at most
+            every ``preview_interval`` seconds and at the end of every octave.
+        preview_interval: Least seconds between previews.
 
     Returns:
         An :class:`AscentResult` with the dreamed image.
@@ -86,30 +155,23 @@ def deep_dream(
         InspectError: For unknown layers, no layers, or bad settings.
 
     """
-    if not layer_ids or octaves < 1 or steps < 1 or octave_scale <= 1 or step_size <= 0:
-        raise InspectError("Deep dream needs layers, octaves >= 1, steps >= 1, "
-                           "octave_scale > 1 and step_size > 0")
+    if not layer_ids:
+        raise InspectError("Deep dream needs at least one layer")
+    check_dream(octaves, steps, step_size, octave_scale)
     x = as_single(model, image)
     size = (int(x.shape[1]), int(x.shape[2]))
     ids = tuple(dict.fromkeys(layer_ids))
     fn = cached(model, ("dream", ids, size), lambda: _dream_fn(model, ids, size))
     lo, hi = input_range or value_range(x)
-    report = Reporter(sink, octaves * steps, 0.05)
+    total = octaves * steps
+    dreamer = _Dreamer(fn, size, lo, hi, step_size, Reporter(sink, total, 0.05), preview,
+                       preview_interval, stop, total)
     start_value = float(fn(x, np.zeros_like(x))[0])
-    values: list[float] = []
-    for octave in _octave_sizes(size, octaves, octave_scale):
-        low = resize(x[0], octave)[None]
-        detail = x - _upsample(low, size)
-        for _ in range(steps):
-            if stop is not None and stop.is_set():
-                break
-            value, grad = (np.asarray(v) for v in fn(low, detail))
-            low = low + step_size * (hi - lo) * grad / (np.sqrt(np.mean(grad**2)) + 1e-12)
-            values.append(float(value))
-            report(len(values), float(value))
-        x = np.clip(_upsample(low, size) + detail, lo, hi).astype(np.float32)
-        if stop is not None and stop.is_set():
+    for octave, octave_size in enumerate(_octave_sizes(size, octaves, octave_scale)):
+        x = dreamer.octave(x, octave, octave_size, steps)
+        if dreamer.stopped():
             break
-    stopped = len(values) < octaves * steps
     final_value = float(fn(x, np.zeros_like(x))[0])
-    return AscentResult(x[0], np.asarray(values, np.float32), start_value, final_value, stopped)
+    stopped = len(dreamer.values) < total
+    return AscentResult(x[0], np.asarray(dreamer.values, np.float32), start_value, final_value,
+                        stopped)
