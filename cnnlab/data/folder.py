@@ -9,14 +9,22 @@ size is ever opened: a FIFO or a link to a device is named, never read.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnlab.data.folder_walk import FolderWalk
 from cnnlab.data.image_header import pixel_problem
-from cnnlab.data.safe_read import MAX_IMAGE_BYTES, UnusableFile, read_regular
+from cnnlab.data.safe_read import (
+    MAX_IMAGE_BYTES,
+    UnusableFile,
+    file_kind,
+    read_regular,
+    stat_reason,
+)
 from cnnlab.errors import DataError
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".webp")
@@ -119,8 +127,7 @@ def preflight_folder(path: str | os.PathLike) -> PreflightReport:
 
     """
     root = Path(path).expanduser()
-    if not root.is_dir():
-        raise DataError(f"image folder not found: {root}")
+    _check_root(root)
     try:
         class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not _hidden(p))
     except OSError as exc:
@@ -136,6 +143,21 @@ def preflight_folder(path: str | os.PathLike) -> PreflightReport:
         hs, ws = [s[0] for s in shapes], [s[1] for s in shapes]
         report.size_range = ((min(hs), min(ws)), (max(hs), max(ws)))
     return report
+
+
+def _check_root(root: Path) -> None:
+    """Refuse a dataset path that is missing or not a folder, saying what it is."""
+    try:
+        info = os.stat(root)
+    except OSError as exc:
+        if os.path.lexists(root) or exc.errno != errno.ENOENT:
+            raise DataError(f"cannot use the image folder {root}: {stat_reason(exc)}") from None
+        raise DataError(f"image folder not found: {root}") from None
+    if stat.S_ISREG(info.st_mode):
+        hint = " (for an .npz file use the source 'npz')" if root.suffix == ".npz" else ""
+        raise DataError(f"{root} is a file, not a folder with one sub-folder per class{hint}")
+    if not stat.S_ISDIR(info.st_mode):
+        raise DataError(f"{root} is {file_kind(info.st_mode)}, not a folder")
 
 
 def _scan_class(

@@ -1,8 +1,11 @@
 """Loading an image folder: the preflight's usable files, split and decoded with tf.data.
 
 The file list comes from :func:`cnnlab.data.folder.preflight_folder`, so bad
-files are simply not in it (``bad_files="skip"``) or stop the load before
-anything is decoded (``bad_files="stop"``). Images are decoded with
+files are simply not in it (``bad_files="skip"``, and named in the splits'
+``skipped_files``) or stop the load before anything is decoded
+(``bad_files="stop"``, :class:`~cnnlab.data.report.BadFilesError`). Before
+TensorFlow reads the files, each is checked again (a stat, no read) to be
+still a regular file within the size cap. Images are decoded with
 ``tf.io.decode_image`` straight to the model's channel count and resized to
 its input size inside the pipeline.
 """
@@ -17,6 +20,7 @@ import numpy as np
 from cnnlab.data.arrays import SPLITS, cap_splits, channel_plan, stats_dict, stratified_split
 from cnnlab.data.folder import PreflightReport, preflight_folder
 from cnnlab.data.report import BadFilesError
+from cnnlab.data.safe_read import MAX_IMAGE_BYTES, UnusableFile, regular_size, too_large
 from cnnlab.data.splits import DataSplits
 from cnnlab.errors import DataError
 
@@ -34,9 +38,16 @@ class FolderFiles:
     stats: dict[str, list[float]] | None = None
 
     def dataset(self, split: str, labels: np.ndarray) -> tf.data.Dataset:
-        """Return the unbatched dataset of decoded, preprocessed (image, label) samples."""
+        """Return the unbatched dataset of decoded, preprocessed (image, label) samples.
+
+        Raises:
+            DataError: If a file stopped being a regular file of bounded size
+                since the folder check (TensorFlow would block on a FIFO).
+
+        """
         import tensorflow as tf
 
+        _recheck(self.paths[split])
         h, w, c = self.image_shape
         scale = np.float32(self.pixel_scale)
         mean = std = None
@@ -55,6 +66,18 @@ class FolderFiles:
 
         ds = tf.data.Dataset.from_tensor_slices((self.paths[split], labels.astype(np.int32)))
         return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _recheck(paths: np.ndarray) -> None:
+    """Check again (stat only) that every file is still a regular file within the size cap."""
+    for path in paths:
+        try:
+            size = regular_size(path)
+        except UnusableFile as exc:
+            raise DataError(f"{path} changed since the folder check: {exc}") from None
+        if size > MAX_IMAGE_BYTES:
+            raise DataError(f"{path} changed since the folder check: "
+                            f"{too_large(size, MAX_IMAGE_BYTES)}")
 
 
 def load_folder(data: Any, shape: tuple[int, int, int], seed: int) -> DataSplits:

@@ -26,6 +26,7 @@ from cnnlab.data import (
     write_skipped_listing,
 )
 from cnnlab.data.safe_read import MAX_IMAGE_BYTES
+from cnnlab.errors import DataError
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs and links")
 
@@ -219,3 +220,27 @@ def test_cli_train_stops_on_a_fifo_in_one_line(hostile, tmp_path, capsys):
     assert "cats/x.png (not a regular file: a FIFO (named pipe))" in err
     assert "cats/zero.png (not a regular file: a character device)" in err
     assert "Traceback" not in err
+
+
+def test_a_file_swapped_for_a_fifo_after_the_check_is_refused_not_read(tmp_path):
+    root = tmp_path / "data"
+    a = make_class(root, "a", 2, 10)
+    make_class(root, "b", 2, 100)
+    splits = load_data(Data(path=str(root)), (8, 8, 1), seed=0)
+    (a / "a0.png").unlink()
+    os.mkfifo(a / "a0.png")
+    with pytest.raises(DataError, match=r"a0.png changed since the folder check: not a regular "
+                       r"file: a FIFO \(named pipe\)"):
+        splits.dataset("train", batch_size=2)
+
+
+def test_dataset_path_that_is_not_a_folder(tmp_path):
+    (tmp_path / "d.npz").write_bytes(b"PK")
+    with pytest.raises(DataError, match=r"d.npz is a file, not a folder with one sub-folder per "
+                       r"class \(for an .npz file use the source 'npz'\)"):
+        preflight_folder(tmp_path / "d.npz")
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(DataError, match=r"pipe is a FIFO \(named pipe\), not a folder"):
+        load_data(Data(path=str(tmp_path / "pipe")), (8, 8, 1), seed=0)
+    with pytest.raises(DataError, match="image folder not found"):
+        preflight_folder(tmp_path / "missing")
