@@ -4,6 +4,11 @@ A block with an explicit padding P becomes ``ZeroPadding2D`` (``{id}_pad``)
 followed by the layer; the experiment-wide batch-norm switch adds
 ``{id}_bn`` (and ``{id}_act``) after every convolution. :func:`block_output`
 maps a block id to the layer that holds its output.
+
+With ``training.transfer.head = "svm"`` the final Output block is the
+lectures' linear SVM: a Dense layer with no activation (its outputs are the
+class margins) and ``kernel_regularizer = L2(svm_l2)``, trained with the
+squared hinge (:mod:`cnnlab.recipe.losses`).
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from cnnlab.spec.sections import RegularizationSpec
 class BuildContext:
     """What block constructors need besides their params: regularizers, seeds, BN."""
 
-    def __init__(self, regularization: RegularizationSpec, seed: int):
+    def __init__(self, regularization: RegularizationSpec, seed: int,
+                 svm_l2: float | None = None):
         self.defaults = {n: getattr(regularization, n) for n in REG_PARAM_NAMES}
         self.batchnorm = regularization.batchnorm
         self.base_seed = seed
+        self.svm_l2 = svm_l2  # None: no SVM head
         self._conv = False
         self.block_type = ""
 
@@ -97,24 +104,33 @@ def build_model(source: Experiment | ModelSpec, regularization: RegularizationSp
         An uncompiled ``keras.Model``.
 
     Raises:
-        SpecError: When the graph has errors; the message lists them.
+        SpecError: When the graph has errors (the message lists them), or when
+            the experiment's transfer recipe does not fit its graph
+            (:func:`cnnlab.recipe.transfer.check_transfer`).
 
     """
     import keras
 
+    svm_l2 = None
     if isinstance(source, Experiment):
         model = source.model
         regularization = regularization or source.training.regularization
         seed = source.training.seed if seed is None else seed
         name = name or source.name
+        if source.training.transfer.head == "svm":
+            svm_l2 = float(source.training.transfer.svm_l2)
     else:
         model = source
     regularization = regularization or RegularizationSpec()
     result = analyze(model, regularization.batchnorm)
     if not result.ok:
         raise SpecError("model", "; ".join(str(p) for p in result.errors()[:5]))
+    if isinstance(source, Experiment):
+        from cnnlab.recipe.transfer import check_transfer
+
+        check_transfer(source)
     graph = model.expand()
-    ctx = BuildContext(regularization, seed or 0)
+    ctx = BuildContext(regularization, seed or 0, svm_l2)
     tensors = _build_tensors(graph, result, ctx)
     inp = next(n.id for n in graph.nodes if n.type == "Input")
     return keras.Model(tensors[inp], tensors[result.output], name=_model_name(name))
@@ -132,9 +148,29 @@ def _build_tensors(graph, result, ctx: BuildContext) -> dict[str, Any]:
             continue
         ctx._conv = node.type in CONV_TYPES
         ctx.block_type = node.type
-        fn = BLOCKS[node.type].build(node.params, node.id, ctx)
+        if ctx.svm_l2 is not None and node.type == "Output" and node.id == result.output:
+            fn = svm_output(node.params, node.id, ctx)
+        else:
+            fn = BLOCKS[node.type].build(node.params, node.id, ctx)
         tensors[node.id] = fn([tensors[i] for i in info.inputs])
     return tensors
+
+
+def svm_output(p: Mapping[str, Any], name: str, ctx: BuildContext):
+    """The Output block as a linear SVM: Dense, no activation, ``L2(svm_l2)`` on the kernel.
+
+    ``svm_l2`` replaces the block's own kernel penalties; its bias penalty,
+    max-norm and activity penalties stay. Computed in float32, like Output.
+    """
+    import keras
+
+    kwargs = ctx.weight_kwargs(p)
+    kwargs.pop("kernel_regularizer", None)
+    if ctx.svm_l2:
+        kwargs["kernel_regularizer"] = keras.regularizers.L2(ctx.svm_l2)
+    layer = keras.layers.Dense(p["units"], activation="linear", use_bias=p["use_bias"],
+                               name=name, dtype="float32", **kwargs)
+    return lambda xs: layer(xs[0])
 
 
 def _max_norm_axis(block_type: str, kernel: str, p: Mapping[str, Any]) -> int | list[int]:

@@ -1,4 +1,9 @@
-"""``cnnlab validate``: ``ok``, or one line per problem and exit 2."""
+"""``cnnlab validate``: ``ok``, or one line per problem and exit 2.
+
+Besides loading and the graph analysis, the transfer recipe is checked
+against the graph (:func:`cnnlab.recipe.transfer.check_transfer`), the same
+check ``train`` and the window make when they build the model.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     result = analyze(exp.model, exp.training.regularization.batchnorm)
     if result.ok:
+        from cnnlab.recipe.transfer import check_transfer
+
+        try:
+            check_transfer(exp)
+        except SpecError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
         print("ok")
         for warning in result.problems:
             print(f"warning: {warning}", file=sys.stderr)

@@ -235,3 +235,38 @@ def load_base_weights(keras_model: Any, exp: Experiment) -> list[str]:
     chosen = {k: v for k, v in (conv.weights or {}).items() if k in names}
     set_weights(keras_model, chosen, strict=True)
     return [f"base {t.base}: copied the {t.weights} weights of {len(chosen)} layers"]
+
+
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def guess_source(base: str) -> str:
+    """What ``base`` names: a model file, a Keras application or a preset.
+
+    Raises:
+        SpecError: When it is none of them (the message lists the choices).
+    """
+    from cnnlab.modelio.bases import application_names
+
+    if Path(base).suffix.lower() in MODEL_SUFFIXES or Path(base).is_file():
+        return "file"
+    if base in application_names():
+        return "application"
+    presets = importlib.import_module("cnnlab.presetlib").preset_names()
+    if base in presets:
+        return "preset"
+    raise SpecError("training.transfer.base", f"{base!r} is no model file, Keras application "
+                    f"({', '.join(application_names())}) or preset ({', '.join(presets)})")
+
+
+def with_transfer(exp: Experiment, **fields: Any) -> Experiment:
+    """The experiment with ``training.transfer`` fields set (None values are left alone).
+
+    The result is loaded strictly again, so a bad value is a :class:`SpecError`
+    naming its field; a multiplier key must be a block of the graph.
+    """
+    from cnnlab.spec.load import experiment_from_dict
+
+    d = exp.to_dict()
+    d["training"]["transfer"].update({k: v for k, v in fields.items() if v is not None})
+    return experiment_from_dict(d)

@@ -34,6 +34,8 @@ _LAZY = {
     "base_layers": "transfer",
     "transfer_phases": "transfer",
     "apply_phase": "transfer",
+    "check_transfer": "transfer",
+    "base_block_ids": "transfer",
     "LayerwiseOptimizer": "layerwise",
     "Advice": "advisor",
     "advise_transfer": "advisor",

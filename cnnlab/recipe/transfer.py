@@ -11,19 +11,26 @@ Batch-normalization layers of a pretrained base stay in inference mode
 (``trainable = False``, so Keras uses their moving statistics and never
 updates them) for ``feature_extractor``, ``fine_tune`` and ``multipliers``,
 as Keras recommends when fine-tuning.
+
+:func:`check_transfer` refuses an experiment whose transfer recipe and graph
+disagree (a base named but not in the graph, a strategy that freezes a base
+the graph does not have, an SVM head without its loss); ``cnnlab validate``
+and ``build_model`` call it, so ``train`` and the window refuse it too. This
+module imports Keras only inside the functions that need it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import keras
+from typing import Any
 
 from cnnlab.errors import SpecError
 from cnnlab.spec.sections import TrainingSpec
 
 PRETRAINED = ("feature_extractor", "fine_tune", "multipliers")
+FREEZING = ("feature_extractor", "fine_tune")
+SVM_LOSSES = ("auto", "squared_hinge")
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,8 @@ def _unfrozen(base: list, phase: Phase, unfreeze: int) -> list:
         return []
     if phase.trainable_base == "all" or unfreeze <= 0:
         return list(base)
+    import keras
+
     weighted = [layer for layer in base
                 if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
     return weighted[-int(unfreeze):]
@@ -156,9 +165,73 @@ def _owns(block: str, layer_name: str) -> bool:
 
 def _batchnorms(layer) -> list:
     """Return the BatchNormalization layers in ``layer`` (itself or in a nested model)."""
+    import keras
+
     if isinstance(layer, keras.layers.BatchNormalization):
         return [layer]
     found = []
     for sub in getattr(layer, "layers", []) or []:
         found.extend(_batchnorms(sub))
     return found
+
+
+def base_block_ids(exp: Any) -> list[str]:
+    """The ids of the graph's base blocks: those starting with ``transfer.prefix``."""
+    prefix = exp.training.transfer.prefix
+    return [n.id for n in exp.model.nodes if n.id.startswith(prefix) and n.type != "Input"]
+
+
+def check_transfer(exp: Any) -> None:
+    """Refuse an experiment whose transfer recipe does not fit its model graph.
+
+    Checked: a named ``base`` has its blocks in the graph; ``feature_extractor``
+    and ``fine_tune`` have a base to freeze; strategy ``none`` names no base
+    (its blocks would train from random weights); the ``svm`` head ends in an
+    Output block and keeps the squared hinge. (Loading already checks that
+    every ``layer_multipliers`` key is a block.)
+
+    Args:
+        exp: The experiment (``cnnlab.spec.Experiment``).
+
+    Raises:
+        SpecError: Naming the field and saying how to fix it.
+
+    """
+    t = exp.training.transfer
+    blocks = base_block_ids(exp)
+    _check_base(t, blocks)
+    if t.head == "svm":
+        _check_svm(exp)
+
+
+def _check_base(t: Any, blocks: list[str]) -> None:
+    fix = (f"run `cnnlab new OUT.json --base {t.base or 'NAME'} --strategy "
+           f"{t.strategy if t.strategy != 'none' else 'feature_extractor'}` or use Insert base "
+           f"in Recipe > Transfer")
+    if t.base and not blocks:
+        raise SpecError("training.transfer.base", f"the base {t.base!r} is not in the model "
+                        f"(no block id starts with {t.prefix!r}), so it would not be used; "
+                        f"{fix}, or remove training.transfer.base")
+    if t.strategy in FREEZING and not blocks:
+        raise SpecError("training.transfer.strategy", f"{t.strategy} needs a base in the "
+                        f"model (blocks whose id starts with {t.prefix!r}) and there is none; "
+                        f"{fix}, or choose strategy none")
+    if t.base and t.strategy == "none":
+        raise SpecError("training.transfer.strategy", f"strategy none ignores the base "
+                        f"{t.base!r} (its blocks would train from random weights); choose "
+                        "feature_extractor, fine_tune, multipliers or scratch")
+
+
+def _check_svm(exp: Any) -> None:
+    loss = exp.training.loss
+    if loss not in SVM_LOSSES:
+        raise SpecError("training.loss", f"the svm head trains with the squared hinge, not "
+                        f"{loss}; set loss to auto (or squared_hinge), or head to softmax")
+    from cnnlab.analysis import analyze
+
+    out = analyze(exp.model).output
+    kinds = {n.id: n.type for n in exp.model.expand().nodes}
+    if kinds.get(out or "") != "Output":
+        raise SpecError("training.transfer.head", f"the svm head replaces the Output block, "
+                        f"but the model ends in {out!r} ({kinds.get(out or '', 'nothing')}); "
+                        "end it with an Output block")
