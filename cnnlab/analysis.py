@@ -155,10 +155,11 @@ def machine_memory() -> int | None:
         return None
 
 
-def gigabytes(n: int) -> str:
-    """``163_840_000_000`` -> ``"160"`` (two significant digits, decimal GB)."""
-    value = n / 1e9
-    return f"{value:.1f}" if value < 10 else f"{float(f'{value:.2g}'):,.0f}"
+def human_bytes(n: int) -> str:
+    """``163_840_000_000`` -> ``"160 GB"``: two significant digits, decimal units."""
+    unit, value = ("GB", n / 1e9) if n >= 1e9 else ("MB", n / 1e6)
+    text = f"{value:.2g}" if value < 10 else f"{float(f'{value:.2g}'):,.0f}"
+    return f"{text} {unit}"
 
 
 class _Analyzer:
@@ -218,7 +219,7 @@ class _Analyzer:
             return (layer.params + layer.state) * TRAINING_BYTES_PER_PARAM \
                 + layer.activations * images * self.bpv
 
-        have = f"this machine has {gigabytes(memory)} GB"
+        have = f"this machine has {human_bytes(memory)}"
         for layer in layers:
             if need(layer, 1) > memory:
                 self._problem(layer.id, self._memory_message(layer, need(layer, 1), have),
@@ -228,7 +229,7 @@ class _Analyzer:
             total = sum(need(layer, images) for layer in layers)
             if total > memory:
                 biggest = max(layers, key=lambda layer: need(layer, images))
-                self._problem(biggest.id, f"training the model needs ~{gigabytes(total)} GB "
+                self._problem(biggest.id, f"training the model needs ~{human_bytes(total)} "
                               f"at {images} image(s) per batch, this block the most; {have}",
                               "memory", severity)
                 return
@@ -236,8 +237,8 @@ class _Analyzer:
     def _memory_message(self, layer: LayerInfo, needed: int, have: str) -> str:
         weights = (layer.params + layer.state) * TRAINING_BYTES_PER_PARAM
         if weights * 2 >= needed:
-            return f"{layer.params:,} parameters need ~{gigabytes(needed)} GB; {have}"
-        return (f"its {fmt_shape(layer.output_shape)} output needs ~{gigabytes(needed)} GB "
+            return f"{layer.params:,} parameters need ~{human_bytes(needed)}; {have}"
+        return (f"its {fmt_shape(layer.output_shape)} output needs ~{human_bytes(needed)} "
                 f"for one image; {have}")
 
     def _problem(self, node: str | None, message: str, code: str, severity="error") -> None:
@@ -254,7 +255,8 @@ class _Analyzer:
                 indeg[nxt] -= 1
                 if indeg[nxt] == 0:
                     queue.append(nxt)
-        stuck = [nid for nid in self.nodes if nid not in set(order)]
+        placed = set(order)
+        stuck = [nid for nid in self.nodes if nid not in placed]
         if stuck:
             self._problem(stuck[0], f"the graph has a cycle through {', '.join(stuck[:6])}; "
                           "remove one of its connections", "cycle")

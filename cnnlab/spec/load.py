@@ -41,7 +41,7 @@ def experiment_from_dict(raw: Any) -> Experiment:
     if "model" not in data:
         raise SpecError("model", "the experiment has no model section")
     exp = Experiment(
-        model=model_from_dict(data["model"], "model"),
+        model=_model(data["model"], "model"),
         name=_string(data.get("name", "Untitled experiment"), "name"),
         description=_string(data.get("description", ""), "description"),
         data=section_from_dict(DataSpec, data.get("data", {}), "data"),
@@ -54,8 +54,12 @@ def experiment_from_dict(raw: Any) -> Experiment:
 
 def model_from_dict(raw: Any, path: str) -> ModelSpec:
     """Build and check the model section (graph structure and block parameters)."""
-    raw = _object(raw, path)
     check_values(raw, path)
+    return _model(raw, path)
+
+
+def _model(raw: Any, path: str) -> ModelSpec:
+    raw = _object(raw, path)
     _only_keys(raw, ("nodes", "edges", "modules"), path)
     modules_raw = _object(raw.get("modules", {}), f"{path}.modules")
     modules = {name: _module(name, m, f"{path}.modules.{name}", set(modules_raw))

@@ -114,3 +114,43 @@ def test_analysis_of_a_150_block_graph_is_fast():
         analyze(model)
     per_call = (time.perf_counter() - start) / 5
     assert per_call < 0.05, per_call
+
+
+def test_memory_estimate_refuses_what_cannot_train_one_image_at_a_time():
+    # Dense 100 -> 1,000: 101,000 parameters x 16 bytes (weights, gradients, two Adam
+    # slots) + 1,000 activations x 4 bytes = 1,620,000 bytes for that block.
+    # The whole model adds the input's 100 values: 1,620,400 bytes.
+    model = chain((100,), ("Dense", {"units": 1000})).model
+    assert analyze(model, memory_bytes=1_620_400).ok
+    assert [str(p) for p in analyze(model, memory_bytes=1_620_399).errors()] == [
+        "b0: training the model needs ~1.6 MB at 1 image(s) per batch, this block the most; "
+        "this machine has 1.6 MB"]
+    assert [str(p) for p in analyze(model, memory_bytes=1_619_999).errors()] == [
+        "b0: 101,000 parameters need ~1.6 MB; this machine has 1.6 MB"]
+
+
+def test_memory_of_the_batch_is_a_warning_and_the_default_is_this_machine():
+    model = chain((32, 32, 3), ("Conv2D", {"filters": 8}), ("Flatten", {}),
+                  ("Dense", {"units": 10})).model
+    whole = analyze(model, memory_bytes=10**12, batch_size=10**6)
+    assert whole.ok and not whole.problems
+    warned = analyze(model, memory_bytes=10**9, batch_size=10**6)
+    assert warned.ok and [p.code for p in warned.problems] == ["memory"]
+    assert "at 1000000 image(s) per batch" in warned.problems[0].message
+    big = chain((64, 64, 3), ("GlobalAveragePooling2D", {}), ("Dense", {"units": 10**6}),
+                ("Dense", {"units": 10**6})).model
+    assert "b2: 1,000,001,000,000 parameters need ~16,000 GB" in str(analyze(big).errors()[0])
+
+
+def test_the_deepest_chain_the_analysis_accepts_builds_in_keras():
+    from cnnlab.analysis import MAX_KERAS_DEPTH
+    from cnnlab.build import build_model
+
+    # Input + activations + GlobalAveragePooling2D + Output: exactly MAX_KERAS_DEPTH layers.
+    blocks = [("Activation", {})] * (MAX_KERAS_DEPTH - 3)
+    exp = chain((8, 8, 1), *blocks, ("GlobalAveragePooling2D", {}), ("Output", {"units": 2}))
+    assert analyze(exp.model).ok
+    assert len(build_model(exp).layers) == MAX_KERAS_DEPTH
+    deeper = chain((8, 8, 1), *blocks, ("Activation", {}), ("GlobalAveragePooling2D", {}),
+                   ("Output", {"units": 2}))
+    assert [p.code for p in analyze(deeper.model).errors()] == ["too_deep"]

@@ -2,6 +2,8 @@
 
 import json
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -132,3 +134,46 @@ def test_resnet20_preset_trains_from_the_command_line(capsys, tmp_path):
                            tmp_path / "ws", "--json")
     assert code == 0
     assert json.loads(out.strip().splitlines()[-1])["status"] == "finished"
+
+
+def _crash(args):
+    raise RuntimeError("boom\nsecond line")
+
+
+def _one_error_line(capsys, *args):
+    code = main([str(a) for a in args])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return code, lines[0]
+
+
+def test_an_unexpected_error_is_one_line_naming_a_log_in_the_workspace(capsys, tmp_path,
+                                                                         monkeypatch):
+    # A bug stands in for one: the real validate command, made to raise.
+    import cnnlab.cli.validate
+
+    monkeypatch.setattr(cnnlab.cli.validate, "run", _crash)
+    code, line = _one_error_line(capsys, "validate", tmp_path / "e.json")
+    assert code == 1 and "a bug in the lab" in line and "RuntimeError: boom" in line
+    log = Path(line.rsplit("the traceback is in ", 1)[1])
+    assert log.parent == Path(os.environ["CNNLAB_HOME"]).resolve() / "logs"
+    assert log.name.startswith("error-") and log.suffix == ".log"
+    text = log.read_text()
+    assert "Traceback" in text and "second line" in text and "cnnlab validate" in text
+
+
+def test_the_log_goes_to_workspace_or_the_temp_dir(capsys, tmp_path, monkeypatch):
+    import cnnlab.cli.runs
+
+    monkeypatch.setattr(cnnlab.cli.runs, "run", _crash)
+    code, line = _one_error_line(capsys, "runs", "list", "--workspace", tmp_path / "ws")
+    assert code == 1 and f"{(tmp_path / 'ws').resolve()}/logs/error-" in line
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    code, line = _one_error_line(capsys, "runs", "list", "--workspace", blocked)
+    log = Path(line.rsplit("the traceback is in ", 1)[1])
+    assert code == 1 and log.parent == Path(tempfile.gettempdir()) / "cnnlab-logs"
+    assert "RuntimeError" in log.read_text()
+    log.unlink()
+    assert blocked.read_text() == "not a folder"
