@@ -140,3 +140,18 @@ def test_block_override_and_multiplier_zero(qtbot):
     blocks = window.scene.blocks
     assert blocks["conv1"].look.badge == "L2" and not blocks["conv2"].look.badge
     assert blocks["conv2"].look.frozen and not blocks["conv1"].look.frozen
+
+
+def test_svm_head_output_block_says_linear_svm(qtbot):
+    exp = _with_training(default_experiment(), transfer={"head": "svm", "svm_l2": 0.02})
+    window = make_window(qtbot, exp)
+    output = window.scene.blocks["output"]
+    assert output.look.summary == "6 linear SVM"
+    assert output.look.badge == "L2"
+    tip = output.toolTip()
+    assert "svm_l2 = 0.02" in tip and "class margins" in tip and "squared hinge" in tip
+    assert window.scene.blocks["fc1"].look.summary == "64 relu"
+    window.doc.apply(_with_training(window.doc.experiment, transfer={"head": "softmax"}),
+                     "head")
+    output = window.scene.blocks["output"]
+    assert output.look.summary == "6 softmax" and not output.look.badge

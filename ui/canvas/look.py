@@ -39,6 +39,8 @@ class Marks:
     frozen: bool = False
     badge: str = ""
     detail: str = ""  # the penalties with their values, for the tooltip
+    summary: str = ""  # replaces the block's own summary ("6 linear SVM")
+    note: str = ""  # one more tooltip line
 
 
 NO_MARKS = Marks()
@@ -68,7 +70,8 @@ def look(node: VisibleNode, graph: VisibleGraph, analysis: Analysis,
         helptext = f"module {node.type}: {len(graph.members.get(node.id, []))} blocks"
     else:
         block = BLOCKS[node.type]
-        title, summary, group = node.type, block.summary(node.params), block.group
+        title, group = node.type, block.group
+        summary = marks.summary or block.summary(node.params)
         params = info.params if info else 0
         helptext = block.help
     state = _state(problems)
@@ -88,11 +91,14 @@ def block_marks(experiment: Any, graph: VisibleGraph, analysis: Analysis) -> dic
     A block is frozen when the analysis says its parameters do not train, or
     when the transfer recipe freezes it (base blocks with ``feature_extractor``
     or ``fine_tune``, or a learning-rate multiplier of 0) and it has parameters.
+    With the SVM head (``transfer.head = "svm"``) the Output block says
+    "linear SVM" and carries the L2 badge of ``svm_l2``.
     Cheap: one pass over the visible items, no analysis.
     """
     if experiment is None:
         return {}
     training = experiment.training
+    svm = training.transfer.head == "svm"
     frozen_ids = _recipe_frozen(training.transfer)
     base_prefix = training.transfer.prefix if training.transfer.strategy in (
         "feature_extractor", "fine_tune") and training.transfer.prefix else None
@@ -105,10 +111,22 @@ def block_marks(experiment: Any, graph: VisibleGraph, analysis: Analysis) -> dic
         params = info.params if info else 0
         frozen = params > 0 and (info.trainable_params == 0 or node.flat_id in frozen_ids or (
             base_prefix is not None and node.flat_id.startswith(base_prefix)))
+        if svm and node.type == "Output":
+            out[nid] = svm_marks(node.params, training.transfer.svm_l2, frozen)
+            continue
         badge, detail = _penalties(node.params, defaults, BLOCKS[node.type].weighted)
         if frozen or badge:
             out[nid] = Marks(frozen, badge, detail)
     return out
+
+
+def svm_marks(params: Mapping, svm_l2: float, frozen: bool = False) -> Marks:
+    """The Output block as the linear SVM head: summary, L2 badge and tooltip line."""
+    detail = f"svm_l2 = {svm_l2:g} on the kernel" if svm_l2 else ""
+    return Marks(frozen, "L2" if svm_l2 else "", detail,
+                 summary=f"{params.get('units', '?')} linear SVM",
+                 note="linear SVM head: no softmax, the outputs are class margins, trained "
+                      "with the squared hinge on +-1 labels")
 
 
 def _recipe_frozen(transfer: Any) -> frozenset[str]:
@@ -163,6 +181,8 @@ def _tooltip(node: VisibleNode, helptext: str, shape: str,
         lines.append("<span style='color:#2f6fa8'>❄ frozen: its weights do not train</span>")
     if marks.detail:
         lines.append(f"regularization: {marks.detail}")
+    if marks.note:
+        lines.append(marks.note)
     if node.kind == "inner":
         lines.append(f"inside module instance <b>{node.group}</b>")
     for p in problems:
