@@ -560,13 +560,18 @@ class RunStore:
         remove_paths(trash_folders(self.runs_dir))
         rows = {row["id"]: row for row in self._select_runs(None)}
         stale = time.time() - STALE_TEMP_AGE_S
-        notes, removed = [], 0
+        indexed, not_runs, removed = {}, [], 0
         for folder in run_folders(self.runs_dir):
             row = rows.get(folder.name)
             if row is None:
-                notes += self._index_orphan(folder, stale)
+                status = self._index_orphan(folder, stale)
+                if status == "not a run":
+                    not_runs.append(folder)
+                elif status:
+                    indexed[folder.name] = status
             elif row["status"] != RUNNING or self._is_dead(row):
                 removed += self._remove_temp_files(folder, stale)
+        notes = _orphan_notes(indexed, not_runs, read_only=False)
         if removed:
             notes.append(f"removed {removed} temporary file(s) that killed processes left "
                          f"in {self.runs_dir}")
@@ -581,13 +586,18 @@ class RunStore:
         finally:
             release_folder(folder)
 
-    def _index_orphan(self, folder: Path, stale: float) -> list[str]:
-        """Index a run folder that has no index row (see :meth:`recover`)."""
+    def _index_orphan(self, folder: Path, stale: float) -> str | None:
+        """Index a run folder that has no index row (see :meth:`recover`).
+
+        Returns:
+            The status it was indexed with, "not a run", or None (nothing done).
+
+        """
         entry = read_run_folder(folder)
         if entry is None:
             return self._leftover_folder(folder, stale)
         if not try_claim_folder(folder):
-            return []  # its process is making it right now
+            return None  # its process is making it right now
         try:
             remove_paths(stale_temp_paths(folder, stale))
             status = folder_status(entry)
@@ -597,24 +607,24 @@ class RunStore:
                              "its process was killed before the run was indexed")
             with self._index.write() as conn:
                 if conn.execute("SELECT 1 FROM runs WHERE id = ?", (folder.name,)).fetchone():
-                    return []
+                    return None
                 insert_folder_run(conn, entry)
                 self._write_metadata(conn, folder.name)
         finally:
             release_folder(folder)
-        return [f"run {folder.name} was missing from the index; indexed from its folder "
-                f"as {status}"]
+        return status
 
-    def _leftover_folder(self, folder: Path, stale: float) -> list[str]:
+    def _leftover_folder(self, folder: Path, stale: float) -> str | None:
+        """Remove a folder of only the lab's leftovers; "not a run" for anything else old."""
         if only_lab_leftovers(folder, stale) and try_claim_folder(folder):
             try:
                 shutil.rmtree(folder, ignore_errors=True)
             finally:
                 release_folder(folder)
-            return []
+            return None
         if only_lab_leftovers(folder, math.inf) or newest_change(folder) >= stale:
-            return []  # being made right now, or already gone
-        return [f"{folder} is not a run (no readable spec.json); left as it is"]
+            return None  # being made right now, or already gone
+        return "not a run"
 
     def _unindexed_row(self, run_id: str) -> dict[str, Any] | None:
         """Read-only: the row of a run folder missing from the index, with its metrics."""
@@ -627,22 +637,20 @@ class RunStore:
 
     def _unindexed_rows(self, known: set[str]) -> list[dict[str, Any]]:
         """Read-only: rows for run folders missing from the index, read from the folders."""
-        rows = []
+        rows, not_runs = [], []
         for folder in run_folders(self.runs_dir):
             if folder.name in known:
                 continue
             entry = read_run_folder(folder)
             if entry is None:
-                self._note(f"{folder} is not a run (no readable spec.json); left as it is")
-                continue
-            rows.append(folder_row(entry))
-            self._note(f"run {folder.name} is missing from the index (shown from its folder; "
-                       "the next command that writes indexes it)")
+                not_runs.append(folder)
+            else:
+                rows.append(folder_row(entry))
+        shown = {row["id"]: row["status"] for row in rows}
+        for note in _orphan_notes(shown, not_runs, read_only=True):
+            if note not in self.notes:
+                self.notes.append(note)
         return rows
-
-    def _note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -730,6 +738,34 @@ class RunStore:
             (run_id,),
         ).fetchall()
         write_metrics(self.runs_dir / run_id, [tuple(row) for row in rows])
+
+
+def _orphan_notes(found: dict[str, str], not_runs: list[Path], read_only: bool) -> list[str]:
+    """One line for run folders missing from the index, one for folders that are not runs."""
+    notes = []
+    verb, done = ("is", "shown") if read_only else ("was", "indexed")
+    later = " (the next command that writes indexes it)" if read_only else ""
+    if len(found) == 1:
+        ((run_id, status),) = found.items()
+        notes.append(f"run {run_id} {verb} missing from the index; {done} from its folder "
+                     f"as {status}{later}")
+    elif found:
+        verb = "are" if read_only else "were"
+        notes.append(f"{len(found)} runs {verb} missing from the index ({_listing(found)}); "
+                     f"{done} from their folders as {_listing(sorted(set(found.values())))}"
+                     f"{later}")
+    if len(not_runs) == 1:
+        notes.append(f"{not_runs[0]} is not a run (no readable spec.json); left as it is")
+    elif not_runs:
+        notes.append(f"{len(not_runs)} folders in {not_runs[0].parent} are not runs (no "
+                     f"readable spec.json): {_listing(p.name for p in not_runs)}; left as they are")
+    return notes
+
+
+def _listing(names: Iterable[str], limit: int = 3) -> str:
+    names = list(names)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def _dead_message(row: sqlite3.Row | dict) -> str:

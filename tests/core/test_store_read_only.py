@@ -90,7 +90,8 @@ def test_runs_commands_never_write(tmp_path, capsys):
     assert set(rows) == set(ids.values())
     assert "0.6875" in rows[ids["done"]] and "yes" in rows[ids["done"]]
     assert "interrupted" in rows[ids["dead"]] and "interrupted" in rows[ids["orphan"]]
-    assert f"run {ids['orphan']} is missing from the index" in err
+    assert (f"cnnlab: note: run {ids['orphan']} is missing from the index; shown from its "
+            "folder as interrupted (the next command that writes indexes it)") in err
 
     code, out, _ = _cli(capsys, "runs", "--workspace", ws, "--json")
     listed = {row["id"]: row for row in json.loads(out)}

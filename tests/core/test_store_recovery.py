@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from cnnlab.train.store import RunStore
 
@@ -134,3 +135,25 @@ def test_folders_without_anything_usable(tmp_path):
     assert (junk / "notes.txt").read_text() == "mine"
     assert not empty_claim.exists() and not trash.exists()
     assert [r.id for r in reopened.list_runs()] == [run.id]
+
+
+def test_many_missing_runs_make_one_note(tmp_path):
+    store = RunStore(tmp_path / "ws")
+    ids = []
+    for name in "abcde":
+        run = store.create_run(SPEC, name, 1, {})
+        store.set_status(run.id, "finished" if name < "c" else "stopped")
+        store.release(run.id)
+        ids.append(run.id)
+    for suffix in ("", "-wal", "-shm"):  # the index is lost
+        Path(f"{store.index_path}{suffix}").unlink(missing_ok=True)
+    reader = RunStore(store.workspace, read_only=True)
+    assert {r.id for r in reader.list_runs()} == set(ids)
+    (note,) = reader.notes
+    assert note.startswith("5 runs are missing from the index (") and "and 2 more" in note
+    assert "shown from their folders as finished, stopped (the next command" in note
+    reopened = RunStore(store.workspace)
+    (note,) = reopened.notes
+    assert note.startswith("5 runs were missing from the index")
+    assert {r.id: r.status for r in reopened.list_runs()} == {
+        run_id: "finished" if i < 2 else "stopped" for i, run_id in enumerate(ids)}
