@@ -155,3 +155,19 @@ def test_svm_head_output_block_says_linear_svm(qtbot):
                      "head")
     output = window.scene.blocks["output"]
     assert output.look.summary == "6 softmax" and not output.look.badge
+
+
+def test_window_refuses_to_train_a_base_that_is_not_in_the_graph(qtbot, tmp_path):
+    from cnnlab.ui.views.training_view import TrainingView
+
+    transfer = {"base": "MobileNetV2", "strategy": "feature_extractor"}
+    exp = _with_training(default_experiment(), transfer=transfer)
+    exp = dataclasses.replace(exp, data=dataclasses.replace(
+        exp.data, shapes=dataclasses.replace(exp.data.shapes, samples=60)))
+    view = TrainingView(lambda: exp, workspace=tmp_path)
+    qtbot.addWidget(view)
+    assert view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=TF_TIMEOUT_MS)
+    text = view.message.text()
+    assert "training.transfer.base" in text and "Insert base in Recipe > Transfer" in text
+    assert not view.run_id
