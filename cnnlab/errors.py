@@ -7,6 +7,8 @@ place of the problem. Anything else that escapes is a bug in the lab.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CnnlabError(Exception):
     """An error caused by the user's input, with a one-line explanation."""
@@ -31,3 +33,22 @@ class ModelFileError(CnnlabError):
 
 class RunError(CnnlabError):
     """A run cannot be found, resumed or exported."""
+
+
+def brief(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for one-line messages.
+
+    Safe for any value: a huge integer or a deeply nested list gives a short
+    description instead of raising.
+    """
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters (a key in a spec path)."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cnnlab.errors import SpecError
+from cnnlab.errors import SpecError, brief, clip
 
 MAX_PENALTY = 1000.0  # the largest regularization weight or max-norm radius accepted
 KINDS = ("int", "float", "bool", "choice", "str", "int_or_pair", "int_list", "padding", "json")
@@ -86,55 +86,55 @@ def _int(p: Param, v: Any, path: str) -> int:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if not _is_int(v):
-        raise SpecError(path, f"{p.name} must be an integer (got {v!r})")
+        raise SpecError(path, f"{p.name} must be an integer (got {brief(v)})")
     _range(p, v, path)
     return v
 
 
 def _float(p: Param, v: Any, path: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise SpecError(path, f"{p.name} must be a finite number (got {v!r})")
+        raise SpecError(path, f"{p.name} must be a finite number (got {brief(v)})")
     _range(p, v, path)
     return float(v)
 
 
 def _bool(p: Param, v: Any, path: str) -> bool:
     if not isinstance(v, bool):
-        raise SpecError(path, f"{p.name} must be true or false (got {v!r})")
+        raise SpecError(path, f"{p.name} must be true or false (got {brief(v)})")
     return v
 
 
 def _choice(p: Param, v: Any, path: str) -> Any:
     if v not in p.choices:
         allowed = ", ".join(str(c) for c in p.choices)
-        raise SpecError(path, f"{p.name} must be one of {allowed} (got {v!r})")
+        raise SpecError(path, f"{p.name} must be one of {allowed} (got {brief(v)})")
     return v
 
 
 def _str(p: Param, v: Any, path: str) -> str:
     if not isinstance(v, str):
-        raise SpecError(path, f"{p.name} must be a string (got {v!r})")
+        raise SpecError(path, f"{p.name} must be a string (got {brief(v)})")
     return v
 
 
 def _int_or_pair(p: Param, v: Any, path: str) -> int | list[int]:
     if isinstance(v, Sequence) and not isinstance(v, str):
         if len(v) != 2:
-            raise SpecError(path, f"{p.name} must be an integer or a pair [h, w] (got {v!r})")
+            raise SpecError(path, f"{p.name} must be an integer or a pair [h, w] (got {brief(v)})")
         return [_int(p, x, f"{path}[{i}]") for i, x in enumerate(v)]
     return _int(p, v, path)
 
 
 def _int_list(p: Param, v: Any, path: str) -> list[int]:
     if not isinstance(v, Sequence) or isinstance(v, str) or len(v) == 0:
-        raise SpecError(path, f"{p.name} must be a non-empty list of integers (got {v!r})")
+        raise SpecError(path, f"{p.name} must be a non-empty list of integers (got {brief(v)})")
     return [_int(p, x, f"{path}[{i}]") for i, x in enumerate(v)]
 
 
 def _padding(p: Param, v: Any, path: str) -> str | int | list[int]:
     if isinstance(v, str):
         if v not in ("valid", "same"):
-            raise SpecError(path, f"{p.name} must be valid, same, or a number P (got {v!r})")
+            raise SpecError(path, f"{p.name} must be valid, same, or a number P (got {brief(v)})")
         return v
     return _int_or_pair(Param(p.name, "int_or_pair", 0, p.help, min=0, max=p.max), v, path)
 
@@ -175,13 +175,14 @@ def validate_params(
 
     """
     if not isinstance(given, Mapping):
-        raise SpecError(path, f"params must be an object (got {given!r})")
+        raise SpecError(path, f"params must be an object (got {brief(given)})")
     by_name = {p.name: p for p in declared}
     out = {}
     for key in sorted(given):
         if key not in by_name:
             known = ", ".join(sorted(by_name)) or "none"
-            raise SpecError(f"{path}.{key}", f"{what} has no parameter {key!r} (known: {known})")
+            raise SpecError(f"{path}.{clip(key)}", f"{what} has no parameter {brief(key)} "
+                            f"(known: {known})")
         out[key] = by_name[key].validate(given[key], f"{path}.{key}")
     return out
 

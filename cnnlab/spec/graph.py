@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnnlab.errors import SpecError
+from cnnlab.errors import SpecError, brief
 
-ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,199}$")
 MODULE_INPUT = "@in"
 
 
@@ -136,7 +136,7 @@ class ModelSpec:
 
 def check_id(value: Any, path: str) -> str:
     """Check that ``value`` is a readable block id."""
-    if not isinstance(value, str) or not ID_RE.match(value):
+    if not isinstance(value, str) or not ID_RE.fullmatch(value):
         raise SpecError(path, f"id must start with a letter and use letters, digits and _ "
-                        f"(got {value!r})")
+                        f"(at most 200 characters; got {brief(value)})")
     return value

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cnnlab.errors import SpecError
+from cnnlab.errors import SpecError, brief
 
 MAX_FILE_BYTES = 64 * 2**20
 MAX_NESTING = 64
@@ -106,12 +106,3 @@ def _check_number(item: Any, where: str) -> None:
         digits = len(str(abs(item))) if abs(item).bit_length() < 14_000 else "thousands of"
         raise SpecError(where, f"a {digits}-digit integer is too large; numbers must be at "
                         f"most {MAX_INT:,}")
-
-
-def brief(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for one-line messages."""
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):
-        text = f"a {type(value).__name__}"
-    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.atomic import atomic_write_text
-from cnnlab.errors import SpecError
+from cnnlab.errors import SpecError, brief, clip
 from cnnlab.spec.experiment import Experiment
 from cnnlab.spec.graph import MODULE_INPUT, Edge, ModelSpec, ModuleDef, Node, check_id
-from cnnlab.spec.jsonsafe import brief, check_values, parse, read_text
+from cnnlab.spec.jsonsafe import check_values, parse, read_text
 from cnnlab.spec.migrate import migrate
 from cnnlab.spec.schema import section_from_dict
 from cnnlab.spec.sections import DataSpec, TrainingSpec
@@ -37,7 +37,8 @@ def experiment_from_dict(raw: Any) -> Experiment:
     data = migrate(dict(raw))
     for key in sorted(data):
         if key not in TOP_KEYS:
-            raise SpecError(key, f"unknown key {key!r} (known: {', '.join(TOP_KEYS)})")
+            raise SpecError(clip(key), f"unknown key {brief(key)} (known: "
+                            f"{', '.join(TOP_KEYS)})")
     if "model" not in data:
         raise SpecError("model", "the experiment has no model section")
     exp = Experiment(
@@ -207,5 +208,5 @@ def _string(value: Any, path: str) -> str:
 def _only_keys(obj: Mapping, allowed: tuple[str, ...], path: str) -> None:
     for key in sorted(obj):
         if key not in allowed:
-            raise SpecError(f"{path}.{key}" if path else key,
-                            f"unknown key {key!r} (known: {', '.join(allowed)})")
+            raise SpecError(f"{path}.{clip(key)}" if path else clip(key),
+                            f"unknown key {brief(key)} (known: {', '.join(allowed)})")

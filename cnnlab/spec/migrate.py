@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnlab.errors import SpecError
+from cnnlab.errors import SpecError, brief
 
 
 def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
 
     version = data.get("schema_version", SCHEMA_VERSION)
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise SpecError("schema_version", f"must be a version number (got {version!r})")
+        raise SpecError("schema_version", f"must be a version number (got {brief(version)})")
     if version > SCHEMA_VERSION:
         raise SpecError("schema_version", f"version {version} is newer than this lab "
                         f"understands ({SCHEMA_VERSION}); update cnnlab")

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from cnnlab.errors import SpecError
+from cnnlab.errors import SpecError, brief, clip
 from cnnlab.params import Param
 
 T = TypeVar("T")
@@ -65,9 +65,10 @@ def section_from_dict(cls: type[T], data: Any, path: str) -> T:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values = {}
     for key in sorted(data):
-        sub = f"{path}.{key}" if path else key
+        sub = f"{path}.{clip(key)}" if path else clip(key)
         if key not in fields:
-            raise SpecError(sub, f"unknown key {key!r} (known: {', '.join(sorted(fields))})")
+            raise SpecError(sub, f"unknown key {brief(key)} (known: "
+                            f"{', '.join(sorted(fields))})")
         values[key] = _field_from_json(fields[key], data[key], sub)
     obj = cls(**values)
     check = getattr(obj, "check", None)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnnlab.errors import SpecError
+from cnnlab.errors import SpecError, brief
 from cnnlab.params import MAX_PENALTY
-from cnnlab.spec.jsonsafe import brief
 from cnnlab.spec.schema import param_field as P
 from cnnlab.spec.schema import section_field as S
 

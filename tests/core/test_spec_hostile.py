@@ -149,6 +149,12 @@ CASES = {
          {"id": "output", "type": "Output", "params": {"units": 6}}],
         (100_000, 100_000, 1000))),
         "input: its 100000x100000x1000 output needs ~40,000 GB for one image"),
+    "a 10,000-character key": (_set(("training", "k" * 10_000), 1),
+                               "training.kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...: unknown key"),
+    "a 10,000-character id": (_set(("model", "nodes", 1, "id"), "c" * 10_000),
+                              "model.nodes[1].id: id must start with a letter"),
+    "a 100,000-entry kernel_size": (_set(("model", "nodes", 1, "params", "kernel_size"),
+                                         [3] * 100_000), "model.nodes[1].params.kernel_size"),
     "not JSON": ('{"model": ', "not valid JSON"),
     "not an object": ("[1, 2]", "an experiment file must hold a JSON object"),
 }
@@ -163,6 +169,7 @@ def _one_line(capsys, args) -> tuple[int, str]:
     assert "Traceback" not in err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
+    assert len(lines[0]) < 400, "one readable line, not a dump of the input"
     return code, lines[0]
 
 
