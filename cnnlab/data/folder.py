@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnlab.data.folder_walk import FolderWalk
-from cnnlab.data.image_header import pixel_problem
+from cnnlab.data.image_header import content_problem, pixel_problem
 from cnnlab.data.safe_read import (
     MAX_IMAGE_BYTES,
     UnusableFile,
@@ -138,6 +138,7 @@ def preflight_folder(path: str | os.PathLike) -> PreflightReport:
     walk.reserve(root, *class_dirs)
     for class_dir in class_dirs:
         shapes.extend(_scan_class(class_dir, report, walk))
+    report.bad_files.sort()
     report.channel_counts = dict(sorted(Counter(s[2] for s in shapes).items()))
     if shapes:
         hs, ws = [s[0] for s in shapes], [s[1] for s in shapes]
@@ -193,9 +194,9 @@ def _check_image(file: Path) -> tuple[tuple[int, int, int], str | None]:
         return none, str(exc)
     if not data:
         return none, "empty file"
-    too_big = pixel_problem(data)
-    if too_big:
-        return none, too_big
+    refused = content_problem(data) or pixel_problem(data)
+    if refused:
+        return none, refused
     import tensorflow as tf
 
     try:

@@ -14,6 +14,34 @@ MAX_IMAGE_PIXELS = 50_000_000
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
+def image_format(data: bytes) -> str | None:
+    """Return the format (``"png"``, ``"jpeg"``, ...) the magic bytes show, or None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data.startswith(b"BM"):
+        return "bmp"
+    if data.startswith(b"\xff\xd8"):
+        return "jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def content_problem(data: bytes) -> str | None:
+    """Return why ``data`` is not an image at all (no known magic bytes), or None."""
+    if image_format(data) is not None:
+        return None
+    try:
+        data[:4096].decode("utf-8")
+        text = b"\0" not in data[:4096]
+    except UnicodeDecodeError:
+        text = False
+    what = "it is text" if text else "unknown content"
+    return f"not an image: {what}, not JPEG, PNG, GIF, BMP or WebP"
+
+
 def declared_size(data: bytes) -> tuple[int, int] | None:
     """Return the (height, width) an image file's header declares, or None if not found."""
     try:

@@ -146,11 +146,13 @@ def test_oversize_pixel_bomb_truncated_and_text_files(tmp_path):
     (a / "bomb.png").write_bytes(bomb)
     (a / "cut.png").write_bytes(png_bytes(5)[:40])
     (a / "words.png").write_text("this is text, not a picture")
+    (a / "noise.png").write_bytes(bytes(range(256)) * 4)
     why = reasons(preflight_folder(root))
     assert why["huge.png"] == "too large: 67,108,865 bytes (the limit is 64 MiB)"
     assert why["bomb.png"].startswith("too many pixels: the header declares 60000x60000")
     assert why["cut.png"].startswith("corrupt image")
-    assert why["words.png"].startswith("corrupt image")
+    assert why["words.png"] == "not an image: it is text, not JPEG, PNG, GIF, BMP or WebP"
+    assert why["noise.png"] == "not an image: unknown content, not JPEG, PNG, GIF, BMP or WebP"
 
 
 def many_bad(tmp_path, n_bad=25):
@@ -187,7 +189,7 @@ def test_skip_lines_name_twenty_and_point_to_the_listing(tmp_path):
     listing = write_skipped_listing(splits, tmp_path / "run" / "skipped_files.txt")
     lines = skipped_lines(splits, listing=listing)
     assert lines[0] == f"skipped 25 file(s) of {root}:"
-    assert lines[1].startswith("  a/bad00.png: corrupt image")
+    assert lines[1] == "  a/bad00.png: not an image: it is text, not JPEG, PNG, GIF, BMP or WebP"
     assert lines[21] == f"  ... 5 more, all listed in {listing}"
     assert lines[22:] == ["left out 1 class(es):", "  empty: no image files"]
     assert len(listing.read_text().splitlines()) == 1 + 25 + 1
