@@ -1,8 +1,9 @@
 """Deep dream: amplify what chosen layers see in a user's image, over octaves.
 
 The objective is the sum over the chosen layers of the mean squared
-activation (the squared L2 norm per activation), raised by normalised
-gradient ascent. Octaves go from coarse to fine: at each octave the image is
+activation (the squared L2 norm per activation) of the image clipped to the
+input range, raised by normalised gradient ascent; the values reported are
+those of the image that is shown. Octaves go from coarse to fine: at each octave the image is
 split into a low-resolution part (the parameters of the ascent) and the detail
 that resolution cannot hold; the model always sees
 ``upsample(low) + detail`` at its own input size, so models with a fixed
@@ -34,11 +35,12 @@ def _dream_fn(model: keras.Model, ids: tuple[str, ...], size: tuple[int, int]):
     low_spec = tf.TensorSpec((1, None, None, channels), tf.float32)
     detail_spec = tf.TensorSpec((1, *size, channels), tf.float32)
 
-    @tf.function(input_signature=[low_spec, detail_spec])
-    def objective(low, detail):
+    @tf.function(input_signature=[low_spec, detail_spec, tf.TensorSpec((2,), tf.float32)])
+    def objective(low, detail, bounds):
         with tf.GradientTape() as tape:
             tape.watch(low)
             x = tf.image.resize(low, size, method="bilinear") + detail
+            x = tf.clip_by_value(x, bounds[0], bounds[1])  # what the image will be
             outs = probe(x, training=False)
             outs = outs if isinstance(outs, (list, tuple)) else [outs]
             value = tf.add_n([tf.reduce_mean(tf.square(o)) for o in outs])
@@ -87,6 +89,11 @@ class _Dreamer:
     values: list[float] = field(default_factory=list)
     last_preview: float = -float("inf")
 
+    @property
+    def bounds(self) -> np.ndarray:
+        """The clip range as the objective takes it."""
+        return np.array([self.lo, self.hi], np.float32)
+
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
@@ -100,7 +107,7 @@ class _Dreamer:
         for step in range(steps):
             if self.stopped():
                 break
-            value, grad = (np.asarray(v) for v in self.fn(low, detail))
+            value, grad = (np.asarray(v) for v in self.fn(low, detail, self.bounds))
             low = low + self.step_size * (self.hi - self.lo) * grad / (
                 np.sqrt(np.mean(grad**2)) + 1e-12)
             self.values.append(float(value))
@@ -166,12 +173,12 @@ def deep_dream(
     total = octaves * steps
     dreamer = _Dreamer(fn, size, lo, hi, step_size, Reporter(sink, total, 0.05), preview,
                        preview_interval, stop, total)
-    start_value = float(fn(x, np.zeros_like(x))[0])
+    start_value = float(fn(x, np.zeros_like(x), dreamer.bounds)[0])
     for octave, octave_size in enumerate(_octave_sizes(size, octaves, octave_scale)):
         x = dreamer.octave(x, octave, octave_size, steps)
         if dreamer.stopped():
             break
-    final_value = float(fn(x, np.zeros_like(x))[0])
+    final_value = float(fn(x, np.zeros_like(x), dreamer.bounds)[0])
     stopped = len(dreamer.values) < total
     return AscentResult(x[0], np.asarray(dreamer.values, np.float32), start_value, final_value,
                         stopped)

@@ -154,3 +154,43 @@ def test_model_file_and_broken_file(qtbot, views, run, tmp_path):
     assert not view.filters.slider.isEnabled()
     assert not view.evaluation.eval_button.isEnabled()
     qtbot.waitUntil(lambda: view.features.tile_count > 0, timeout=WAIT)
+
+
+def test_deep_dream_runs_live_stops_and_saves(qtbot, views, run, tmp_path):
+    ws, run_id, _, _ = run
+    view = loaded_view(qtbot, views, ws, run_id)
+    panel = view.dream
+    view.tabs.setCurrentWidget(panel)
+    assert not view.input_row.isHidden()  # the sample strip and Open image... pick the input
+    assert panel.input is not None and panel.input_label.startswith("sample 0 (")
+    assert panel.layer_box.currentText() == "b1"  # the last convolution
+    panel.octaves_spin.setValue(2)
+    panel.steps_spin.setValue(3)
+    assert panel.run()
+    qtbot.waitUntil(lambda: not panel.worker.running and panel.run_button.isEnabled(),
+                    timeout=WAIT)
+    assert panel.frames >= 2  # at least the end of each octave, live
+    assert len(panel.result.values) == 6 and not panel.result.stopped
+    assert not np.allclose(panel.dream_view.shown, panel.input_view.shown)
+    assert "Done after 6 steps" in panel.note.text()
+    out = tmp_path / "dream"
+    assert panel.save_png(out)
+    assert (tmp_path / "dream.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    panel.octaves_spin.setValue(8)
+    panel.steps_spin.setValue(5000)
+    assert panel.run()
+    assert not panel.save_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.frames >= 1, timeout=WAIT)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.worker.running and panel.run_button.isEnabled(),
+                    timeout=WAIT)
+    assert panel.result.stopped and len(panel.result.values) < 8 * 5000
+    assert "Stopped after" in panel.note.text()
+
+    image = tmp_path / "mine.png"
+    from cnnlab.ui.views.inspect_widgets import to_qimage
+
+    to_qimage(np.random.default_rng(2).random((20, 20, 3))).save(str(image))
+    assert view.open_image(image)
+    assert panel.input_label == "mine.png" and panel.input.shape == (16, 16, 3)

@@ -3,7 +3,7 @@
 The model is always loaded from a saved artifact (a run's ``model.keras`` or
 a user's ``.keras``/``.h5`` file, in safe mode), never a live training model.
 Tabs: filters (replayed over the epochs), feature maps, attribution maps,
-fantasy images and evaluation. Every computation runs in a worker thread and
+fantasy images, deep dream and evaluation. Every computation runs in a worker thread and
 errors appear in the view.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtWidgets import QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from cnnlab.ui.views.inspect_attribution import AttributionPanel
+from cnnlab.ui.views.inspect_dream import DreamPanel
 from cnnlab.ui.views.inspect_evaluation import EvaluationPanel
 from cnnlab.ui.views.inspect_fantasy import FantasyPanel
 from cnnlab.ui.views.inspect_features import FeaturesPanel
@@ -35,7 +36,7 @@ from cnnlab.ui.views.inspect_source import (
 from cnnlab.ui.views.inspect_widgets import Thumbnails, note_label, row
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
-INPUT_TABS = ("Feature maps", "Attribution")
+INPUT_TABS = ("Feature maps", "Attribution", "Deep dream")
 
 
 class InspectView(QWidget):
@@ -62,10 +63,11 @@ class InspectView(QWidget):
         self.features = FeaturesPanel()
         self.attribution = AttributionPanel()
         self.fantasy = FantasyPanel()
+        self.dream = DreamPanel()
         self.evaluation = EvaluationPanel()
         self.panels = {"Filters": self.filters, "Feature maps": self.features,
                        "Attribution": self.attribution, "Fantasy": self.fantasy,
-                       "Evaluation": self.evaluation}
+                       "Deep dream": self.dream, "Evaluation": self.evaluation}
         self.tabs = QTabWidget()
         for title, panel in self.panels.items():
             self.tabs.addTab(panel, title)
@@ -110,8 +112,9 @@ class InspectView(QWidget):
                 or any(p.retry.isActive() for p in (self.features, self.attribution)))
 
     def stop(self) -> None:
-        """Ask a running fantasy ascent to stop (other jobs are short and finish)."""
+        """Ask a running fantasy ascent or dream to stop (other jobs are short and finish)."""
         self.fantasy.stop()
+        self.dream.stop()
 
     def refresh(self) -> None:
         """Re-read the loaded run's filter snapshots (the training view may call this)."""
@@ -155,13 +158,15 @@ class InspectView(QWidget):
         """Use sample ``index`` of the strip as the input."""
         if self.session is not None and 0 <= index < len(self.session.samples):
             self.samples.setCurrentRow(index)
-            self.set_input(self.session.samples[index])
+            caption = self.samples.item(index).text() if self.samples.item(index) else ""
+            self.set_input(self.session.samples[index], f"sample {index} ({caption})")
 
-    def set_input(self, image: np.ndarray) -> None:
-        """Use an image already shaped for the model as the input of the maps."""
+    def set_input(self, image: np.ndarray, label: str = "") -> None:
+        """Use an image already shaped for the model as the input of the maps and the dream."""
         self.image = np.asarray(image, dtype=np.float32)
         self.features.set_input(self.image)
         self.attribution.set_input(self.image)
+        self.dream.set_input(self.image, label)
 
     def open_image(self, path: str | os.PathLike) -> bool:
         """Use an image file (fitted to the model's input) as the input."""
@@ -174,7 +179,7 @@ class InspectView(QWidget):
             self._show(f"Cannot use {Path(path).name}: {exc}")
             return False
         self.samples.clearSelection()
-        self.set_input(image)
+        self.set_input(image, Path(path).name)
         self._show(f"Input: {Path(path).name}")
         return True
 
