@@ -1,4 +1,10 @@
-"""Process liveness: tells a dead run from a running one on this host."""
+"""Process liveness: tells a dead run from a running one, and claims a run for one process.
+
+A claim is an exclusive lock on ``claim.lock`` in the run folder (``flock`` on
+POSIX, which Linux also honours across hosts on NFS; ``msvcrt.locking`` on
+Windows), held as long as the claiming process keeps the file open: it ends
+with :func:`release_folder` or with the process, however that ends.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cnnlab.errors import RunError
 
@@ -41,6 +49,25 @@ def pid_alive(pid: int, not_started_after: float | None = None) -> bool:
             return False
         return True
     return _pid_alive_posix(pid)
+
+
+def process_gone(row: Mapping[str, Any], stale_after_s: float) -> bool:
+    """Whether the process that owns a run (an index row) is gone.
+
+    On this host its pid tells; a run on another host is gone when its last
+    heartbeat is older than ``stale_after_s``.
+    """
+    if row["pid"] and row["hostname"] == socket.gethostname():
+        return not pid_alive(row["pid"], row["heartbeat_at"])
+    beat = row["heartbeat_at"] or row["started_at"] or row["created_at"]
+    return time.time() - beat > stale_after_s
+
+
+def gone_message(row: Mapping[str, Any]) -> str:
+    """Why a run whose process is gone is interrupted, in a few words."""
+    if row["hostname"] != socket.gethostname():
+        return f"no heartbeat from {row['hostname'] or 'its host'} for a while"
+    return "its process ended without finishing"
 
 
 def _pid_alive_posix(pid: int) -> bool:
@@ -102,6 +129,7 @@ def _pid_alive_windows(pid: int) -> bool:
 CLAIM_FILENAME = "claim.lock"
 # A brief holder (another process cleaning or deleting the folder) lets go within this.
 _CLAIM_PATIENCE_S = 1.0
+_WINDOWS_LOCK_OFFSET = 1 << 16
 _held: dict[str, int] = {}
 _adoptable: set[str] = set()
 _held_lock = threading.Lock()
@@ -214,7 +242,8 @@ def _try_lock(fd: int) -> bool:
     if sys.platform == "win32":
         import msvcrt
 
-        try:
+        try:  # one byte past the holder's text, which others must still read
+            os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
         except OSError:
             return False

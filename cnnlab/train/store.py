@@ -36,8 +36,9 @@ from cnnlab.errors import RunError
 from cnnlab.train.liveness import (
     ClaimHeld,
     claim_folder,
+    gone_message,
     holds_claim,
-    pid_alive,
+    process_gone,
     release_folder,
     try_claim_folder,
 )
@@ -76,6 +77,7 @@ from cnnlab.train.workspace import (
     new_run_id,
     newest_change,
     only_lab_leftovers,
+    orphan_notes,
     read_json,
     read_run_folder,
     remove_paths,
@@ -571,7 +573,7 @@ class RunStore:
                     indexed[folder.name] = status
             elif row["status"] != RUNNING or self._is_dead(row):
                 removed += self._remove_temp_files(folder, stale)
-        notes = _orphan_notes(indexed, not_runs, read_only=False)
+        notes = orphan_notes(indexed, not_runs, read_only=False)
         if removed:
             notes.append(f"removed {removed} temporary file(s) that killed processes left "
                          f"in {self.runs_dir}")
@@ -647,7 +649,7 @@ class RunStore:
             else:
                 rows.append(folder_row(entry))
         shown = {row["id"]: row["status"] for row in rows}
-        for note in _orphan_notes(shown, not_runs, read_only=True):
+        for note in orphan_notes(shown, not_runs, read_only=True):
             if note not in self.notes:
                 self.notes.append(note)
         return rows
@@ -686,20 +688,15 @@ class RunStore:
         """A dead running run's row as ``interrupted`` (read-only: in memory only)."""
         if not self._is_dead(row):
             return row
-        return dict(row, status=INTERRUPTED, message=_dead_message(row),
+        return dict(row, status=INTERRUPTED, message=gone_message(row),
                     ended_at=row["heartbeat_at"] or row["started_at"])
 
     def _is_dead(self, row: sqlite3.Row) -> bool:
-        if row["status"] != RUNNING:
-            return False
-        if row["pid"] and row["hostname"] == _host():
-            return not pid_alive(row["pid"], row["heartbeat_at"])
-        beat = row["heartbeat_at"] or row["started_at"] or row["created_at"]
-        return time.time() - beat > self.stale_after_s
+        return row["status"] == RUNNING and process_gone(row, self.stale_after_s)
 
     def _mark_interrupted(self, row: sqlite3.Row) -> None:
         """Mark a dead run interrupted, unless it changed since ``row`` was read."""
-        message = _dead_message(row)
+        message = gone_message(row)
         with self._index.write() as conn:
             cursor = conn.execute(
                 "UPDATE runs SET status = ?, message = ?,"
@@ -738,40 +735,6 @@ class RunStore:
             (run_id,),
         ).fetchall()
         write_metrics(self.runs_dir / run_id, [tuple(row) for row in rows])
-
-
-def _orphan_notes(found: dict[str, str], not_runs: list[Path], read_only: bool) -> list[str]:
-    """One line for run folders missing from the index, one for folders that are not runs."""
-    notes = []
-    verb, done = ("is", "shown") if read_only else ("was", "indexed")
-    later = " (the next command that writes indexes it)" if read_only else ""
-    if len(found) == 1:
-        ((run_id, status),) = found.items()
-        notes.append(f"run {run_id} {verb} missing from the index; {done} from its folder "
-                     f"as {status}{later}")
-    elif found:
-        verb = "are" if read_only else "were"
-        notes.append(f"{len(found)} runs {verb} missing from the index ({_listing(found)}); "
-                     f"{done} from their folders as {_listing(sorted(set(found.values())))}"
-                     f"{later}")
-    if len(not_runs) == 1:
-        notes.append(f"{not_runs[0]} is not a run (no readable spec.json); left as it is")
-    elif not_runs:
-        notes.append(f"{len(not_runs)} folders in {not_runs[0].parent} are not runs (no "
-                     f"readable spec.json): {_listing(p.name for p in not_runs)}; left as they are")
-    return notes
-
-
-def _listing(names: Iterable[str], limit: int = 3) -> str:
-    names = list(names)
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
-def _dead_message(row: sqlite3.Row | dict) -> str:
-    if row["hostname"] != _host():
-        return f"no heartbeat from {row['hostname'] or 'its host'} for a while"
-    return "its process ended without finishing"
 
 
 def _host() -> str:

@@ -341,3 +341,41 @@ def _entries(folder: Path) -> list[Path]:
         return list(folder.iterdir())
     except OSError:
         return []
+
+
+def orphan_notes(found: dict[str, str], not_runs: list[Path], read_only: bool) -> list[str]:
+    """Notes on run folders missing from the index and on folders in ``runs/`` that are not runs.
+
+    Args:
+        found: Run id -> the status it was indexed (or, read-only, shown) with.
+        not_runs: Folders without a readable ``spec.json``.
+        read_only: Whether the runs were only shown, not indexed.
+
+    Returns:
+        At most two lines: one for the runs, one for the folders that are not runs.
+
+    """
+    notes = []
+    verb, done = ("is", "shown") if read_only else ("was", "indexed")
+    later = " (the next command that writes indexes it)" if read_only else ""
+    if len(found) == 1:
+        ((run_id, status),) = found.items()
+        notes.append(f"run {run_id} {verb} missing from the index; {done} from its folder "
+                     f"as {status}{later}")
+    elif found:
+        verb = "are" if read_only else "were"
+        notes.append(f"{len(found)} runs {verb} missing from the index ({_listing(found)}); "
+                     f"{done} from their folders as {_listing(sorted(set(found.values())))}"
+                     f"{later}")
+    if len(not_runs) == 1:
+        notes.append(f"{not_runs[0]} is not a run (no readable spec.json); left as it is")
+    elif not_runs:
+        notes.append(f"{len(not_runs)} folders in {not_runs[0].parent} are not runs (no "
+                     f"readable spec.json): {_listing(p.name for p in not_runs)}; left as they are")
+    return notes
+
+
+def _listing(names: Iterable[str], limit: int = 3) -> str:
+    names = list(names)
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
