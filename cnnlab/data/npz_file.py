@@ -57,8 +57,8 @@ def read_npz(path: Path, keys: tuple[str, ...], optional: tuple[str, ...] = ()) 
 
     """
     with _open_regular(path) as handle:
-        _check_magic(path, handle)
         try:
+            _check_magic(path, handle)
             with zipfile.ZipFile(handle) as archive:
                 members = _members(path, archive, keys, optional)
                 headers = {k: _header(path, archive, info) for k, info in members.items()}
@@ -81,7 +81,10 @@ def _open_regular(path: Path) -> BinaryIO:
     if not stat.S_ISREG(info.st_mode):
         raise DataError(f"{path} is not a regular file but {file_kind(info.st_mode)}; "
                         "an .npz must be a file")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise DataError(f"cannot read the npz file {path}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise DataError(f"{path} is not a regular file; an .npz must be a file")

@@ -145,6 +145,12 @@ def test_wrong_kinds_of_file(tmp_path):
     os.mkfifo(tmp_path / "pipe.npz")
     with pytest.raises(DataError, match=r"pipe.npz is not a regular file but a FIFO"):
         load(str(tmp_path / "pipe.npz"))
+    os.symlink("/dev/zero", tmp_path / "zero.npz")
+    with pytest.raises(DataError, match=r"zero.npz is not a regular file but a character device"):
+        load(str(tmp_path / "zero.npz"))
+    os.symlink(tmp_path / "gone.npz", tmp_path / "dangling.npz")
+    with pytest.raises(DataError, match=r"dangling.npz: a broken link"):
+        load(str(tmp_path / "dangling.npz"))
     with pytest.raises(DataError, match="npz file not found"):
         load(str(tmp_path / "missing.npz"))
 
