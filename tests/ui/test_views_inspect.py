@@ -194,3 +194,21 @@ def test_deep_dream_runs_live_stops_and_saves(qtbot, views, run, tmp_path):
     to_qimage(np.random.default_rng(2).random((20, 20, 3))).save(str(image))
     assert view.open_image(image)
     assert panel.input_label == "mine.png" and panel.input.shape == (16, 16, 3)
+
+
+def test_a_dream_on_the_last_model_is_dropped_when_another_loads(qtbot, views, run):
+    ws, run_id, run_dir, _ = run
+    view = loaded_view(qtbot, views, ws, run_id)
+    panel = view.dream
+    panel.octaves_spin.setValue(8)
+    panel.steps_spin.setValue(5000)
+    assert panel.run()
+    qtbot.waitUntil(lambda: panel.frames >= 1, timeout=WAIT)
+    old = view.session
+    assert view.load_file(run_dir / "model.keras")
+    qtbot.waitUntil(lambda: view.session is not old, timeout=WAIT)
+    qtbot.waitUntil(lambda: not panel.worker.running and panel.run_button.isEnabled(),
+                    timeout=WAIT)
+    assert panel.result is None and panel.dream_view.shown is None
+    assert "dropped" in panel.note.text()
+    assert panel.input is not None  # the new model's first sample

@@ -78,6 +78,7 @@ class DreamPanel(QWidget):
         self.last: Any = None
         self.result: Any = None
         self.ran: DreamSettings | None = None
+        self.generation = 0  # a new model makes a dream still running on the old one stale
         self.worker = Worker(self)
         self.worker.event.connect(self._frame)
         self.worker.result.connect(self._done)
@@ -122,6 +123,7 @@ class DreamPanel(QWidget):
     def set_session(self, session: Session) -> None:
         """Use a newly loaded model (the input comes with :meth:`set_input`)."""
         self.stop()
+        self.generation += 1
         self.session, self.result, self.last, self.input = session, None, None, None
         self.layer_box.clear()
         self.layer_box.addItems(session.layer_ids())
@@ -153,8 +155,13 @@ class DreamPanel(QWidget):
         self.frames, self.last, self.result, self.ran = 0, None, None, settings
         self.progress.setRange(0, settings.total)
         self.progress.setValue(0)
-        started = self.worker.start(lambda sink, control: dream(model, image, settings,
-                                                                value_range, sink, control))
+        generation = self.generation
+
+        def job(sink: Any, control: Any) -> tuple[int, Any]:
+            return generation, dream(model, image, settings, value_range,
+                                     lambda frame: sink((generation, frame)), control)
+
+        started = self.worker.start(job)
         self.run_button.setEnabled(not started)
         self.stop_button.setEnabled(started)
         self.save_button.setEnabled(False)
@@ -168,10 +175,11 @@ class DreamPanel(QWidget):
             self.worker.stop()
             self.note.setText("Stopping...")
 
-    def _frame(self, frame: Any) -> None:
+    def _frame(self, event: tuple[int, Any]) -> None:
         from cnnlab.inspect.dream import DreamFrame
 
-        if not isinstance(frame, DreamFrame):
+        generation, frame = event
+        if generation != self.generation or not isinstance(frame, DreamFrame):
             return
         self.frames += 1
         self.last = frame
@@ -180,8 +188,12 @@ class DreamPanel(QWidget):
         self.dream_view.set_title(f"octave {frame.octave + 1}, step {frame.step} / "
                                   f"{frame.total}: objective {frame.value:.3g}")
 
-    def _done(self, result: Any) -> None:
+    def _done(self, outcome: tuple[int, Any]) -> None:
         self._idle()
+        generation, result = outcome
+        if generation != self.generation:
+            self.note.setText("The dream on the previous model was dropped.")
+            return
         self.result = result
         self.dream_view.set_image(display(result.image))
         done = len(result.values)
