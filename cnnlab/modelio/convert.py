@@ -20,6 +20,7 @@ from cnnlab.params import validate_params
 
 NESTED_MODELS = ("Functional", "Sequential", "Model")
 PAD_FUSABLE = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
+MAX_ID = 200  # the spec's longest block id
 
 
 @dataclass
@@ -103,6 +104,7 @@ def _assign_ids(names: list[str], prefix: str) -> dict[str, str]:
         base = re.sub(r"[^A-Za-z0-9_]", "_", f"{prefix}{name}")
         if not base[:1].isalpha():
             base = f"layer_{base}"
+        base = base[:MAX_ID - 8]  # room for a _N suffix; ids are at most 200 characters
         candidate, n = base, 1
         while candidate in used:
             n += 1

@@ -188,7 +188,8 @@ def export_run(run_dir: str | Path, fmt: str, out: str | Path,
     spec = _read_json(folder / "spec.json", required=True)
     meta = _read_json(folder / "metadata.json", required=False)
     model, _ = load_model_file(folder / "model.keras")
-    classes = meta.get("class_names") or class_names_of(spec)
+    classes = (meta.get("class_names") or (meta.get("data") or {}).get("classes")
+               or class_names_of(spec))
     prep = meta.get("preprocessing") or preprocessing_of(spec, meta)
     return export_model(model, fmt, out, spec, classes, prep, progress, force)
 
