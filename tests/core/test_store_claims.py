@@ -132,3 +132,30 @@ def test_claim_file_names_the_holder(store):
     assert doc["pid"] == os.getpid() and doc["since"].endswith("UTC")
     store.release(run.id)
     assert (run.run_dir / "claim.lock").read_text() == ""
+
+
+def _child_tries_to_claim(workspace: str, run_id: str, queue) -> None:
+    try:
+        RunStore(workspace).claim(run_id)
+        queue.put("claimed")
+    except RunError as exc:
+        queue.put(str(exc))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs fork")
+def test_a_forked_child_neither_holds_nor_drops_the_claim(store):
+    import multiprocessing
+
+    run = store.create_run(SPEC, "r", 1, {})
+    store.claim(run.id)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child_tries_to_claim, args=(str(store.workspace), run.id,
+                                                                queue))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    assert f"being trained by process {os.getpid()}" in queue.get(timeout=10)
+    # the child closed its inherited copy on exit; the parent's claim stands
+    assert "refused" in _python(_CLAIMER, str(store.workspace), run.id)
+    store.release(run.id)
