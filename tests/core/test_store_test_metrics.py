@@ -64,6 +64,12 @@ def test_index_of_schema_1_is_migrated(tmp_path):
         for column in ("test_loss", "test_accuracy", "test_top5"):
             conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    reader = RunStore(workspace, read_only=True)  # reads it as it is, migrates nothing
+    assert reader.get(run.id).test_accuracy is None and reader.list_runs()[0].name == "old run"
+    with sqlite3.connect(old.index_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()
     store = RunStore(workspace)
     record = store.get(run.id)
     assert record.name == "old run" and record.best_val_accuracy == 0.5
