@@ -93,6 +93,12 @@ class OptimizerSpec:
     beta_2: float = P("float", 0.999, "Adam beta_2", min=0.0, max=0.99999)
     epsilon: float = P("float", 1e-7, "Numerical epsilon", min=0.0, max=1.0)
 
+    def check(self, path: str) -> None:
+        """Refuse both clipping modes at once (Keras takes one), as training would."""
+        if self.clipnorm is not None and self.clipvalue is not None:
+            raise SpecError(f"{path}.clipvalue", "set clipnorm or clipvalue, not both (Keras "
+                            "allows one)")
+
 
 @dataclass(frozen=True)
 class ScheduleSpec:

@@ -45,12 +45,15 @@ def _with_module(module: dict, extra_nodes=(), extra_edges=()) -> dict:
     return data
 
 
-def _set(path: tuple, value) -> str:
+def _set(path: tuple, value, *more) -> str:
+    """The default experiment with ``value`` at ``path`` (and further path, value pairs)."""
     data = _base()
-    obj = data
-    for key in path[:-1]:
-        obj = obj.setdefault(key, {}) if isinstance(key, str) else obj[key]
-    obj[path[-1]] = value
+    pairs = [(path, value)] + list(zip(more[::2], more[1::2]))
+    for where, what in pairs:
+        obj = data
+        for key in where[:-1]:
+            obj = obj.setdefault(key, {}) if isinstance(key, str) else obj[key]
+        obj[where[-1]] = what
     return _text(data)
 
 
@@ -155,12 +158,16 @@ CASES = {
                               "model.nodes[1].id: id must start with a letter"),
     "a 100,000-entry kernel_size": (_set(("model", "nodes", 1, "params", "kernel_size"),
                                          [3] * 100_000), "model.nodes[1].params.kernel_size"),
+    "clipnorm and clipvalue": (_set(("training", "optimizer", "clipvalue"), 0.5,
+                                    ("training", "optimizer", "clipnorm"), 1.0),
+                               "training.optimizer.clipvalue: set clipnorm or clipvalue"),
     "not JSON": ('{"model": ', "not valid JSON"),
     "not an object": ("[1, 2]", "an experiment file must hold a JSON object"),
 }
 # The inputs ``validate`` used to accept and ``train`` then failed on (or crashed with).
 TRAIN_CASES = ("explicit padding 10**9", "training.seed 10**30", "warmup_epochs 1e308",
-               "boundaries [Infinity]", "5000-block chain", "Dense 10**6 units after 10**6 units")
+               "boundaries [Infinity]", "5000-block chain", "Dense 10**6 units after 10**6 units",
+               "clipnorm and clipvalue")
 
 
 def _one_line(capsys, args) -> tuple[int, str]:
