@@ -61,9 +61,9 @@ def test_sigkill_mid_epoch_then_resume_continues_the_curve(tmp_path):
     ws = tmp_path / "ws"
     spec = write_spec(tmp_path / "spec.json", epochs=5, samples=1500)
     proc = _headless(spec, ws)
-    run_id, _ = _wait_for(lambda: _epochs_checkpointed(ws, 2), proc)
+    run_id, state = _wait_for(lambda: _epochs_checkpointed(ws, 2), proc)
     store = RunStore(ws)
-    epoch_seconds = store.metrics(run_id)["seconds"][1]
+    epoch_seconds = state["metrics"]["seconds"]  # the index is written after the checkpoint
     time.sleep(min(epoch_seconds / 3, 1.0))  # into the third epoch
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
