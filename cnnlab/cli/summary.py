@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json()))
     else:
         print(format_table(result, exp.name))
+    for problem in result.problems:
+        if problem.severity != "error":
+            print(f"cnnlab: warning: {problem}", file=sys.stderr)
     if not result.ok:
         for problem in result.errors():
             print(f"cnnlab: error: {problem}", file=sys.stderr)

@@ -177,3 +177,14 @@ def test_the_log_goes_to_workspace_or_the_temp_dir(capsys, tmp_path, monkeypatch
     assert "RuntimeError" in log.read_text()
     log.unlink()
     assert blocked.read_text() == "not a folder"
+
+
+def test_summary_warns_when_the_batch_does_not_fit_in_memory(capsys, tmp_path):
+    spec = tmp_path / "e.json"
+    assert run_cli(capsys, "new", spec, "--input", "512,512,3")[0] == 0
+    data = json.loads(spec.read_text())
+    data["training"]["batch_size"] = 65_536  # ~4 TB of activations per batch
+    spec.write_text(json.dumps(data))
+    code, out, err = run_cli(capsys, "summary", spec)
+    assert code == 0 and "total" in out
+    assert err.startswith("cnnlab: warning: ") and "at 65536 image(s) per batch" in err
