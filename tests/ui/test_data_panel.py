@@ -120,3 +120,15 @@ def test_npz_samples_and_errors_show_in_the_panel(qtbot, tmp_path):
         "Cannot load samples: nan.npz: x_train: 1 pixel value(s) are NaN or infinite, in 1 "
         "image(s) (first: image 3); training on them gives NaN losses")
     settle(qtbot, panel)
+
+
+def test_folder_source_opened_without_a_check_lists_its_skipped_files(qtbot, hostile_folder):
+    panel = DataPanel(DataSpec(source="folder", path=str(hostile_folder)))
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: hasattr(panel, "bar_heights"), timeout=WAIT)
+    listed = dict(rows(panel))
+    assert len(listed) == 29 and listed["cats/x.png"] == "not a regular file: a FIFO (named pipe)"
+    assert listed["class fish"] == "left out: no usable image (1 bad file(s))"
+    panel.set_value(DataSpec())
+    assert rows(panel) == [], "the list belongs to the folder, not to the shapes source"
+    settle(qtbot, panel)

@@ -29,15 +29,15 @@ from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import DataSpec, ShapesSpec
 from cnnlab.ui.views.param_form import ParamForm
 from cnnlab.ui.views.plots import image_view, make_plot, show_image, tile_images
-from cnnlab.ui.views.preflight_text import preflight_text, skipped_rows
+from cnnlab.ui.views.preflight_text import preflight_text, skipped_rows, split_rows
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 GRID = 16
 PREVIEW_FOLDER_SHAPE = (64, 64, 3)
 
 
-def _load_samples(data: DataSpec) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
-    """Return (images, their labels, class names, counts per class)."""
+def _load_samples(data: DataSpec) -> tuple[np.ndarray, list[str], list[str], np.ndarray, list]:
+    """Return (images, their labels, class names, counts per class, skipped-file rows)."""
     if data.source == "shapes":
         from cnnlab.data.shapes import generate_shapes
 
@@ -45,7 +45,7 @@ def _load_samples(data: DataSpec) -> tuple[np.ndarray, list[str], list[str], np.
         x, y = generate_shapes(s.classes, s.samples, s.image_size, s.channels, s.noise, s.seed)
         names = list(s.classes)
         counts = np.bincount(y, minlength=len(names))
-        return x[:GRID], [names[i] for i in y[:GRID]], names, counts
+        return x[:GRID], [names[i] for i in y[:GRID]], names, counts, []
     from cnnlab.data import class_counts, load_data
 
     # Folders need a fixed size; other sources keep theirs. Scaled to [0, 1] for display;
@@ -56,7 +56,7 @@ def _load_samples(data: DataSpec) -> tuple[np.ndarray, list[str], list[str], np.
     x, y = splits.samples("train", GRID)
     names = list(splits.class_names)
     counts = class_counts(splits.y_train, splits.num_classes)
-    return x, [names[int(i)] for i in y], names, counts
+    return x, [names[int(i)] for i in y], names, counts, split_rows(splits)
 
 
 class DataPanel(QWidget):
@@ -147,6 +147,7 @@ class DataPanel(QWidget):
 
     def set_value(self, data: DataSpec) -> None:
         """Show this data section (no signal) and reload the samples."""
+        self._forget_skipped(data)
         self.data = data
         self._update_check_button()
         own = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
@@ -165,12 +166,18 @@ class DataPanel(QWidget):
             return
         self.message.setText("")
         if new != self.data:
+            self._forget_skipped(new)
             self.data = new
             self._update_check_button()
             self.changed.emit(new)
             self._debounce.start()
 
     # -- image folder check -------------------------------------------------------------------
+    def _forget_skipped(self, new: DataSpec) -> None:
+        """Empty the list of skipped files when the data comes from somewhere else now."""
+        if (new.source, new.path) != (self.data.source, self.data.path):
+            self._show_skipped([])
+
     def _update_check_button(self) -> None:
         folder = self.data.source == "folder" and bool(self.data.path)
         self.check_button.setEnabled(folder and not self.checker.running)
@@ -234,7 +241,9 @@ class DataPanel(QWidget):
 
     def _show_samples(self, result: Any) -> None:
         try:
-            images, labels, names, counts = result
+            images, labels, names, counts, skipped = result
+            if skipped and not self.checker.running and not self.skipped.topLevelItemCount():
+                self._show_skipped(skipped)  # a folder source opened without a check
             show_image(self.grid_item, tile_images(images, cols=4, pad=2))
             rows = [", ".join(labels[i:i + 4]) for i in range(0, len(labels), 4)]
             self.labels.setText("Labels by row: " + " | ".join(rows))

@@ -56,6 +56,15 @@ def skipped_rows(report) -> list[tuple[str, str, str]]:
     return rows
 
 
+def split_rows(splits) -> list[tuple[str, str, str]]:
+    """The rows of :func:`skipped_rows` from loaded data (``DataSplits`` of a folder source)."""
+    root = splits.folder or ""
+    rows = [(_relative(path, root), why, path) for path, why in splits.skipped_files]
+    rows += [(f"class {name}", f"left out: {why}", str(Path(root) / name))
+             for name, why in splits.left_out_classes]
+    return rows
+
+
 def _relative(path: str, root: str) -> str:
     try:
         return Path(path).relative_to(root).as_posix()
