@@ -107,6 +107,12 @@ def test_training_view_real_training(qtbot, tmp_path):
     assert view.run_id, view.message.text()
     assert "Finished" in view.message.text(), view.message.text()
     assert len(view.curves["loss"].getData()[0]) == 2
+    from cnnlab.train.store import RunStore
+
+    record = RunStore(tmp_path).get(view.run_id)
+    assert record.test_accuracy is not None  # the held-out test split was evaluated ...
+    assert f"test accuracy {record.test_accuracy:.3f}" in view.message.text()  # ... and shown
+    assert "test loss" in view.message.text()
 
 
 def test_real_run_stopped_from_the_ui_resumes_and_compares(qtbot, tmp_path):
