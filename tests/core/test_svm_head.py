@@ -81,7 +81,8 @@ def test_an_svm_run_inspects_and_exports(svm_run, capsys, tmp_path):
         code, _, err = cli(capsys, "inspect", run_id, "--method", method, "--out", png,
                            "--workspace", ws)
         assert code == 0 and png.stat().st_size > 0, err
-    for fmt, name in (("keras", "m.keras"), ("h5", "m.h5"), ("python", "m.py")):
+    for fmt, name in (("keras", "m.keras"), ("h5", "m.h5"), ("savedmodel", "m_saved"),
+                      ("python", "m.py")):
         code, out, err = cli(capsys, "export", run_id, "--format", fmt, "--out",
                              tmp_path / name, "--workspace", ws)
         assert code == 0, err

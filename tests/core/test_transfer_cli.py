@@ -65,6 +65,7 @@ def test_feature_extractor_keeps_the_file_base_bit_identical(capsys, tmp_path, b
         assert _same(weights_of(model, f"base_{name}"), weights_of(original, name)), name
     act = model.get_layer("output").get_config()["activation"]
     assert act == ("linear" if head == "svm" else "softmax")
+    assert [la.name for la in model.layers if la.trainable_weights] == ["output"]
     assert result["metrics"]["accuracy"] is not None
 
 
@@ -133,6 +134,22 @@ def test_application_base_with_random_weights_fine_tuned_with_svm(capsys, tmp_pa
     result = train(capsys, spec, tmp_path / "ws")
     assert result["epochs_done"] == 2
     assert load(result).get_layer("output").get_config()["activation"] == "linear"
+
+
+def test_application_base_with_a_local_weights_file_stays_bit_identical(capsys, tmp_path):
+    from cnnlab.modelio.bases import load_base
+
+    app = load_base("MobileNetV2", (32, 32, 3), weights="random")
+    weights = tmp_path / "mobilenet.weights.h5"
+    app.save_weights(weights)
+    spec = tmp_path / "e.json"
+    _new(capsys, spec, "--base", "MobileNetV2", "--weights-file", weights, "--cut-at",
+         "block_1_project_BN")
+    d = shrink(spec, samples=64, epochs=1)
+    assert d["training"]["transfer"]["weights"] == "file"
+    model = load(train(capsys, spec, tmp_path / "ws"))
+    for name in ("Conv1", "bn_Conv1", "block_1_depthwise", "block_1_project_BN"):
+        assert _same(weights_of(model, f"base_{name}"), weights_of(app, name)), name
 
 
 # -- refused: inconsistent files and bad requests ------------------------------------------
