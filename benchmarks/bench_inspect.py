@@ -4,7 +4,10 @@ Run: ``python benchmarks/bench_inspect.py [--repeats N]``. Builds
 ``keras.applications.VGG16(weights=None)`` at 224x224x3, warms every path up
 once, then prints the median time of (a) the feature maps of all layers for
 one image and (b) one vanilla saliency map, each with its ratio to a plain
-``model(x)`` forward pass (and to ``model.predict``) in the same process.
+``model(x)`` forward pass (and to ``model.predict``) in the same process;
+then (c) one deep-dream step on ``block5_conv3`` against the same forward pass
+and (d) drawing and encoding the labelled PNG figure of the 512 feature maps
+of ``block5_conv3`` (what ``cnnlab inspect --method feature-maps`` writes).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import tensorflow as tf  # noqa: E402
 
 from cnnlab.inspect.activations import feature_maps  # noqa: E402
 from cnnlab.inspect.attribution import saliency  # noqa: E402
+from cnnlab.inspect.dream import deep_dream  # noqa: E402
+from cnnlab.inspect.figures import grid_figure, png_bytes  # noqa: E402
 
 
 def median_time(fn, repeats: int) -> float:
@@ -50,7 +55,15 @@ def main() -> None:
     print(f"forward  model(x)        {forward:7.3f} s")
     print(f"forward  model.predict   {predict:7.3f} s")
     print(f"forward  tf.function     {traced:7.3f} s   (traced model(x), for reference)")
-    for name, t in (("feature maps (all)", maps), ("saliency (vanilla)", sal)):
+    steps = 5
+    dream = median_time(lambda: deep_dream(model, x[0], ["block5_conv3"], octaves=1,
+                                           steps=steps, input_range=(0.0, 255.0)),
+                        args.repeats) / steps
+    act = np.moveaxis(feature_maps(model, x[0], ["block5_conv3"])["block5_conv3"], -1, 0)
+    figure = median_time(lambda: png_bytes(grid_figure(act, "512 feature maps",
+                                                       cbar_label="activation")), args.repeats)
+    for name, t in (("feature maps (all)", maps), ("saliency (vanilla)", sal),
+                    ("deep dream, per step", dream), ("labelled PNG, 512 maps", figure)):
         print(f"{name:22s}  {t:7.3f} s   x{t / forward:5.2f} of model(x)   "
               f"x{t / predict:5.2f} of predict")
 
