@@ -262,27 +262,37 @@ class RunStore:
                 (columns["test_loss"], columns["test_accuracy"], columns["test_top5"], run_id),
             )
 
-    def set_status(self, run_id: str, status: str, message: str | None = None) -> None:
-        """Set a run's status; ``running`` (re)claims it for this process, as on resume.
+    def set_status(self, run_id: str, status: str, message: str | None = None, *,
+                   epochs_planned: int | None = None) -> None:
+        """Set a run's status; ``running`` makes this process its owner, as on resume.
+
+        A run set ``running`` again also loses its test evaluation: training
+        changes the weights it described (:meth:`record_test` records the new one).
+        The exclusive lock on a run is :meth:`claim`, not this.
 
         Args:
             run_id: The run.
             status: One of ``running``, ``finished``, ``stopped``, ``interrupted``, ``failed``.
             message: A one-line reason (the error of a failed run); None clears it.
+            epochs_planned: A new planned epoch count (a resume asked for more); None keeps it.
 
         Raises:
-            RunError: Unknown run id or status.
+            RunError: Unknown run id or status, or a planned count below 1.
 
         """
         if status not in STATUSES:
             raise RunError(f"unknown run status {status!r}; expected one of {', '.join(STATUSES)}")
+        if epochs_planned is not None and (isinstance(epochs_planned, bool) or
+                                           not isinstance(epochs_planned, int) or
+                                           epochs_planned < 1):
+            raise RunError(f"planned epochs must be a whole number from 1, not {epochs_planned!r}")
         now = time.time()
         with self._updating(run_id) as conn:
             if status == RUNNING:
                 conn.execute(
                     "UPDATE runs SET status = ?, message = ?, ended_at = NULL, pid = ?,"
-                    " hostname = ?, heartbeat_at = ?, started_at = COALESCE(started_at, ?)"
-                    " WHERE id = ?",
+                    " hostname = ?, heartbeat_at = ?, started_at = COALESCE(started_at, ?),"
+                    " test_loss = NULL, test_accuracy = NULL, test_top5 = NULL WHERE id = ?",
                     (status, message, os.getpid(), _host(), now, now, run_id),
                 )
             else:
@@ -290,6 +300,9 @@ class RunStore:
                     "UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE id = ?",
                     (status, message, now, run_id),
                 )
+            if epochs_planned is not None:
+                conn.execute("UPDATE runs SET epochs_planned = ? WHERE id = ?",
+                             (epochs_planned, run_id))
 
     def heartbeat(self, run_id: str) -> None:
         """Record that the run's process is alive (call every few seconds while training).

@@ -78,3 +78,16 @@ def test_index_of_schema_1_is_migrated(tmp_path):
     assert store.get(run.id).test_accuracy == 0.25
     with sqlite3.connect(store.index_path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_training_again_drops_the_old_test_evaluation(store):
+    run = store.create_run(SPEC, "r", 2, {})
+    store.record_test(run.id, {"loss": 0.5, "accuracy": 0.75})
+    store.set_status(run.id, "stopped")
+    assert store.get(run.id).test_accuracy == 0.75
+    store.set_status(run.id, "running", epochs_planned=5)  # resumed for more epochs
+    record = store.get(run.id)
+    assert (record.test_loss, record.test_accuracy, record.epochs_planned) == (None, None, 5)
+    assert "test" not in json.loads((run.run_dir / "metadata.json").read_text())
+    with pytest.raises(RunError, match="planned epochs must be a whole number from 1"):
+        store.set_status(run.id, "running", epochs_planned=0)
