@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cnnlab.blocks.registry import get_block
@@ -12,6 +14,8 @@ from cnnlab.spec.graph import MODULE_INPUT, Edge, FlatGraph, FlatNode, ModelSpec
 
 MAX_DEPTH = 8
 MAX_BLOCKS = 100_000
+MAX_EDGES = 1_000_000
+COUNT_LIMIT = 10**15
 
 
 def expand_model(model: ModelSpec) -> FlatGraph:
@@ -51,73 +55,113 @@ def expand_model(model: ModelSpec) -> FlatGraph:
     return FlatGraph(tuple(nodes), tuple(edges))
 
 
+@dataclass(frozen=True)
+class ModuleSize:
+    """What one instance of a module becomes, counted without expanding it.
+
+    Counts saturate at ``COUNT_LIMIT`` so that hostile nesting stays cheap.
+    """
+
+    blocks: int  # blocks after expansion
+    edges: int  # connections after expansion, inside the module
+    entries: int  # blocks fed by the module input @in
+    depth: int  # levels of modules inside it (0: only blocks)
+
+
 def check_expanded_size(model: ModelSpec) -> None:
-    """Refuse modules that use themselves, nest too deep, or expand to too many blocks.
+    """Refuse modules that use themselves, nest too deep, or expand too far.
 
     Raises:
         SpecError: Naming the module (and the instance's path).
 
     """
     sizes = module_sizes(model)
-    total = 0
+    blocks = edges = 0
     for i, node in enumerate(model.nodes):
-        count, depth = sizes.get(node.type, (1, 0))
-        if depth > MAX_DEPTH:
-            raise SpecError(f"model.nodes[{i}]", f"module {node.type} nests modules "
-                            f"{depth} levels deep; at most {MAX_DEPTH} are allowed")
-        if count > MAX_BLOCKS:
+        size = sizes.get(node.type)
+        if size is not None and size.blocks > MAX_BLOCKS:
             raise SpecError(f"model.nodes[{i}]", f"module {node.type} (instance {node.id}) "
-                            f"expands to {_many(count)} blocks; a model may have at most "
-                            f"{MAX_BLOCKS:,}")
-        total += count
-    if total > MAX_BLOCKS:
-        biggest = max(model.modules, key=lambda m: sizes[m][0])
-        raise SpecError("model.nodes", f"the model expands to {_many(total)} blocks (module "
-                        f"{biggest}: {_many(sizes[biggest][0])} each); a model may have at "
-                        f"most {MAX_BLOCKS:,}")
+                            f"expands to {_many(size.blocks)} blocks; a model may have at "
+                            f"most {MAX_BLOCKS:,}")
+        blocks += size.blocks if size else 1
+        edges += size.edges if size else 0
+    types = {n.id: n.type for n in model.nodes}
+    edges += sum(_fed(types[e.dst], sizes) for e in model.edges)
+    if blocks > MAX_BLOCKS or edges > MAX_EDGES:
+        biggest = max(model.modules, key=lambda m: sizes[m].blocks + sizes[m].edges)
+        what = (f"{_many(blocks)} blocks" if blocks > MAX_BLOCKS
+                else f"{_many(edges)} connections")
+        limit = f"{MAX_BLOCKS:,} blocks and {MAX_EDGES:,} connections"
+        raise SpecError("model.nodes", f"the model expands to {what} (module {biggest}: "
+                        f"{_many(sizes[biggest].blocks)} blocks each); a model may have at "
+                        f"most {limit}")
 
 
-def module_sizes(model: ModelSpec) -> dict[str, tuple[int, int]]:
-    """Per module: (number of blocks after expansion, nesting depth).
-
-    Works module by module in dependency order (no recursion, nothing expanded).
+def module_sizes(model: ModelSpec) -> dict[str, ModuleSize]:
+    """The :class:`ModuleSize` of every module, in dependency order (Kahn's algorithm).
 
     Raises:
-        SpecError: When modules use each other in a cycle, naming the module.
+        SpecError: When modules use each other in a cycle or nest deeper than
+            ``MAX_DEPTH`` levels, naming the module.
 
     """
-    uses = {name: [n.type for n in mod.nodes if n.type in model.modules]
+    uses = {name: {n.type for n in mod.nodes if n.type in model.modules}
             for name, mod in model.modules.items()}
-    sizes: dict[str, tuple[int, int]] = {}
-    pending = sorted(model.modules)
-    while pending:
-        ready = [m for m in pending if all(u in sizes for u in uses[m])]
-        if not ready:
-            raise SpecError(f"model.modules.{pending[0]}", f"modules use each other in a "
-                            f"cycle ({' -> '.join(_cycle(uses, sizes, pending[0]))}); a module "
-                            "cannot contain itself")
-        for name in ready:
-            count, depth = 0, 0
-            for inner in model.modules[name].nodes:
-                c, d = sizes.get(inner.type, (1, -1))
-                count, depth = count + c, max(depth, d + 1)
-            sizes[name] = (count, depth)
-        pending = [m for m in pending if m not in sizes]
+    users: dict[str, list[str]] = {name: [] for name in uses}
+    for name in sorted(uses):
+        for used in uses[name]:
+            users[used].append(name)
+    waiting = {name: len(used) for name, used in uses.items()}
+    ready = deque(sorted(name for name, count in waiting.items() if count == 0))
+    sizes: dict[str, ModuleSize] = {}
+    while ready:
+        name = ready.popleft()
+        sizes[name] = _size(model.modules[name], sizes)
+        if sizes[name].depth > MAX_DEPTH:
+            raise SpecError(f"model.modules.{name}", f"module {name} nests modules "
+                            f"{sizes[name].depth} levels deep; at most {MAX_DEPTH} are allowed")
+        for user in users[name]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    if len(sizes) < len(uses):
+        start = min(name for name in uses if name not in sizes)
+        raise SpecError(f"model.modules.{start}", f"modules use each other in a cycle "
+                        f"({' -> '.join(_cycle(uses, sizes, start))}); a module cannot "
+                        "contain itself")
     return sizes
 
 
-def _cycle(uses: dict[str, list[str]], done: Mapping[str, Any], start: str) -> list[str]:
+def _size(mod: ModuleDef, sizes: Mapping[str, ModuleSize]) -> ModuleSize:
+    types = {n.id: n.type for n in mod.nodes}
+    inner = [sizes[t] for t in types.values() if t in sizes]
+    blocks = sum(s.blocks for s in inner) + len(types) - len(inner)
+    fed_in = [_fed(types[e.dst], sizes) for e in mod.edges if e.src == MODULE_INPUT]
+    fed = [_fed(types[e.dst], sizes) for e in mod.edges if e.src != MODULE_INPUT]
+    edges = sum(s.edges for s in inner) + sum(fed)
+    depth = max((s.depth + 1 for s in inner), default=0)
+    return ModuleSize(min(blocks, COUNT_LIMIT), min(edges, COUNT_LIMIT),
+                      min(sum(fed_in), COUNT_LIMIT), depth)
+
+
+def _fed(node_type: str, sizes: Mapping[str, ModuleSize]) -> int:
+    """How many blocks a connection into a node of this type reaches."""
+    size = sizes.get(node_type)
+    return 1 if size is None else size.entries
+
+
+def _cycle(uses: Mapping[str, set[str]], done: Mapping[str, Any], start: str) -> list[str]:
     """A path of module names from ``start`` back to a module already on it."""
     path = [start]
     while True:
-        nxt = next(u for u in uses[path[-1]] if u not in done)
+        nxt = min(u for u in uses[path[-1]] if u not in done)
         if nxt in path:
             return path[path.index(nxt):] + [nxt]
         path.append(nxt)
 
 
 def _many(count: int) -> str:
-    return f"{count:,}" if count < 10**18 else "more than 10^18"
+    return f"{count:,}" if count < COUNT_LIMIT else f"more than {COUNT_LIMIT:,}"
 
 
 def _check_unique_ids(model: ModelSpec, nodes: list[FlatNode]) -> None:

@@ -57,19 +57,34 @@ def _set(path: tuple, value, *more) -> str:
     return _text(data)
 
 
-def _fan_out() -> str:
-    """Modules nested 8 deep with 10 instances each: 10^8 blocks."""
+def _fan_out(levels: int = 8, width: int = 10) -> str:
+    """Modules nested ``levels`` deep with ``width`` instances each: width^levels blocks."""
     mods = {"m0": {"params": {}, "nodes": [{"id": "r", "type": "Activation", "params": {}}],
                    "edges": [{"src": "@in", "dst": "r"}], "output": "r"}}
-    for level in range(1, 9):
+    for level in range(1, levels + 1):
         mods[f"m{level}"] = {
-            "params": {}, "output": "i9",
-            "nodes": [{"id": f"i{k}", "type": f"m{level - 1}", "params": {}} for k in range(10)],
+            "params": {}, "output": f"i{width - 1}",
+            "nodes": [{"id": f"i{k}", "type": f"m{level - 1}", "params": {}}
+                      for k in range(width)],
             "edges": [{"src": "@in", "dst": "i0"}]
-            + [{"src": f"i{k}", "dst": f"i{k + 1}"} for k in range(9)]}
+            + [{"src": f"i{k}", "dst": f"i{k + 1}"} for k in range(width - 1)]}
     data = _base()
     data["model"]["modules"] = mods
-    data["model"]["nodes"][1] = {"id": "conv1", "type": "m8", "params": {}}
+    data["model"]["nodes"][1] = {"id": "conv1", "type": f"m{levels}", "params": {}}
+    return _text(data)
+
+
+def _dense_module(instances: int) -> str:
+    """A module of 100 blocks with all 9,900 connections among them, used ``instances`` times."""
+    ids = [f"n{k}" for k in range(100)]
+    module = {"params": {}, "output": "n99",
+              "nodes": [{"id": i, "type": "Activation", "params": {}} for i in ids],
+              "edges": [{"src": "@in", "dst": "n0"}]
+              + [{"src": a, "dst": b} for a in ids for b in ids if a != b]}
+    data = _chain([{"id": f"blk{k}", "type": "blk", "params": {}} for k in range(instances)]
+                  + [{"id": "gap", "type": "GlobalAveragePooling2D", "params": {}},
+                     {"id": "output", "type": "Output", "params": {"units": 6}}])
+    data["model"]["modules"] = {"blk": module}
     return _text(data)
 
 
@@ -120,6 +135,10 @@ CASES = {
                                                       "other in a cycle (blk -> blk)"),
     "module fan-out 10^8": (_fan_out(), "model.nodes[1]: module m8 (instance conv1) expands "
                                         "to 100,000,000 blocks"),
+    "modules nested 9 deep": (_fan_out(9, 1), "model.modules.m9: module m9 nests modules 9 "
+                                              "levels deep; at most 8"),
+    "9,900 connections x 102 instances": (_dense_module(102), "model.nodes: the model "
+                                          "expands to 1,009,904 connections (module blk"),
     "Opaque input_shapes not a list": (_set(("model", "nodes", 2), {
         "id": "pool1", "type": "Opaque", "params": {
             "layer": OPAQUE_LAYER, "input_shapes": 5, "output_shape": [16, 16, 32]}}),
