@@ -125,3 +125,34 @@ def test_runs_view_indexes_a_folder_a_killed_run_left(qtbot, tmp_path):
                == orphan.name)
     assert view.table.item(row, _column(view, "Status")).text() == "interrupted"
     assert view.table.item(row, _column(view, "Test acc")).text() == "-"
+
+
+_VIEW = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from cnnlab.ui.views.runs_view import RunsView
+view = RunsView(sys.argv[1])
+print(view.store.read_only, view.table.rowCount(), view.message.text())
+"""
+
+
+def test_runs_view_on_a_read_only_workspace(tmp_path):
+    """The window on a read-only bind mount (EROFS even for root): it lists, read-only."""
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    fill_store(tmp_path / "ws")
+    ws = tmp_path / "ws"
+    mount = f'mount --bind "{ws}" "{ws}" && mount -o remount,bind,ro "{ws}" && exec "$@"'
+    command = ["unshare", "-rm", "sh", "-c", mount, "sh", sys.executable, "-c", _VIEW, str(ws)]
+    if not shutil.which("unshare") or subprocess.run(
+            ["unshare", "-rm", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no unshare for a read-only bind mount here")
+    out = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ("True 2 This workspace is read-only: runs can be viewed and "
+                                  "exported, not changed.")
