@@ -15,6 +15,8 @@ _LAZY = {
     "FORMATS": "cnnlab.modelio.export:FORMATS",
     "export_model": "cnnlab.modelio.export:export_model",
     "export_run": "cnnlab.modelio.export:export_run",
+    "check_targets": "cnnlab.modelio.targets:check_targets",
+    "existing_targets": "cnnlab.modelio.targets:existing_targets",
     "ImportResult": "cnnlab.modelio.importer:ImportResult",
     "import_model_file": "cnnlab.modelio.importer:import_model_file",
     "set_weights": "cnnlab.modelio.importer:set_weights",

@@ -3,9 +3,11 @@
 The export itself is :func:`cnnlab.modelio.export.export_run`: it writes to a
 temporary path, reloads the export, compares its predictions with the trained
 model and only then replaces the target, so a failed export leaves nothing
-half-written. The dialog feeds its progress bar from the export's progress
-callback (queued to the GUI thread through the worker's ``event`` signal) and
-shows either the files written with the verified difference, or the error.
+half-written. A target that exists is replaced only after the user agreed,
+and a folder that is not a SavedModel the lab wrote is never replaced. The
+dialog feeds its progress bar from the export's progress callback (queued to
+the GUI thread through the worker's ``event`` signal) and shows either the
+files written with the verified difference, or the error.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnlab.ui import dialogs
 from cnnlab.ui.views.worker import Worker
 
 FORMATS = (
@@ -167,8 +170,11 @@ class ExportDialog(QDialog):
         if out.resolve() == (self.run_dir / RUN_MODEL).resolve():
             return self._show("That is the run's own model; choose another name.", error=True)
         run_dir, fmt = self.run_dir, self.fmt
+        force = self._replace_allowed(fmt, out)
+        if force is None:
+            return False
         started = self.worker.start(
-            lambda sink, _control: export_run(run_dir, fmt, out,
+            lambda sink, _control: export_run(run_dir, fmt, out, force=force,
                                               progress=lambda s, f: sink((s, f))),
             name="cnnlab-export")
         if not started:
@@ -177,6 +183,31 @@ class ExportDialog(QDialog):
         self._set_busy(True)
         self.progress.setValue(0)
         self._show(f"Exporting to {out}…", error=False)
+        return True
+
+    def _replace_allowed(self, fmt: str, out: Path) -> bool | None:
+        """False when nothing is in the way, True when the user agreed to replace it.
+
+        None (with the message shown) when the target may not be replaced (a
+        folder that is not the lab's SavedModel) or the user said no.
+        """
+        from cnnlab.errors import CnnlabError
+        from cnnlab.modelio.targets import check_targets, existing_targets
+
+        existing = existing_targets(fmt, out)
+        if not existing:
+            return False
+        try:
+            check_targets(fmt, out, force=True)
+        except CnnlabError as exc:
+            self._show(f"{exc}\nNothing was replaced.", error=True)
+            return None
+        names = "\n".join(str(p) for p in existing)
+        if not dialogs.ask(self, "Replace the export?",
+                           f"These already exist:\n{names}\n\nReplace them with the new "
+                           "export (after it passed verification)?"):
+            self._show("Nothing was replaced; choose another name to keep both.", error=False)
+            return None
         return True
 
     def _progress(self, event: object) -> None:
