@@ -174,6 +174,8 @@ def grid_figure(tiles: np.ndarray, heading: str, *, cols: int | None = None,
     n = len(tiles)
     cols = cols or default_columns(n)
     image = assemble(tiles, cols)
+    if n <= cols:  # one row: the column is the index
+        xlabel = xlabel.split(" = ")[0]
     rows_px, cols_px = image.shape[:2]
     width = min(14.0, max(7.5, 0.35 * cols + 2.0))
     height = min(12.0, max(3.2, width * rows_px / max(cols_px, 1) * 0.85 + 1.0))

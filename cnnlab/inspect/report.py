@@ -20,6 +20,8 @@ from cnnlab.inspect.settings import DREAM_DEFAULTS, FANTASY_DEFAULTS, METHODS
 NEEDS_IMAGE = ("feature-maps", "saliency", "smoothgrad", "guided-backprop", "gradcam",
                "deep-dream")
 MAX_CHANNEL_TILES = 4096
+TITLES = {"saliency": "Saliency", "smoothgrad": "SmoothGrad", "guided-backprop": "Guided backprop",
+          "gradcam": "Grad-CAM"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +51,7 @@ class Request:
     layer: str | None = None
     class_index: int | None = None
     image: np.ndarray | None = None
-    image_label: str = "the input"
+    image_label: str = "an image"
     class_names: Sequence[str] | None = None
     eval_data: tuple | None = None
     value_range: tuple[float, float] = (0.0, 1.0)
@@ -178,7 +180,7 @@ def _attribution(model, request: Request):
         fg.show_map(fig, axes[2], heat, "overlay on the input (same scale)", None, vmin=0,
                     vmax=hi, under=image)
     layer = f" at {request.layer or ins.last_conv_layer_id(model)}" if method == "gradcam" else ""
-    fg.title(fig, f"{method}{layer} for {which}\n{_where(request)}")
+    fg.title(fig, f"{TITLES[method]}{layer} for {which}\n{_where(request)}")
     return fig
 
 

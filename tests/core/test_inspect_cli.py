@@ -105,15 +105,16 @@ def test_filters_and_feature_maps_name_the_layer_and_index_the_channels(trained)
     assert colorbar_labels(fig) == ["activation (one scale for the layer)"]
 
 
-@pytest.mark.parametrize("method, bar", [
-    ("saliency", "|d score / d pixel|, max over channels"),
-    ("gradcam", "Grad-CAM (1 = its peak)"),
-    ("guided-backprop", "d score / d pixel (guided)"),
+@pytest.mark.parametrize("method, name, bar", [
+    ("saliency", "Saliency for", "|d score / d pixel|, max over channels"),
+    ("smoothgrad", "SmoothGrad for", "|mean d score / d pixel|, max over channels"),
+    ("gradcam", "Grad-CAM at conv3 for", "Grad-CAM (1 = its peak)"),
+    ("guided-backprop", "Guided backprop for", "d score / d pixel (guided)"),
 ])
-def test_attribution_maps_name_the_class_and_have_a_colour_scale(trained, method, bar):
+def test_attribution_maps_name_the_class_and_have_a_colour_scale(trained, method, name, bar):
     fig = figure_of(trained, "--method", method)
     head = title(fig)
-    assert head.startswith(method) and "(predicted, p=" in head
+    assert head.startswith(name) and "(predicted, p=" in head
     assert any(f"class '{name}'" in head for name in SHAPES)
     assert bar in colorbar_labels(fig)
     asked = figure_of(trained, "--method", method, "--class", "5")
