@@ -14,8 +14,10 @@ def add_parser(sub) -> None:
     p.add_argument("spec", metavar="SPEC", nargs="?", help="experiment file or preset name")
     p.add_argument("--epochs", type=int, metavar="N", help="override the number of epochs")
     add_workspace(p)
-    p.add_argument("--resume", metavar="ID", help="resume an interrupted run")
-    p.add_argument("--json", action="store_true", help="end with one JSON line")
+    p.add_argument("--resume", metavar="ID", help="resume a stopped or interrupted run from "
+                   "its last complete epoch (or complete one killed while saving its model)")
+    p.add_argument("--json", action="store_true", help="end with one JSON line (metrics "
+                   "include test_loss and test_accuracy from the test split)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,15 @@ instead; an update made after N accumulated batches uses the rate of its last
 batch. So ``steps_per_epoch`` is the number of batches per epoch, with or
 without accumulation, and :func:`lr_curve` has one value per batch.
 
+The trainer keeps that position right: a transfer phase that compiles a new
+optimizer starts its batch counter at ``phase start epoch x batches per
+epoch`` (:func:`cnnlab.recipe.optimizers.set_batch_counter`; ``iterations``
+cannot be assigned under accumulation), and a resumed run restores it from
+the checkpoint. Accumulation groups follow the batch counter, so when a
+phase starts in the middle of a group (batches per epoch x head epochs not
+a multiple of N) its first update sums fewer than N batches' gradients and
+still divides by N (a smaller step).
+
 Durations are in epochs and are measured from the end of the warm-up (the
 schedule starts when the warm-up ends), except ``step`` boundaries, which
 are absolute epochs of the run.
