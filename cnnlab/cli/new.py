@@ -75,6 +75,7 @@ def _transfer(exp, args: argparse.Namespace):
     note = None
     if args.base:
         source = args.base_source or guess_source(args.base)
+        _check_weights_args(args, source)
         weights = "file" if args.weights_file else (args.weights or "imagenet")
         exp = insert_base(exp, args.base, source=source, cut_at=args.cut_at, weights=weights,
                           weights_path=args.weights_file)
@@ -91,6 +92,20 @@ def _transfer(exp, args: argparse.Namespace):
     if args.base or t.strategy != "none" or t.head != "softmax":
         note = ", ".join(filter(None, [note, f"strategy {t.strategy}", f"head {t.head}"]))
     return exp, note
+
+
+def _check_weights_args(args: argparse.Namespace, source: str) -> None:
+    """``--weights``/``--weights-file`` fit the base; one of them; the file exists."""
+    if source == "file" and (args.weights or args.weights_file):
+        raise CnnlabError("a model file base brings its own weights; leave out --weights "
+                          "and --weights-file")
+    if source == "preset" and (args.weights_file or args.weights == "imagenet"):
+        raise CnnlabError("a preset base starts from random weights; leave out --weights "
+                          "and --weights-file (or use --weights random)")
+    if args.weights_file and args.weights:
+        raise CnnlabError("give --weights or --weights-file, not both")
+    if args.weights_file and not Path(args.weights_file).is_file():
+        raise CnnlabError(f"{args.weights_file}: no such file")
 
 
 def _multipliers(items: list[str]) -> dict[str, float]:

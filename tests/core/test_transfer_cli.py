@@ -207,7 +207,11 @@ def test_new_refuses_what_would_not_train_and_writes_nothing(capsys, tmp_path):
                         (["--base", "NoSuchNet"], "is no model file, Keras application"),
                         (["--base", "MobileNetV2", "--weights", "random", "--cut-at", "x9"],
                          "has no layer 'x9'"),
-                        (["--multiplier", "conv1"], "--multiplier must look like")]:
+                        (["--multiplier", "conv1"], "--multiplier must look like"),
+                        (["--base", "MobileNetV2", "--weights-file", "nope.h5"],
+                         "nope.h5: no such file"),
+                        (["--base", "lenet5", "--weights", "imagenet"],
+                         "a preset base starts from random weights")]:
         code, _, err = cli(capsys, "new", spec, *args)
         assert code == 2 and words in err and "Traceback" not in err, (args, err)
         assert not spec.exists()
