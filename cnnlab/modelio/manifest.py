@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from cnnlab.modelio.safety import lab_objects
+
+# A module name as it may appear in the load snippet (anything else from a file is not shown).
+MODULE_RE = re.compile(r"^cnnlab(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 def manifest_path(out: Path, fmt: str) -> Path:
@@ -45,8 +49,8 @@ def load_note(custom: dict[str, str]) -> str:
     """How to load the export: plain Keras, or after importing the lab's modules."""
     if not custom:
         return "plain Keras (no lab layers)"
-    modules = ", ".join(sorted(set(custom.values())))
-    return f"needs `import {modules}` before loading (registers the lab's objects)"
+    names = {m if MODULE_RE.fullmatch(m) else "cnnlab.layers" for m in custom.values()}
+    return f"needs `import {', '.join(sorted(names))}` before loading (registers the lab's objects)"
 
 
 def build_manifest(model: Any, fmt: str, artifact: Path, verification: dict[str, Any],

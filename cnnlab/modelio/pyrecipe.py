@@ -21,7 +21,6 @@ from typing import Any
 
 from cnnlab.errors import ModelFileError
 
-_MODULE_RE = re.compile(r"^cnnlab(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9.+_-]{1,40}$")
 
 
@@ -42,13 +41,14 @@ def script_text(model: Any, spec: dict | None = None,
         ModelFileError: When a value cannot be written as a literal, or the
             generated text does not parse.
     """
-    from cnnlab.modelio.manifest import lab_layers
+    from cnnlab.modelio.manifest import MODULE_RE, lab_layers
     from cnnlab.modelio.pyscript import check_build_code, model_code
 
     spec = spec or None
     build = model_code(model)
     check_build_code(build)
-    modules = sorted({m for m in lab_layers(model).values() if _MODULE_RE.match(m)})
+    modules = sorted({m if MODULE_RE.fullmatch(m) else "cnnlab.layers"
+                      for m in lab_layers(model).values()})
     lab_imports = "".join(f"\nimport {m}  # noqa: F401  (registers the lab's layers)"
                           for m in modules)
     imports = _IMPORTS.strip("\n") + ("\n" + lab_imports if modules else "")
@@ -116,7 +116,7 @@ def _asciified(value: Any) -> Any:
 def _header(spec: dict | None) -> str:
     import cnnlab
 
-    version = cnnlab.__version__ if _VERSION_RE.match(cnnlab.__version__) else "(unknown)"
+    version = cnnlab.__version__ if _VERSION_RE.fullmatch(cnnlab.__version__) else "(unknown)"
     left = "\n".join(f"- {line}" for line in left_out(spec))
     return _HEADER.format(version=version, date=time.strftime("%Y-%m-%d"), left_out=left)
 

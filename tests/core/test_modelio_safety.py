@@ -236,3 +236,44 @@ def test_the_labs_own_objects_are_allowed():
         "module": "cnnlab.layers", "class_name": "KLSparsity", "config": {},
         "registered_name": "cnnlab>KLSparsity"}}}
     assert check_config(config) == ("cnnlab>KLSparsity",)
+
+
+# -- generated code: user strings only as literals ------------------------------------------
+
+HOSTILE_STRINGS = ['x"""\nimport os\n"""', "y'''\nimport os\n'''", "z'\nimport os\n#",
+                   "{__import__('os')}\\", "\\", "é\u2028\x00"]
+
+
+@pytest.mark.parametrize("value", HOSTILE_STRINGS)
+def test_literals_hold_any_string_and_read_back_equal(value):
+    import ast
+
+    from cnnlab.modelio.pyrecipe import literal
+
+    text = literal({"name": value, "list": [value, 1.5, None, True], value: (1, 2)})
+    assert text.isascii()
+    (stmt,) = ast.parse(f"X = {text}").body
+    assert isinstance(stmt, ast.Assign)
+    assert ast.literal_eval(stmt.value) == {"name": value, "list": [value, 1.5, None, True],
+                                            value: (1, 2)}
+
+
+@pytest.mark.parametrize("value", [float("nan"), object(), {"f": print}])
+def test_non_data_is_not_written_as_a_literal(value):
+    from cnnlab.modelio.pyrecipe import literal
+
+    with pytest.raises(ModelFileError, match="plain literal"):
+        literal(value)
+
+
+@pytest.mark.parametrize("line", ["import os", "os.system('x')", "x = open('MARK')",
+                                  "x = keras.layers.Dense(1)(__import__('os'))"])
+def test_build_code_with_anything_but_layer_calls_is_refused(line):
+    from cnnlab.modelio.pyscript import check_build_code
+
+    good = ("def build_model():\n    \"\"\"Doc.\"\"\"\n"
+            "    x = keras.Input(shape=(4,), name='x')\n"
+            "    y = keras.layers.Dense(2, name='y')(x)\n")
+    check_build_code(good + "    return keras.Model(x, y)\n")
+    with pytest.raises(ModelFileError, match="build_model"):
+        check_build_code(good + f"    {line}\n    return keras.Model(x, y)\n")
