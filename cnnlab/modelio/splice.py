@@ -270,3 +270,20 @@ def with_transfer(exp: Experiment, **fields: Any) -> Experiment:
     d = exp.to_dict()
     d["training"]["transfer"].update({k: v for k, v in fields.items() if v is not None})
     return experiment_from_dict(d)
+
+
+def preset_layers(name: str, shape: Sequence[int]) -> list[tuple[str, tuple[int, ...]]]:
+    """A preset's blocks with their output shapes for ``shape`` images (no TensorFlow).
+
+    Raises:
+        SpecError: For an unknown preset or a graph that does not fit ``shape``.
+    """
+    from cnnlab.analysis import analyze
+    from cnnlab.spec.load import model_from_dict
+
+    nodes, edges, base_in = _preset_graph(name, "", shape)
+    analysis = analyze(model_from_dict({"nodes": nodes, "edges": edges}, "base"))
+    if not analysis.ok:
+        raise SpecError("training.transfer.base", f"preset {name} does not fit "
+                        f"{'x'.join(map(str, shape))} images: {analysis.errors()[0]}")
+    return [(la.id, tuple(la.output_shape)) for la in analysis.layers if la.id != base_in]

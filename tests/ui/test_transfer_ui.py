@@ -171,3 +171,25 @@ def test_window_refuses_to_train_a_base_that_is_not_in_the_graph(qtbot, tmp_path
     text = view.message.text()
     assert "training.transfer.base" in text and "Insert base in Recipe > Transfer" in text
     assert not view.run_id
+
+
+def test_insert_a_preset_base_as_the_cli_does(qtbot):
+    from cnnlab.modelio.splice import insert_base
+
+    doc = Document(default_experiment())
+    panel = _panel(qtbot, doc)
+    inserter = panel.inserter
+    inserter.source_box.setCurrentIndex(inserter.source_box.findData("preset"))
+    inserter.preset_box.setCurrentText("lenet5")
+    assert inserter.preset_box.isVisibleTo(panel) and not inserter.weights_box.isVisibleTo(panel)
+    assert inserter.list_layers()
+    qtbot.waitUntil(lambda: inserter.layer_list.count() > 0, timeout=TF_TIMEOUT_MS)
+    assert inserter.cut_at() == "c5"  # lenet5's last block with an image output (1x1x120)
+    assert inserter.insert()
+    qtbot.waitUntil(lambda: doc.undo_stack.count() == 1, timeout=TF_TIMEOUT_MS)
+    exp = doc.experiment
+    t = exp.training.transfer
+    assert (t.base, t.base_source, t.weights, t.cut_at) == ("lenet5", "preset", "random", "c5")
+    same = insert_base(default_experiment(), "lenet5", source="preset", cut_at="c5",
+                       weights="random")
+    assert exp.model.to_dict()["nodes"] == same.model.to_dict()["nodes"]

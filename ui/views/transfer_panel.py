@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
-APPLICATION, FILE = "application", "file"
+APPLICATION, FILE, PRESET = "application", "file", "preset"
 WEIGHTS = (("ImageNet (Keras cache)", "imagenet"), ("random", "random"),
            ("local weights file", "file"))
 MODEL_FILES = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
@@ -39,14 +39,20 @@ Layer = tuple[str, tuple[int, ...]]
 
 
 def base_layers(name: str, source: str, shape: Sequence[int]) -> list[Layer]:
-    """The base's layers with their output shapes (no batch axis); loads TensorFlow.
+    """The base's layers with their output shapes (no batch axis).
+
+    Applications and model files are built (TensorFlow); a preset's blocks
+    come from the analysis.
 
     Raises:
         SpecError: For an unknown base or an input shape it cannot take.
         ModelFileError: When a model file cannot be read.
 
     """
-    from cnnlab.modelio.splice import base_model
+    from cnnlab.modelio.splice import base_model, preset_layers
+
+    if source == PRESET:
+        return preset_layers(name, shape)
 
     model = base_model(name, source, shape, "random", structure_only=True)
     out = []
@@ -102,12 +108,16 @@ class BaseInserter(QWidget):
     # -- building ---------------------------------------------------------------------------
     def _build(self) -> None:
         from cnnlab.modelio.bases import application_names
+        from cnnlab.presetlib import preset_names
 
         self.source_box = QComboBox()
         self.source_box.addItem("Keras application", APPLICATION)
         self.source_box.addItem("Model file", FILE)
+        self.source_box.addItem("Preset (random weights)", PRESET)
         self.app_box = QComboBox()
         self.app_box.addItems(application_names())
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(preset_names())
         self.file_edit, file_row = self._path_row("Choose a .keras or .h5 model file",
                                                   MODEL_FILES)
         self.weights_box = QComboBox()
@@ -118,6 +128,7 @@ class BaseInserter(QWidget):
         form = QFormLayout()
         form.addRow("Base from", self.source_box)
         form.addRow("Application", self.app_box)
+        form.addRow("Preset", self.preset_box)
         form.addRow("Model file", file_row)
         form.addRow("Weights", self.weights_box)
         form.addRow("Weights file", self.weights_row)
@@ -126,6 +137,7 @@ class BaseInserter(QWidget):
         self.source_box.currentIndexChanged.connect(self._source_changed)
         self.weights_box.currentIndexChanged.connect(self._show_rows)
         self.app_box.currentTextChanged.connect(lambda _t: self._forget_layers())
+        self.preset_box.currentTextChanged.connect(lambda _t: self._forget_layers())
         self.file_edit.editingFinished.connect(self._forget_layers)
 
     def _build_cut_and_buttons(self, form: QFormLayout) -> None:
@@ -188,11 +200,13 @@ class BaseInserter(QWidget):
             widget = widget.parentWidget()
 
     def source(self) -> str:
-        """``application`` or ``file``."""
+        """``application``, ``file`` or ``preset``."""
         return self.source_box.currentData()
 
     def base_name(self) -> str:
-        """The chosen application name or model file path."""
+        """The chosen application name, model file path or preset name."""
+        if self.source() == PRESET:
+            return self.preset_box.currentText()
         return self.app_box.currentText() if self.source() == APPLICATION \
             else self.file_edit.text().strip()
 
@@ -211,8 +225,9 @@ class BaseInserter(QWidget):
 
     def _show_rows(self) -> None:
         """Show the rows that fit the source and the weights choice."""
-        app = self.source() == APPLICATION
-        for widget, shown in ((self.app_box, app), (self.file_edit.parentWidget(), not app),
+        app, preset = self.source() == APPLICATION, self.source() == PRESET
+        for widget, shown in ((self.app_box, app), (self.preset_box, preset),
+                              (self.file_edit.parentWidget(), self.source() == FILE),
                               (self.weights_box, app),
                               (self.weights_row, app and self.weights() == "file")):
             widget.setVisible(shown)
@@ -272,7 +287,8 @@ class BaseInserter(QWidget):
         if self._get is None or self._apply is None:
             self._say(self.message, "No experiment to insert into.", ERROR_STYLE)
             return False
-        name, source, weights = self.base_name(), self.source(), self.weights()
+        name, source = self.base_name(), self.source()
+        weights = self.weights() if source == APPLICATION else "random"
         path = self.weights_edit.text().strip() or None
         if not name or (source == APPLICATION and weights == "file" and not path):
             what = "a model file" if not name else "a local weights file"
