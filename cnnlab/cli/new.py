@@ -91,6 +91,13 @@ def _transfer(exp, args: argparse.Namespace):
     t = exp.training.transfer
     if args.base or t.strategy != "none" or t.head != "softmax":
         note = ", ".join(filter(None, [note, f"strategy {t.strategy}", f"head {t.head}"]))
+    hidden = [n.id for n in exp.model.nodes if n.type == "Dense"
+              and not n.id.startswith(t.prefix)]
+    if t.head == "svm" and hidden:
+        one = len(hidden) == 1
+        note += (f" (the Dense block{'' if one else 's'} {', '.join(hidden)} before the SVM "
+                 f"also train{'s' if one else ''}; delete {'it' if one else 'them'} for a "
+                 "linear SVM on the features)")
     return exp, note
 
 

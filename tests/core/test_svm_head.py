@@ -51,7 +51,7 @@ def svm_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("svm")
     spec = folder / "svm.json"
     code, out, err = cli(None, "new", spec, "--head", "svm", "--svm-l2", "0.02")
-    assert code == 0 and "head svm" in out, err
+    assert code == 0 and "head svm" in out and "fc1 before the SVM also trains" in out, err
     shrink(spec, samples=120, epochs=2)
     return folder, train(None, spec, folder / "ws")
 
