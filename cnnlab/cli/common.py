@@ -47,11 +47,15 @@ def resolve_experiment(ref: str, input_shape=None, classes=None) -> Experiment:
     return load_preset(ref, input_shape=input_shape, classes=classes)
 
 
-def open_store(args: argparse.Namespace):
-    """The run store of ``--workspace`` (or the default workspace)."""
+def open_store(args: argparse.Namespace, read_only: bool = False):
+    """The run store of ``--workspace`` (or the default workspace).
+
+    Commands that only read (inspect, export, runs) pass ``read_only=True``:
+    they then work on a read-only workspace and never write into it.
+    """
     from cnnlab.train.store import RunStore
 
-    return RunStore(args.workspace)
+    return RunStore(args.workspace, read_only=read_only)
 
 
 def add_workspace(parser: argparse.ArgumentParser) -> None:

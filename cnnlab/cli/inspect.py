@@ -111,7 +111,7 @@ def _inspection_target(args: argparse.Namespace):
     path = Path(args.target)
     if path.suffix.lower() in (".keras", ".h5", ".hdf5") or path.exists():
         return load_model_file(path)[0], f"model file {path.name}", None
-    store = open_store(args)
+    store = open_store(args, read_only=True)
     record = store.get(args.target)
     if not record.model_path.exists():
         raise CnnlabError(f"run {record.id} has no saved model yet ({record.model_path})")
