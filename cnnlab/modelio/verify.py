@@ -24,7 +24,7 @@ SAMPLES = 4
 TRAIN_SAMPLES = 32
 SCRIPT_TIMEOUT = 300.0
 ENV_KEPT = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT", "KERAS_HOME", "KERAS_BACKEND",
-            "CUDA_VISIBLE_DEVICES", "TF_CPP_MIN_LOG_LEVEL", "VIRTUAL_ENV")
+            "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "TF_CPP_MIN_LOG_LEVEL", "VIRTUAL_ENV")
 
 
 def sample_inputs(model: Any, n: int = SAMPLES, seed: int = 0) -> np.ndarray:
@@ -136,6 +136,7 @@ def script_env() -> dict[str, str]:
     """The environment of the script's process: only what Python, TF and Keras need."""
     env = {k: v for k, v in os.environ.items() if k in ENV_KEPT or k.startswith("LC_")}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"  # leave the GPU's memory to a running training
     return env
 
 

@@ -161,12 +161,18 @@ def test_a_hostile_model_file_through_import_train_and_export(capsys, tmp_path):
     assert not mark.exists()
 
 
-def test_hostile_layer_names_of_a_keras_model_are_literals(tmp_path):
+def test_hostile_layer_names_of_a_keras_model_are_literals(tmp_path, monkeypatch):
+    """Also: the check process ignores PYTHONPATH and PYTHONSTARTUP (python -I, clean env)."""
     import keras
 
     from cnnlab.modelio.export import export_model
 
     mark = tmp_path / "MARK"
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    (evil / "sitecustomize.py").write_text(payload(mark) + "\n")
+    monkeypatch.setenv("PYTHONPATH", str(evil))
+    monkeypatch.setenv("PYTHONSTARTUP", str(evil / "sitecustomize.py"))
     evil = hostile(mark, "layer")
     inp = keras.Input((8, 8, 1), name="in" + evil)
     x = keras.layers.Flatten(name="f" + evil)(inp)
