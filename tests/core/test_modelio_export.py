@@ -128,6 +128,8 @@ def test_python_script_trains_with_the_full_recipe(tmp_path, lab):
     training["augmentation"]["layers"] = [{"type": "RandomFlip", "params": {}},
                                           {"type": "RandomCrop", "params": {"padding": 2}}]
     training["augmentation"]["mixup"]["enabled"] = True
+    training["transfer"].update(strategy="fine_tune", prefix="b0", head_epochs=0, unfreeze=1,
+                                lr_multiplier=0.1)
     result = export_model(model, "python", tmp_path / "t.py", spec_dict=spec)
     assert result.path.is_file() and result.max_abs_diff <= 1e-5
     assert "'cosine_restarts'" in result.path.read_text()
