@@ -6,6 +6,8 @@ ran), ``metadata.json`` (the caller's versions/device/seed plus the run's times
 and bookkeeping), ``metrics.json`` (per-epoch metrics), and whatever the
 trainer saves there (``checkpoints/``, ``model.keras``, exports). The folders
 are the truth: :meth:`RunStore.rebuild_index` re-creates the index from them.
+Reading is :class:`cnnlab.train.runreader.RunReader` (RunStore's base),
+tidying after killed processes :mod:`cnnlab.train.recovery`.
 
 Statuses are ``running``, ``finished``, ``stopped``, ``interrupted`` and
 ``failed``. A run whose process died is reported (and stored) as
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import secrets
 import shutil
@@ -28,72 +29,26 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from cnnlab.atomic import atomic_write_json
 from cnnlab.errors import RunError
-from cnnlab.train.liveness import (
-    ClaimHeld,
-    claim_folder,
-    gone_message,
-    holds_claim,
-    process_gone,
-    release_folder,
-    try_claim_folder,
-)
-from cnnlab.train.records import (
-    CHECKPOINTS_DIRNAME,
-    INTERRUPTED,
-    MODEL_FILENAME,
-    ORDERS,
-    RUNNING,
-    STATUSES,
-    RunRecord,
-    clean_tags,
-    matches,
-    sorted_records,
-)
+from cnnlab.train import recovery
+from cnnlab.train.liveness import ClaimHeld, claim_folder, holds_claim, release_folder
+from cnnlab.train.records import INTERRUPTED, RUNNING, STATUSES, RunRecord, clean_tags
 from cnnlab.train.runindex import (
     DuplicateRunId,
-    IndexUnreadable,
-    RunIndex,
-    folder_row,
-    folder_status,
-    insert_folder_run,
     insert_run,
     metric_rows,
-    metrics_table,
     refresh_stats,
-    tags_by_run,
     test_columns,
     to_json_text,
 )
-from cnnlab.train.specdiff import SpecDiff, diff_specs
-from cnnlab.train.workspace import (
-    INDEX_NAME,
-    RUNS_DIRNAME,
-    FolderRun,
-    new_run_id,
-    newest_change,
-    only_lab_leftovers,
-    orphan_notes,
-    read_json,
-    read_run_folder,
-    remove_paths,
-    resolve_workspace,
-    run_folders,
-    stale_temp_paths,
-    trash_folders,
-    write_metadata,
-    write_metrics,
-)
-
-# A temporary file changed more recently than this may still be being written.
-STALE_TEMP_AGE_S = 60.0
+from cnnlab.train.runreader import RunReader
+from cnnlab.train.workspace import new_run_id, write_metrics
 
 
-class RunStore:
+class RunStore(RunReader):
     """The runs of one workspace: index, spec snapshots, metrics and folders.
 
     Safe to use from several threads and processes at once: every call opens
@@ -124,13 +79,8 @@ class RunStore:
         timeout_s: float = 30.0,
         read_only: bool = False,
     ):
-        self.workspace = resolve_workspace(workspace)
-        self.runs_dir = self.workspace / RUNS_DIRNAME
-        self.index_path = self.workspace / INDEX_NAME
-        self.stale_after_s = stale_after_s
-        self.read_only = read_only
-        self._index = RunIndex(self.index_path, timeout_s, read_only=read_only)
-        self.notes: list[str] = []
+        super().__init__(workspace, stale_after_s=stale_after_s, timeout_s=timeout_s,
+                         read_only=read_only)
         if not read_only:
             try:
                 self.notes = self.recover()
@@ -390,133 +340,7 @@ class RunStore:
             release_folder(folder)
         shutil.rmtree(trash, ignore_errors=True)
 
-    # -- reading ---------------------------------------------------------------
-
-    def get(self, run_id: str) -> RunRecord:
-        """Return one run's record (a dead ``running`` run comes back ``interrupted``).
-
-        Raises:
-            RunError: Unknown run id.
-
-        """
-        with self._index.read() as conn:
-            row = self._require(conn, run_id)
-            tags = tags_by_run(conn, run_id).get(run_id, ())
-        if self._is_dead(row) and not self.read_only:
-            self._mark_interrupted(row)
-            with self._index.read() as conn:
-                row = self._require(conn, run_id)
-        return self._record(self._alive_view(row), tags)
-
-    def list_runs(
-        self,
-        status: str | None = None,
-        tag: str | None = None,
-        text: str | None = None,
-        order: str = "created",
-    ) -> list[RunRecord]:
-        """List runs, detecting dead ``running`` ones and marking them ``interrupted``.
-
-        Args:
-            status: Only runs with this status.
-            tag: Only runs with this tag.
-            text: Only runs whose id, name, label or tags contain this (any case).
-            order: ``created`` (newest first), ``name``, ``best_val_accuracy``
-                (best first, unknown last) or ``status``.
-
-        Returns:
-            The matching records.
-
-        Raises:
-            RunError: Unknown status or order.
-
-        """
-        if status is not None and status not in STATUSES:
-            raise RunError(f"unknown run status {status!r}; expected one of {', '.join(STATUSES)}")
-        if order not in ORDERS:
-            raise RunError(f"unknown run order {order!r}; expected one of {', '.join(ORDERS)}")
-        rows = self._select_runs(tag)
-        dead = [row for row in rows if self._is_dead(row)]
-        for row in dead if not self.read_only else ():
-            self._mark_interrupted(row)
-        if dead and not self.read_only:
-            rows = self._select_runs(tag)
-        with self._index.read() as conn:
-            tags = tags_by_run(conn)
-        if self.read_only and tag is None:
-            rows = rows + self._unindexed_rows({row["id"] for row in rows})
-        records = [self._record(self._alive_view(row), tags.get(row["id"], ())) for row in rows]
-        records = [r for r in records if status is None or r.status == status]
-        if text:
-            records = [r for r in records if matches(r, text)]
-        return sorted_records(records, order)
-
-    def metrics(self, run_id: str) -> dict[str, list[float]]:
-        """Return a run's metrics as name -> values, where index ``i`` is epoch ``i``.
-
-        An epoch without a metric (or never recorded) reads NaN there.
-
-        Raises:
-            RunError: Unknown run id.
-
-        """
-        return self.metrics_many([run_id])[run_id]
-
-    def metrics_many(self, run_ids: Iterable[str]) -> dict[str, dict[str, list[float]]]:
-        """Return :meth:`metrics` for several runs at once (for overlay plots).
-
-        Raises:
-            RunError: One of the ids is unknown.
-
-        """
-        ids = list(dict.fromkeys(run_ids))
-        out: dict[str, dict[str, list[float]]] = {}
-        with self._index.read() as conn:
-            for run_id in ids:
-                row = self._require(conn, run_id)
-                rows = conn.execute(
-                    "SELECT epoch, name, value FROM metrics WHERE run_id = ? ORDER BY epoch",
-                    (run_id,),
-                ).fetchall()
-                if isinstance(row, dict):  # read-only, from the folder
-                    rows = row["folder_metrics"]
-                out[run_id] = metrics_table(rows)
-        return out
-
-    def spec(self, run_id: str) -> dict[str, Any]:
-        """Return the spec snapshot a run ran with."""
-        with self._index.read() as conn:
-            self._require(conn, run_id)
-            row = conn.execute("SELECT spec FROM specs WHERE run_id = ?", (run_id,)).fetchone()
-        if row is not None:
-            return json.loads(row["spec"])
-        spec = read_json(self.runs_dir / run_id / "spec.json")
-        if not isinstance(spec, dict):
-            raise RunError(f"run {run_id} has no readable spec snapshot")
-        return spec
-
-    def diff(self, run_id_a: str, run_id_b: str) -> SpecDiff:
-        """Return what changed from run ``a``'s spec to run ``b``'s."""
-        return diff_specs(self.spec(run_id_a), self.spec(run_id_b))
-
-    def run_dir(self, run_id: str) -> Path:
-        """Return a known run's folder (``runs/<id>``)."""
-        with self._index.read() as conn:
-            self._require(conn, run_id)
-        return self.runs_dir / run_id
-
-    def checkpoint_dir(self, run_id: str) -> Path:
-        """Return a known run's checkpoint folder, creating it (unless read-only)."""
-        path = self.run_dir(run_id) / CHECKPOINTS_DIRNAME
-        if not self.read_only:
-            path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def model_path(self, run_id: str) -> Path:
-        """Return where a known run's ``model.keras`` goes."""
-        return self.run_dir(run_id) / MODEL_FILENAME
-
-    # -- the index as a view of the folders -----------------------------------
+    # -- recovery (see cnnlab.train.recovery) ---------------------------------
 
     def rebuild_index(self) -> int:
         """Re-create the index from the run folders (after it was deleted or corrupted).
@@ -527,198 +351,23 @@ class RunStore:
             How many runs were indexed.
 
         """
-        self._check_writable()
-        entries = []
-        if self.runs_dir.is_dir():
-            for folder in sorted(self.runs_dir.iterdir()):
-                entry = read_run_folder(folder)
-                if entry is not None:
-                    entries.append(entry)
-        try:
-            self._replace_all(entries)
-        except IndexUnreadable:
-            self._index.discard()
-            self._replace_all(entries)
-        return len(entries)
-
-    def _replace_all(self, entries: list[FolderRun]) -> None:
-        with self._index.write() as conn:
-            for table in ("metrics", "tags", "specs", "runs"):
-                conn.execute(f"DELETE FROM {table}")
-            for entry in entries:
-                insert_folder_run(conn, entry)
-
-    # -- what killed processes leave behind -------------------------------------
+        return recovery.rebuild_index(self)
 
     def recover(self) -> list[str]:
         """Tidy what killed processes left in the workspace; done when a writable store opens.
 
-        - ``runs/.deleting-*`` folders of a killed :meth:`delete` are removed.
-        - A run folder without an index row (its process was killed between
-          making the folder and indexing it) is indexed from its
-          ``spec.json``/``metadata.json`` as ``interrupted`` (or as the
-          finished/stopped/failed status its ``metadata.json`` gives). A folder
-          holding only the lab's claim and temporary files is removed; any other
-          folder without a readable ``spec.json`` is named in a note, untouched.
-        - The lab's temporary files (``.NAME.tmp-*``, see :mod:`cnnlab.atomic`)
-          anywhere in a run folder are removed, unless a live process claims
-          or runs the run, or the file changed in the last STALE_TEMP_AGE_S.
-
-        Nothing else is ever removed.
+        Removes the folders of a killed :meth:`delete`, indexes run folders
+        missing from the index (a killed :meth:`create_run`) and removes the
+        lab's stale temporary files; nothing else is ever removed. See
+        :func:`cnnlab.train.recovery.recover` for exactly what and when.
 
         Returns:
             One-line notes on what was found or done (none when there was nothing).
 
         """
-        if self.read_only or not self.runs_dir.is_dir():
-            return []
-        remove_paths(trash_folders(self.runs_dir))
-        rows = {row["id"]: row for row in self._select_runs(None)}
-        stale = time.time() - STALE_TEMP_AGE_S
-        indexed, not_runs, removed = {}, [], 0
-        for folder in run_folders(self.runs_dir):
-            row = rows.get(folder.name)
-            if row is None:
-                status = self._index_orphan(folder, stale)
-                if status == "not a run":
-                    not_runs.append(folder)
-                elif status:
-                    indexed[folder.name] = status
-            elif row["status"] != RUNNING or self._is_dead(row):
-                removed += self._remove_temp_files(folder, stale)
-        notes = orphan_notes(indexed, not_runs, read_only=False)
-        if removed:
-            notes.append(f"removed {removed} temporary file(s) that killed processes left "
-                         f"in {self.runs_dir}")
-        return notes
-
-    def _remove_temp_files(self, folder: Path, stale: float) -> int:
-        paths = stale_temp_paths(folder, stale)
-        if not paths or not try_claim_folder(folder):
-            return 0
-        try:
-            return remove_paths(paths)
-        finally:
-            release_folder(folder)
-
-    def _index_orphan(self, folder: Path, stale: float) -> str | None:
-        """Index a run folder that has no index row (see :meth:`recover`).
-
-        Returns:
-            The status it was indexed with, "not a run", or None (nothing done).
-
-        """
-        entry = read_run_folder(folder)
-        if entry is None:
-            return self._leftover_folder(folder, stale)
-        if not try_claim_folder(folder):
-            return None  # its process is making it right now
-        try:
-            remove_paths(stale_temp_paths(folder, stale))
-            status = folder_status(entry)
-            if status == RUNNING:
-                status = INTERRUPTED
-            entry.row.update(status=status, message=None if status != INTERRUPTED else
-                             "its process was killed before the run was indexed")
-            with self._index.write() as conn:
-                if conn.execute("SELECT 1 FROM runs WHERE id = ?", (folder.name,)).fetchone():
-                    return None
-                insert_folder_run(conn, entry)
-                self._write_metadata(conn, folder.name)
-        finally:
-            release_folder(folder)
-        return status
-
-    def _leftover_folder(self, folder: Path, stale: float) -> str | None:
-        """Remove a folder of only the lab's leftovers; "not a run" for anything else old."""
-        if only_lab_leftovers(folder, stale) and try_claim_folder(folder):
-            try:
-                shutil.rmtree(folder, ignore_errors=True)
-            finally:
-                release_folder(folder)
-            return None
-        if only_lab_leftovers(folder, math.inf) or newest_change(folder) >= stale:
-            return None  # being made right now, or already gone
-        return "not a run"
-
-    def _unindexed_row(self, run_id: str) -> dict[str, Any] | None:
-        """Read-only: the row of a run folder missing from the index, with its metrics."""
-        if run_id not in {folder.name for folder in run_folders(self.runs_dir)}:
-            return None
-        entry = read_run_folder(self.runs_dir / run_id)
-        if entry is None:
-            return None
-        return dict(folder_row(entry), folder_metrics=[m[1:] for m in entry.metrics])
-
-    def _unindexed_rows(self, known: set[str]) -> list[dict[str, Any]]:
-        """Read-only: rows for run folders missing from the index, read from the folders."""
-        rows, not_runs = [], []
-        for folder in run_folders(self.runs_dir):
-            if folder.name in known:
-                continue
-            entry = read_run_folder(folder)
-            if entry is None:
-                not_runs.append(folder)
-            else:
-                rows.append(folder_row(entry))
-        shown = {row["id"]: row["status"] for row in rows}
-        for note in orphan_notes(shown, not_runs, read_only=True):
-            if note not in self.notes:
-                self.notes.append(note)
-        return rows
-
-    def _check_writable(self) -> None:
-        if self.read_only:
-            raise RunError(f"the workspace {self.workspace} is open read-only")
+        return recovery.recover(self)
 
     # -- internals -------------------------------------------------------------
-
-    def _require(self, conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
-        row = conn.execute("SELECT * FROM runs WHERE id = ?", (str(run_id),)).fetchone()
-        if row is None and self.read_only:
-            row = self._unindexed_row(str(run_id))
-        if row is None:
-            raise RunError(f"no run {run_id!r} in the workspace {self.workspace}")
-        return row
-
-    def _select_runs(self, tag: str | None) -> list[sqlite3.Row]:
-        with self._index.read() as conn:
-            if tag is None:
-                return conn.execute("SELECT * FROM runs").fetchall()
-            return conn.execute(
-                "SELECT * FROM runs WHERE id IN (SELECT run_id FROM tags WHERE tag = ?)",
-                (tag.strip(),),
-            ).fetchall()
-
-    def _record(self, row: sqlite3.Row, tags: Iterable[str]) -> RunRecord:
-        values = {key: row[key] for key in row.keys() if key in RunRecord.__dataclass_fields__}
-        values["run_dir"] = self.workspace / row["run_dir"]
-        values["tags"] = tuple(tags)
-        values["metadata"] = json.loads(row["metadata"] or "{}")
-        return RunRecord(**values)
-
-    def _alive_view(self, row: sqlite3.Row) -> sqlite3.Row | dict:
-        """A dead running run's row as ``interrupted`` (read-only: in memory only)."""
-        if not self._is_dead(row):
-            return row
-        return dict(row, status=INTERRUPTED, message=gone_message(row),
-                    ended_at=row["heartbeat_at"] or row["started_at"])
-
-    def _is_dead(self, row: sqlite3.Row) -> bool:
-        return row["status"] == RUNNING and process_gone(row, self.stale_after_s)
-
-    def _mark_interrupted(self, row: sqlite3.Row) -> None:
-        """Mark a dead run interrupted, unless it changed since ``row`` was read."""
-        message = gone_message(row)
-        with self._index.write() as conn:
-            cursor = conn.execute(
-                "UPDATE runs SET status = ?, message = ?,"
-                " ended_at = COALESCE(heartbeat_at, started_at)"
-                " WHERE id = ? AND status = ? AND pid IS ? AND heartbeat_at IS ?",
-                (INTERRUPTED, message, row["id"], RUNNING, row["pid"], row["heartbeat_at"]),
-            )
-            if cursor.rowcount:
-                self._write_metadata(conn, row["id"])
 
     def _touch(self, conn: sqlite3.Connection, run_id: str) -> bool:
         """Update the heartbeat; revive an interrupted run owned by this process."""
@@ -738,10 +387,6 @@ class RunStore:
             yield conn
             self._write_metadata(conn, run_id)
 
-    def _write_metadata(self, conn: sqlite3.Connection, run_id: str) -> None:
-        row = self._require(conn, run_id)
-        write_metadata(self.runs_dir / run_id, row, tags_by_run(conn, run_id).get(run_id, ()))
-
     def _write_metrics(self, conn: sqlite3.Connection, run_id: str) -> None:
         rows = conn.execute(
             "SELECT epoch, name, value FROM metrics WHERE run_id = ? ORDER BY epoch, name",
@@ -752,4 +397,3 @@ class RunStore:
 
 def _host() -> str:
     return socket.gethostname()
-
