@@ -122,7 +122,7 @@ def load_run_session(workspace: Any, run_id: str) -> Session:
     from cnnlab.modelio.loader import load_model_file
     from cnnlab.train.store import RunStore
 
-    store = RunStore(workspace)
+    store = RunStore(workspace, read_only=True)
     record = store.get(run_id)
     model, _ = load_model_file(record.model_path)
     session = Session(model, f"{record.name} ({run_id})", Path(store.run_dir(run_id)),
@@ -228,6 +228,6 @@ def list_runs(workspace: Any) -> list[tuple[str, str]]:
     """Return ``(id, label)`` for the runs that saved a model, newest first as stored."""
     from cnnlab.train.store import RunStore
 
-    store = RunStore(workspace)
+    store = RunStore(workspace, read_only=True)
     return [(r.id, f"{r.name} ({r.id}, {r.status})") for r in store.list_runs()
             if r.model_path.exists()]
