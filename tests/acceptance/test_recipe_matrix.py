@@ -72,6 +72,19 @@ def test_base_run_logs_what_its_saved_model_computes(lab):
     assert set(run.metrics) >= {"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
 
 
+def test_base_run_reports_the_test_split(lab):
+    from cnnlab.data import load_data
+    from cnnlab.spec.load import experiment_from_dict
+
+    run = lab.cached("base")
+    exp = experiment_from_dict(run.spec)
+    x, y = load_data(exp.data, (16, 16, 3), exp.training.seed).arrays("test")
+    p = predict(run.model, x)
+    assert len(y) == run.metadata["data"]["sizes"]["test"] > 0
+    assert close(run.result["metrics"]["test_loss"], cross_entropy(p, y), rel=1e-4)
+    assert close(run.result["metrics"]["test_accuracy"], accuracy(p, y), abs_=1e-6)
+
+
 # -- optimizers ----------------------------------------------------------------
 
 
@@ -87,6 +100,35 @@ def test_every_optimizer_trains_and_is_the_one_saved(lab, name):
     assert math.isclose(float(saved.optimizer.learning_rate.numpy()), 0.01, rel_tol=1e-6)
     init = lab.cached("lr0", lr(0.0)).weights()["conv1"]
     assert not np.array_equal(run.weights()["conv1"][0], init[0])
+
+
+def sgd(**fields):
+    """An edit: plain SGD (no momentum) with these optimizer fields."""
+    return section("optimizer", name="sgd", momentum=0.0, **fields)
+
+
+def test_clipnorm_bounds_every_update(lab):
+    rate, clip = 1.0, 1e-3
+    one_batch = training(batch_size=128)  # one update: each variable moves <= rate * clip
+    run = lab.train(lab.spec(one_batch, sgd(learning_rate=rate, clipnorm=clip)))
+    assert run.ok, run.describe()
+    assert run.steps_per_epoch() == 1
+    start = lab.cached("lr0", lr(0.0)).weights()
+    moved = [float(np.linalg.norm(now - before)) for name, weights in run.weights().items()
+             for now, before in zip(weights, start[name], strict=True)]
+    assert max(moved) <= rate * clip * (1 + 1e-4)
+    assert max(moved) >= rate * clip * (1 - 1e-3)  # unclipped, lr 1 moves far more
+
+
+def test_weight_decay_shrinks_every_kernel(lab):
+    rate, decay = 0.1, 0.5
+    run = lab.train(lab.spec(sgd(learning_rate=rate, weight_decay=decay, clipvalue=1e-12)))
+    assert run.ok, run.describe()
+    factor = (1 - rate * decay) ** run.steps_per_epoch()
+    start = lab.cached("lr0", lr(0.0)).weights()
+    for name in ("conv1", "fc1", "output"):
+        assert np.allclose(run.weights()[name][0], start[name][0] * factor, rtol=1e-4,
+                           atol=1e-7), name
 
 
 # -- schedules: the logged learning rate follows the schedule ------------------
