@@ -154,3 +154,22 @@ def test_start_step_continues_the_schedule():
     t = recipe(epochs=4, schedule={"name": "cosine"})
     opt = make_optimizer(t, 5, start_step=10)
     assert float(opt.learning_rate) == pytest.approx(5e-4, rel=1e-5)  # half-way: half the rate
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+def test_the_schedule_position_is_set_on_the_batch_counter_under_accumulation(name):
+    from cnnlab.recipe.optimizers import batch_counter, set_batch_counter, update_count
+
+    opt = make_optimizer(recipe(optimizer={"name": name}, gradient_accumulation_steps=4), 10,
+                         start_step=8)
+    model = mlp()
+    opt.build(model.trainable_variables)
+    with pytest.raises(AttributeError):  # what the trainer used to do at a phase start
+        opt.iterations.assign(12)
+    assert (batch_counter(opt), update_count(opt)) == (8, 2)
+    set_batch_counter(opt, 13)
+    assert (batch_counter(opt), update_count(opt)) == (13, 3)
+    grads = [keras.ops.ones(v.shape) for v in model.trainable_variables]
+    for _ in range(3):  # batches 13, 14, 15: the group ends at 15
+        opt.apply(grads, model.trainable_variables)
+    assert (batch_counter(opt), update_count(opt)) == (16, 4)
