@@ -128,12 +128,20 @@ class Run:
 
     def val_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """The validation images and labels as the run saw them."""
+        return self.arrays("val")
+
+    def train_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training images and labels before augmentation."""
+        return self.arrays("train")
+
+    def arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """The images and labels of one split, loaded again from the run's spec."""
         from cnnlab.data import load_data
         from cnnlab.spec.load import experiment_from_dict
 
         exp = experiment_from_dict(self.spec)
         shape = tuple(self.model.input_shape[1:])
-        return load_data(exp.data, shape, exp.training.seed).arrays("val")
+        return load_data(exp.data, shape, exp.training.seed).arrays(split)
 
 
 class Lab:

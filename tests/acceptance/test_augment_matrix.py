@@ -16,16 +16,6 @@ from matrix_lab import layer_names
 from cnnlab.recipe.augment_catalog import AUGMENTATIONS
 
 
-def train_arrays(run):
-    """The training split as the run saw it before augmentation."""
-    from cnnlab.data import load_data
-    from cnnlab.spec.load import experiment_from_dict
-
-    exp = experiment_from_dict(run.spec)
-    return load_data(exp.data, tuple(run.model.input_shape[1:]), exp.training.seed).arrays(
-        "train")
-
-
 def augmented(placement: str, layers: list, **mix):
     """An edit: learning rate 0 and this augmentation."""
     def edit(d):
@@ -39,7 +29,7 @@ def augmented(placement: str, layers: list, **mix):
 
 def check_training_only(run) -> None:
     """Training batches were changed; validation images were not."""
-    x, y = train_arrays(run)
+    x, y = run.train_arrays()
     clean = cross_entropy(predict(run.model, x), y)
     xv, yv = run.val_arrays()
     metrics = run.result["metrics"]

@@ -1,7 +1,8 @@
-"""Acceptance matrix, recipe part: every optimizer, schedule, regularizer, block and
-training option of the README, each trained once through ``cnnlab train``.
+"""Acceptance matrix, recipe part: every optimizer and optimizer option, regularizer, block
+and training option of the README, each trained once through ``cnnlab train``
+(the schedules are in ``test_schedule_matrix.py``).
 
-Cases are data: ``(id, edit of the experiment dict, check of the run)``. Many
+Each case is an edit of the experiment dict and a check of the run. Many
 cases train at learning rate 0, so the saved weights are the weights every
 batch saw and the logged losses can be recomputed from ``model.keras``.
 """
@@ -49,16 +50,6 @@ def last(run, name: str) -> float:
     return run.metrics[name][-1]
 
 
-def train_arrays(run):
-    """The training split as the run saw it (before augmentation)."""
-    from cnnlab.data import load_data
-    from cnnlab.spec.load import experiment_from_dict
-
-    exp = experiment_from_dict(run.spec)
-    return load_data(exp.data, tuple(run.model.input_shape[1:]), exp.training.seed).arrays(
-        "train")
-
-
 # -- the untouched experiment -------------------------------------------------
 
 
@@ -73,12 +64,8 @@ def test_base_run_logs_what_its_saved_model_computes(lab):
 
 
 def test_base_run_reports_the_test_split(lab):
-    from cnnlab.data import load_data
-    from cnnlab.spec.load import experiment_from_dict
-
     run = lab.cached("base")
-    exp = experiment_from_dict(run.spec)
-    x, y = load_data(exp.data, (16, 16, 3), exp.training.seed).arrays("test")
+    x, y = run.arrays("test")
     p = predict(run.model, x)
     assert len(y) == run.metadata["data"]["sizes"]["test"] > 0
     assert close(run.result["metrics"]["test_loss"], cross_entropy(p, y), rel=1e-4)
@@ -129,86 +116,6 @@ def test_weight_decay_shrinks_every_kernel(lab):
     for name in ("conv1", "fc1", "output"):
         assert np.allclose(run.weights()[name][0], start[name][0] * factor, rtol=1e-4,
                            atol=1e-7), name
-
-
-# -- schedules: the logged learning rate follows the schedule ------------------
-
-BASE_LR = 0.01
-EPOCHS = 3
-SCHEDULES = {
-    "constant": {},
-    "step": {"boundaries": [1, 2], "gamma": 0.5},
-    "exponential": {"decay_rate": 0.5},
-    "cosine": {"alpha": 0.1},
-    "cosine_restarts": {"first_decay_epochs": 1.5, "t_mul": 1.0, "m_mul": 0.5, "alpha": 0.0},
-    "plateau": {"factor": 0.5, "patience": 0, "min_lr": 1e-9},
-}
-
-
-def _cosine(t: float, total: float, alpha: float) -> float:
-    return BASE_LR * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * min(t, total) / total))
-                      + alpha)
-
-
-def expected_rate(name: str, params: dict, step: int, spe: int, warm: int) -> float:
-    """The rate the schedule gives batch ``step`` (0-based), written out from the README.
-
-    Step boundaries are absolute epochs; the other durations start when the
-    warm-up ends. The logged ``lr`` of epoch e is the rate after it, at batch
-    ``(e + 1) * spe`` (where the optimizer's counter stands; Keras's convention).
-    """
-    if step < warm:  # linear from 0 to the rate the schedule has when the warm-up ends
-        return expected_rate(name, params, warm, spe, warm) * step / warm
-    t = step - warm
-    if name == "step":
-        epoch = step / spe
-        return BASE_LR * params["gamma"] ** sum(1 for b in params["boundaries"] if epoch >= b)
-    if name == "exponential":
-        return BASE_LR * params["decay_rate"] ** (t / spe)
-    if name == "cosine":
-        return _cosine(t, EPOCHS * spe - warm, params["alpha"])
-    if name == "cosine_restarts":
-        first = round(params["first_decay_epochs"] * spe)
-        cycle, within = divmod(t, first)
-        return params["m_mul"] ** cycle * _cosine(within, first, params["alpha"])
-    return BASE_LR
-
-
-PLATEAU_LAG = pytest.mark.xfail(strict=True, reason=(
-    "defect: plateau logs the rate of the epoch's last batch (the reduction one epoch late, "
-    "the warm-up one batch late) while every other schedule logs the rate after the epoch"))
-SCHEDULE_CASES = [pytest.param(name, warmup, id=f"{name}-{'warmup' if warmup else 'no_warmup'}",
-                               marks=[PLATEAU_LAG] if name == "plateau" else [])
-                  for name in SCHEDULES for warmup in (0.0, 1.5)]
-
-
-@pytest.mark.parametrize("name, warmup", SCHEDULE_CASES)
-def test_logged_learning_rate_follows_the_schedule(lab, name, warmup):
-    params = SCHEDULES[name]
-    rate = 1e-7 if name == "plateau" else BASE_LR  # plateau: a rate too small to improve
-    edits = [training(epochs=EPOCHS), lr(rate),
-             section("schedule", name=name, warmup_epochs=warmup, **params)]
-    if name == "plateau" and warmup:
-        edits.append(section("schedule", patience=10))  # warm-up only: no reduction
-    run = lab.train(lab.spec(*edits))
-    assert run.ok, run.describe()
-    logged = run.metrics["lr"]
-    spe = run.steps_per_epoch()
-    warm = round(warmup * spe)
-    if name == "plateau":
-        _check_plateau(logged, rate, warm, spe)
-        return
-    expected = [expected_rate(name, params, (e + 1) * spe, spe, warm) for e in range(EPOCHS)]
-    assert np.allclose(logged, expected, rtol=1e-5, atol=1e-9), (logged, expected)
-
-
-def _check_plateau(logged: list[float], rate: float, warm: int, spe: int) -> None:
-    if warm:
-        # the warm-up ramps the rate linearly, then holds it (patience 10: no reduction)
-        assert np.allclose(logged, [rate * spe / warm, rate, rate], rtol=1e-5), logged
-        return
-    # val_loss cannot improve by min_delta at this rate: halved after every epoch but the first
-    assert np.allclose(logged, [rate, rate * 0.5, rate * 0.25], rtol=1e-5), logged
 
 
 # -- regularization ------------------------------------------------------------
@@ -310,7 +217,7 @@ NOISE_BLOCKS = {
 
 def check_training_only_noise(run) -> None:
     """At rate 0: training saw noise (its loss is not the clean loss), validation did not."""
-    x, y = train_arrays(run)
+    x, y = run.train_arrays()
     clean_train = cross_entropy(predict(run.model, x), y)
     xv, yv = run.val_arrays()
     assert close(run.result["metrics"]["val_loss"], cross_entropy(predict(run.model, xv), yv),

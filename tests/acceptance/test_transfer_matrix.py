@@ -12,7 +12,14 @@ import json
 
 import numpy as np
 import pytest
-from matrix_checks import close, cross_entropy, predict, squared_hinge, weight_penalty
+from matrix_checks import (
+    close,
+    cross_entropy,
+    inbound,
+    predict,
+    squared_hinge,
+    weight_penalty,
+)
 from matrix_lab import assert_one_line_error, changed, cli, identical
 
 PREFIX = "base_"
@@ -20,6 +27,7 @@ PREFIX = "base_"
 SOURCES = {"application": ("MobileNetV2", "expanded_conv_project_BN", 32),
            "preset": ("lenet5", "s2", 16),
            "file": (None, "conv2", 16)}  # None: the base run's model.keras
+BEYOND_CUT = {"application": "block_1_expand", "preset": "c3", "file": "conv3"}
 STRATEGIES = {
     "scratch": {},
     "feature_extractor": {},
@@ -73,6 +81,15 @@ def reference(lab, source: str):
     return lab.cached(f"ref-{source}", build)
 
 
+def check_cut(run, source: str) -> None:
+    """The base ends at cut_at, which feeds the head; nothing after it was kept."""
+    cut_at = SOURCES[source][1]
+    names = [la.name for la in run.model.layers]
+    assert inbound(run.model, "gap") == [PREFIX + cut_at]
+    assert PREFIX + BEYOND_CUT[source] not in names
+    assert not {"conv1", "conv2", "conv3"} & set(names)  # the old feature extractor is gone
+
+
 def check_head(run, head: str) -> None:
     """softmax: cross-entropy; svm: linear scores, L2 on them, squared hinge."""
     out = run.model.layers[-1]
@@ -120,6 +137,7 @@ def test_transfer_strategy_head_and_source(lab, source, strategy, head):
     run = lab.train(transfer_spec(lab, source, strategy, head))
     assert run.ok, run.describe()
     assert run.result["epochs_done"] == run.spec["training"]["epochs"]
+    check_cut(run, source)
     check_strategy(run, reference(lab, source), strategy)
     check_head(run, head)
 
