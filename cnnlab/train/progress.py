@@ -134,5 +134,6 @@ class TextProgress:
                     + f"; model saved to {e.model_path}")
 
     def _on_Stopped(self, e: Stopped) -> None:  # noqa: N802
-        self._print(f"stopped after {_epochs(e.epochs_done)}; model saved to {e.model_path}; "
+        self._print(f"stopped after {_epochs(e.epochs_done)} (an epoch cut short does not count); "
+                    f"model saved to {e.model_path}; "
                     f"continue with: cnnlab train --resume {e.run_id}")

@@ -64,6 +64,7 @@ def test_ctrl_c_mid_epoch_then_resume_trains_exactly_the_planned_steps(tmp_path)
     assert proc.returncode == 130, err[-3000:]
     result = json.loads(out.strip().splitlines()[-1])
     assert result["status"] == "stopped"
+    assert "an epoch cut short does not count" in err
     done = result["epochs_done"]
     assert 1 <= done < epochs
     _, state = _state(ws)

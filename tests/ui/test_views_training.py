@@ -81,7 +81,7 @@ def test_training_view_stop_keeps_curves(qtbot):
     view.toggle_pause()
     view.stop()
     qtbot.waitUntil(lambda: not view.running, timeout=5000)
-    assert "Stopped" in view.message.text()
+    assert "Stopped" in view.message.text() and "cut short" in view.message.text()
     assert len(view.curves["batch"].getData()[0]) > 3
 
 

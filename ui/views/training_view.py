@@ -252,8 +252,9 @@ class TrainingView(QWidget):
             self._show(self._end_text("Finished", ev.epochs_done, ev.metrics), "ok")
             self.run_bar.setValue(100)
         elif isinstance(ev, Stopped):
-            self._show(f"Stopped after {ev.epochs_done} epoch(s); what was trained is saved"
-                       f"{' to ' + ev.model_path if ev.model_path else ''}. Curves are kept.",
+            self._show(f"Stopped after {ev.epochs_done} complete epoch(s); what was trained is"
+                       f" saved{' to ' + ev.model_path if ev.model_path else ''}. Resuming"
+                       f" trains an epoch cut short again from its start. Curves are kept.",
                        "warn")
         elif isinstance(ev, Failed):
             self._show(f"Training failed: {ev.message}. Curves are kept.", "error")
