@@ -124,7 +124,8 @@ def build_model(source: Experiment | ModelSpec, regularization: RegularizationSp
     regularization = regularization or RegularizationSpec()
     result = analyze(model, regularization.batchnorm)
     if not result.ok:
-        raise SpecError("model", "; ".join(str(p) for p in result.errors()[:5]))
+        first = result.errors()[0]  # the same line `cnnlab validate` prints first
+        raise SpecError(first.node or "model", first.message)
     if isinstance(source, Experiment):
         from cnnlab.recipe.transfer import check_transfer
 

@@ -61,10 +61,21 @@ def run(args: argparse.Namespace) -> int:
                       classes=args.classes)
     exp, note = match_data(exp)
     exp, base_note = _transfer(exp, args)
+    _refuse_broken(exp)
     save_experiment(exp, out)
     notes = [n for n in (note, base_note) if n]
     print(f"wrote {out} ({exp.name})" + "".join(f"; {n}" for n in notes))
     return 0
+
+
+def _refuse_broken(exp) -> None:
+    """Refuse to write a file that ``cnnlab validate`` would refuse (say, a huge --input)."""
+    from cnnlab.analysis import analyze_experiment
+    from cnnlab.errors import SpecError
+
+    errors = analyze_experiment(exp).errors()
+    if errors:
+        raise SpecError(errors[0].node or "model", errors[0].message)
 
 
 def _transfer(exp, args: argparse.Namespace):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cnnlab.analysis import analyze
+from cnnlab.analysis import analyze_experiment
 from cnnlab.errors import SpecError
 from cnnlab.spec import load_experiment
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     except SpecError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    result = analyze(exp.model, exp.training.regularization.batchnorm)
+    result = analyze_experiment(exp)  # with the recipe: batch size, precision, frozen base
     if result.ok:
         from cnnlab.recipe.transfer import check_transfer
 
