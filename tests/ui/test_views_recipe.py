@@ -95,3 +95,23 @@ def test_augmentation_preview_grid(qtbot):
     assert blocker.args[0].augmentation.layers[0]["type"] == "RandomRotation"
     qtbot.waitUntil(lambda: hasattr(panel, "preview_images"), timeout=30_000)
     assert panel.preview_images.shape[0] == 16
+
+
+def test_transfer_panel_names_a_base_missing_from_the_graph_while_editing(qtbot):
+    from cnnlab.presetlib import load_preset
+    from cnnlab.ui.views.recipe_view import RecipeView
+
+    exp = load_preset("default")
+    transfer = dataclasses.replace(exp.training.transfer, base="MobileNetV2",
+                                   strategy="feature_extractor")
+    broken = dataclasses.replace(exp, training=dataclasses.replace(exp.training,
+                                                                   transfer=transfer))
+    view = RecipeView(exp)
+    qtbot.addWidget(view)
+    label = view.transfer_panel.problem_label
+    assert label.isHidden()
+    view.set_experiment(broken)
+    assert not label.isHidden()
+    assert "training.transfer.base" in label.text() and "Insert base" in label.text()
+    view.set_experiment(exp)
+    assert label.isHidden() and label.text() == ""

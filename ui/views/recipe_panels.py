@@ -176,6 +176,11 @@ class TransferPanel(SectionPanel):
         self.inserter = BaseInserter()
         self.base_label = QLabel("")
         self.base_label.setWordWrap(True)
+        self.problem_label = QLabel("")
+        self.problem_label.setObjectName("transferProblem")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet("color: #c62828;")
+        self.problem_label.hide()
         self.size_box = QComboBox()
         self.size_box.addItems(("small", "large"))
         self.sim_box = QComboBox()
@@ -190,6 +195,7 @@ class TransferPanel(SectionPanel):
         self.layout_.insertWidget(0, box)
         self.layout_.insertWidget(1, self.advice)
         self.layout_.addWidget(self.base_label)
+        self.layout_.addWidget(self.problem_label)
         self.layout_.addWidget(self.inserter)
         self.layout_.addStretch(1)
         self.size_box.currentTextChanged.connect(lambda _t: self.update_advice())
@@ -207,6 +213,27 @@ class TransferPanel(SectionPanel):
         super().set_value(training)
         if hasattr(self, "base_label"):
             self._show_base()
+
+    def show_problem(self, experiment: Any) -> None:
+        """Show, in red under the base, why this transfer recipe would not train (or nothing).
+
+        The same check as ``cnnlab validate`` and the trainer
+        (:func:`cnnlab.recipe.transfer.check_transfer`), so the window names
+        the problem while the user edits, not only when training starts.
+        """
+        from cnnlab.errors import SpecError
+        from cnnlab.recipe.transfer import check_transfer
+
+        try:
+            check_transfer(experiment)
+        except SpecError as exc:
+            self.problem_label.setText(str(exc))
+            self.problem_label.show()
+            return
+        except Exception:  # noqa: BLE001 - a graph the builder already reports as broken
+            pass
+        self.problem_label.clear()
+        self.problem_label.hide()
 
     def _show_base(self) -> None:
         t = self.training.transfer

@@ -74,6 +74,7 @@ class RecipeView(QWidget):
         for panel in self.training_panels:
             panel.changed.connect(self._training_changed)
         QVBoxLayout(self).addWidget(self.toolbox)
+        self.transfer_panel.show_problem(experiment)
 
     def set_experiment(self, experiment: Experiment) -> None:
         """Show another experiment (undo, open) without emitting."""
@@ -87,6 +88,7 @@ class RecipeView(QWidget):
         if experiment.training != old.training:
             for panel in self.training_panels:
                 panel.set_value(experiment.training)
+        self.transfer_panel.show_problem(experiment)
 
     def _data_changed(self, data) -> None:
         self._emit(dataclasses.replace(self.experiment, data=data))
@@ -115,6 +117,7 @@ class RecipeView(QWidget):
 
     def _emit(self, experiment: Experiment, text: str = "Edit recipe") -> None:
         self.experiment = experiment
+        self.transfer_panel.show_problem(experiment)
         self.changed.emit(experiment)
         self.edited.emit(experiment, text)
 
