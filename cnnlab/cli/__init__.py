@@ -47,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cnnlab`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        return _open_window([])
+    if not argv or _opens_a_file(argv[0]):
+        return _open_window(argv)  # `cnnlab` or `cnnlab experiment.json`
     args = build_parser().parse_args(argv)
     if args.command is None:
         return _open_window(argv)
@@ -70,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback in a log
         return _internal_error(exc, args, argv)
+
+
+def _opens_a_file(first: str) -> bool:
+    """True for ``cnnlab experiment.json``: open that file in the window."""
+    return first not in COMMANDS and first.lower().endswith(".json")
 
 
 def _internal_error(exc: Exception, args: argparse.Namespace, argv: list[str]) -> int:

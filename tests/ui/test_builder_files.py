@@ -125,3 +125,24 @@ def test_layout_is_remembered(qtbot):
     again = make_window(qtbot)
     again.restore_layout()
     assert not again.docks["problems"].isVisible()
+
+
+def test_cnnlab_with_an_experiment_file_opens_it_in_the_window(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from cnnlab.presetlib import load_preset
+    from cnnlab.spec import save_experiment
+
+    spec = tmp_path / "mine.json"
+    save_experiment(load_preset("default"), spec)
+    data = json.loads(spec.read_text())
+    data["name"] = "Opened from the command line"
+    spec.write_text(json.dumps(data))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CNNLAB_HOME": str(tmp_path / "ws")}
+    done = subprocess.run([sys.executable, "-m", "cnnlab.cli", str(spec), "--startup-probe"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "first_paint" in done.stdout and "invalid choice" not in done.stderr
