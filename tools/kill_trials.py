@@ -203,9 +203,13 @@ class Watcher:
             return False
         if kind == "run-created":  # the folder and its spec.json, maybe not yet the index row
             return (folders[0] / "spec.json").is_file()
-        if kind == "mid-epoch":
-            return self._epoch_started(self.moment.epoch)
         try:
+            if kind == "mid-epoch":  # epoch k starts once the filters after epoch k are saved
+                epoch = self.moment.epoch
+                prefix = "run " if epoch == 0 else f"epoch {epoch}/"
+                lines = self.progress.read_text(errors="replace").splitlines()
+                return (folders[0] / "filters" / f"epoch_{epoch:03d}.npz").is_file() and any(
+                    ln.startswith(prefix) for ln in lines)
             if kind == "checkpoint-write":
                 names = os.listdir(folders[0] / "checkpoints")
                 self.seen.update(n for n in names if n.startswith(".last.keras" + TEMP_MARK))
@@ -213,17 +217,8 @@ class Watcher:
             if kind == "after-checkpoint":
                 return epochs_checkpointed(folders[0]) >= self.moment.epoch
             return any(n.startswith(".model.keras" + TEMP_MARK) for n in os.listdir(folders[0]))
-        except OSError:  # not made yet
+        except OSError:  # not there yet
             return False
-
-    def _epoch_started(self, epoch: int) -> bool:
-        """Epoch 0 starts after the ``run ...`` line; epoch k after the line of epoch k."""
-        try:
-            lines = self.progress.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return False
-        prefix = "run " if epoch == 0 else f"epoch {epoch}/"
-        return any(ln.startswith(prefix) for ln in lines)
 
 
 def start_and_kill(spec: Path, workspace: Path, moment: Moment, logs: Path) -> bool:

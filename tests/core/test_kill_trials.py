@@ -36,11 +36,11 @@ def test_plan_spreads_the_moments_over_every_kind_and_repeats_with_the_seed():
 
 
 def test_killed_mid_epoch_resumes_to_finished(tmp_path):
-    # Killed 20 ms into epoch 2: the first epoch is checkpointed, the second is cut short.
+    # Killed 20 ms into epoch 2 (once epoch 1's checkpoint and filter snapshot are written).
     result = kt.run_trial(1, kt.Moment("mid-epoch", 1, 0.02), tmp_path, epochs=3, seed=1)
+    assert result.at_kill.startswith("1 epoch(s) checkpointed, indexed, listed"), result.line()
     assert result.problems == [], result.line()
     assert result.outcome == "resumed"
-    assert result.at_kill.startswith("1 epoch(s) checkpointed")
     assert "listed as interrupted" in result.at_kill
     assert result.resumes == 1
     assert (tmp_path / "trial-01" / "export.keras").is_file()
@@ -51,7 +51,7 @@ def test_killed_while_saving_model_keras_resumes_to_finished(tmp_path):
     # the run never ended. Resume must write the model, mark it finished, leave no temp file.
     result = kt.run_trial(1, kt.Moment("final-save"), tmp_path, epochs=3, seed=2)
     assert ".model.keras.tmp-" in result.at_kill, result.line()
-    assert result.at_kill.startswith("3 epoch(s) checkpointed")
+    assert result.at_kill.startswith("3 epoch(s) checkpointed, indexed")
     assert result.problems == [], result.line()
     assert result.outcome == "resumed"
     assert result.resumes == 1
