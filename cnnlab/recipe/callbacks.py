@@ -14,8 +14,9 @@ class WarmUpCallback(keras.callbacks.Callback):
     change a float rate), so the plateau schedule warms up here: before each
     batch of the first ``warmup_epochs`` the rate is set to
     ``target * step / warmup_steps``, then once to ``target``; after that the
-    callback leaves the rate alone. The step is the optimizer's counter times
-    the accumulation steps, so a resumed run does not warm up again.
+    callback leaves the rate alone. The step is the optimizer's batch counter
+    (batches, also inside a gradient-accumulation group), so a resumed run
+    does not warm up again.
     """
 
     def __init__(self, warmup_epochs: float, target: float, accumulation: int = 1):
@@ -32,7 +33,9 @@ class WarmUpCallback(keras.callbacks.Callback):
         steps = (self.params or {}).get("steps") or 1
         warm = int(round(self.warmup_epochs * steps))
         optimizer = self.model.optimizer
-        step = int(keras.ops.convert_to_numpy(optimizer.iterations)) * self.accumulation
+        from cnnlab.recipe.optimizers import batch_counter
+
+        step = batch_counter(optimizer)  # batches seen, also inside an accumulation group
         if step >= warm:
             self._done = True
             if step == warm:

@@ -23,6 +23,7 @@ class RunStarted:
     steps_per_epoch: int
     initial_epoch: int = 0  # > 0 when resuming
     params: int = 0
+    data_lines: tuple[str, ...] = ()  # skipped files and left-out classes (cnnlab.data.report)
 
 
 @dataclass(frozen=True)

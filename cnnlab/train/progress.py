@@ -100,6 +100,8 @@ class TextProgress:
             where = "all epochs trained, completing the run: "
         self._print(f"run {e.run_id} on {e.device} ({e.precision}), {where}"
                     f"{e.epochs} epochs of {e.steps_per_epoch} batches, {e.params:,} parameters")
+        for line in e.data_lines:
+            self._print(line)
 
     def _on_BatchProgress(self, e: BatchProgress) -> None:  # noqa: N802
         now = time.monotonic()

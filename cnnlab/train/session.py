@@ -74,6 +74,7 @@ class Session:
         trainer = self.trainer
         if self.job.run_id:
             trainer.run_id = self.job.run_id
+            self._remove_stale_temp_files()
             self.store.set_status(trainer.run_id, "running")
             return
         from cnnlab.analysis import analyze
@@ -87,6 +88,27 @@ class Session:
         trainer.run_id = trainer.claimed = record.id
         self.store.claim(record.id)  # takes over the claim create_run made for this process
 
+    def _remove_stale_temp_files(self) -> None:
+        """Remove what a killed process left half-written in this run's folder.
+
+        The run is claimed by this process, so no other writer can be using a
+        temporary file there (e.g. ``.model.keras.tmp-*`` of a kill during the
+        final save), whatever its age.
+        """
+        from cnnlab.train.workspace import remove_paths, stale_temp_paths
+
+        run_dir = self.store.run_dir(self.trainer.run_id)
+        remove_paths(stale_temp_paths(run_dir, time.time() + 1))
+
+    def data_lines(self) -> tuple[str, ...]:
+        """Name every skipped file and left-out class; all of them in the run folder's list."""
+        from cnnlab.data import skipped_lines, write_skipped_listing
+        from cnnlab.data.report import LISTING_NAME
+
+        listing = self.store.run_dir(self.trainer.run_id) / LISTING_NAME
+        listing = write_skipped_listing(self.data, listing)  # None when nothing was skipped
+        return tuple(skipped_lines(self.data, listing=listing))
+
     def _restore_final(self, ctx: RunContext) -> None:
         """Load the last checkpoint of a run whose epochs are all trained (its end never came)."""
         state = self.job.state
@@ -96,7 +118,7 @@ class Session:
         ctx.epochs_done = done
         ctx.started = time.monotonic()
         self.trainer.started(self.plan, self.job, self.sets.steps, done,
-                             int(self.net.count_params()))
+                             int(self.net.count_params()), self.data_lines())
 
     def _fit_phases(self, ctx: RunContext) -> None:
         """Fit the phases not done yet; end early on stop, NaN or early stopping."""
@@ -112,7 +134,7 @@ class Session:
             if not announced:
                 ctx.started = time.monotonic()
                 self.trainer.started(self.plan, self.job, self.sets.steps, initial,
-                                     int(self.net.count_params()))
+                                     int(self.net.count_params()), self.data_lines())
                 announced = True
             ctx.epochs_done = max(ctx.epochs_done, initial)
             ctx.state = {"phase": index, "steps_per_epoch": self.sets.steps,

@@ -215,11 +215,13 @@ class _Trainer:
         return RunOutcome(self.run_id, status, ctx.epochs_done, dict(ctx.last_metrics),
                           str(self.store.runs_dir / self.run_id), model_path, message)
 
-    def started(self, plan: Any, job: _Job, steps: int, initial: int, params: int) -> None:
+    def started(self, plan: Any, job: _Job, steps: int, initial: int, params: int,
+                data_lines: tuple[str, ...] = ()) -> None:
         """Send RunStarted."""
         self.send(RunStarted(run_id=self.run_id, run_dir=str(self.store.runs_dir / self.run_id),
                              device=plan.name, precision=plan.precision, epochs=job.epochs,
-                             steps_per_epoch=steps, initial_epoch=initial, params=params))
+                             steps_per_epoch=steps, initial_epoch=initial, params=params,
+                             data_lines=data_lines))
 
 
 def describe_error(exc: BaseException, device: str, batch_size: int) -> tuple[str, str]:

@@ -135,6 +135,8 @@ def test_a_run_killed_while_saving_its_model_is_completed_by_resume(tmp_path, ca
         np.testing.assert_array_equal(a, b)
     record = store.get(record.id)
     assert record.status == "finished" and record.test_accuracy is not None
+    left = [p.name for p in record.run_dir.rglob("*") if ".tmp-" in p.name]
+    assert left == []  # the killed save's .model.keras.tmp-* went with the completing resume
     assert len(store.metrics(record.id)["loss"]) == 3
     # Now it is complete: a further resume refuses, and export finds the model.
     assert main(["train", "--resume", record.id, "--workspace", str(ws)]) == 2
