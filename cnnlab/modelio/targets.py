@@ -46,9 +46,11 @@ def check_targets(fmt: str, out: str | Path, force: bool = False) -> Path:
                              f"(got {path.name})")
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder; give a file name")
-    check_output(path, force=force, suffixes=allowed, what=WHAT[fmt])
-    check_output(manifest_path(path, fmt), force=force, suffixes=(".json",),
-                 what="the manifest")
+    for target, suffixes, what in ((path, allowed, WHAT[fmt]),
+                                   (manifest_path(path, fmt), (".json",), "the manifest")):
+        if target.is_symlink() and not force:  # a dangling link "does not exist"
+            raise CnnlabError(f"{target} already exists (a link); use --force to replace it")
+        check_output(target, force=force, suffixes=suffixes, what=what)
     return path
 
 

@@ -150,3 +150,12 @@ def test_import_needs_a_json_name(capsys, tmp_path, run):
     assert export(capsys, run, "keras", model)[0] == 0
     code, _, err = run_cli(capsys, "import", model, "--out", tmp_path / "new.txt")
     assert code == 2 and ".json" in err and not (tmp_path / "new.txt").exists()
+
+
+def test_a_dangling_link_counts_as_existing(capsys, tmp_path):
+    link = tmp_path / "m.py"
+    link.symlink_to(tmp_path / "elsewhere.py")
+    code, _, err = run_cli(capsys, "export", "no-such-run", "--format", "python", "--out",
+                           link, "--workspace", tmp_path / "ws")
+    assert code == 2 and "already exists" in err
+    assert link.is_symlink() and not (tmp_path / "elsewhere.py").exists()
