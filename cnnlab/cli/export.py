@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from cnnlab.tfquiet import import_tensorflow
 
     check_targets(args.format, args.out, args.force)
-    store = open_store(args)
+    store = open_store(args, read_only=True)
     record = store.get(args.run)
     import_tensorflow()
     from cnnlab.modelio.export import export_run
