@@ -64,3 +64,12 @@ def test_eight_trials_at_random_moments(tmp_path, capsys):
     assert status == 0, out
     summary = [line for line in out.splitlines() if line.startswith("8 trials: ")]
     assert summary and " 0 failed" in summary[0], out
+
+
+@pytest.mark.slow
+def test_killed_between_the_run_folder_and_its_index_row_resumes_to_finished(tmp_path):
+    # Killed once spec.json is in the new run folder; the index row usually is not there yet
+    # (the at_kill text says "no index row"): the next open indexes the folder, resume finishes.
+    result = kt.run_trial(1, kt.Moment("run-created"), tmp_path, epochs=3, seed=3)
+    assert result.outcome in ("resumed", "before-run"), result.line()
+    assert result.problems == [], result.line()
