@@ -45,12 +45,37 @@ def test_steps_per_execution(lab):
     assert len(run.metrics["loss"]) == 2
 
 
-def test_mirrored_strategy_on_one_cpu(lab):
+def test_mirrored_strategy_on_one_cpu_device_says_it_trains_on_one(lab):
     run = lab.train(lab.spec(device(distribute="mirrored")))
     assert run.ok, run.describe()
     plan = devices_of(run)
     assert plan["replicas"] == 1
-    assert "mirrored" in json.dumps(plan).lower(), plan
+    assert any("mirrored distribution needs two devices" in n for n in plan["notes"]), plan
+
+
+CHILD = """
+import sys
+from cnnlab.train.devices import split_cpu
+split_cpu(2)
+from cnnlab.cli import main
+sys.exit(main(["train", sys.argv[1], "--workspace", sys.argv[2], "--json"]))
+"""
+
+
+def test_mirrored_strategy_on_two_logical_cpus(lab, tmp_path):
+    import subprocess
+    import sys
+
+    path = lab.write(lab.spec(device(distribute="mirrored")), "mirrored")
+    ws = tmp_path / "ws"
+    done = subprocess.run([sys.executable, "-c", CHILD, str(path), str(ws)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == "finished"
+    meta = json.loads((ws / "runs" / result["run_id"] / "metadata.json").read_text())
+    assert meta["devices"]["replicas"] == 2
+    assert meta["devices"]["device"] == "2 x CPU (mirrored)"
 
 
 def test_tensorboard_writes_event_files(lab):
