@@ -34,6 +34,7 @@ def check_training_only(run) -> None:
     xv, yv = run.val_arrays()
     metrics = run.result["metrics"]
     assert close(metrics["val_loss"], cross_entropy(predict(run.model, xv), yv), rel=1e-4)
+    # without augmentation the two differ by float32 rounding only (measured: 2e-7)
     assert abs(metrics["loss"] - clean) > 1e-6, (metrics["loss"], clean)
 
 
