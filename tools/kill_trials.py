@@ -95,10 +95,10 @@ class TrialResult:
 def pick_moment(rng: random.Random, kind: str, epochs: int) -> Moment:
     """A random moment of ``kind`` in a run of ``epochs`` epochs."""
     if kind == "startup":
-        return Moment(kind, delay=rng.uniform(0.5, 20.0))
+        return Moment(kind, delay=rng.uniform(0.3, 8.0))
     if kind == "mid-epoch":
         epoch = rng.randrange(epochs)
-        return Moment(kind, epoch, rng.uniform(0.0, 1.5 if epoch == 0 else 0.1))
+        return Moment(kind, epoch, rng.uniform(0.0, 0.5 if epoch == 0 else 0.1))
     if kind == "checkpoint-write":
         return Moment(kind, rng.randrange(epochs))
     if kind == "after-checkpoint":
@@ -264,22 +264,28 @@ def folder_state(workspace: Path) -> str:
 
 
 def find_run(workspace: Path, result: TrialResult) -> dict | None:
-    """The trial's run as ``cnnlab runs --json`` lists it (None: none, or a problem noted)."""
+    """The trial's run as ``cnnlab runs --json`` lists it, else from its folder (a problem).
+
+    Returns:
+        ``id``, ``status``, ``run_dir``...; None when no run folder has a ``spec.json``.
+    """
     proc = cnnlab("runs", "--json", "--workspace", str(workspace))
-    if proc.returncode != 0:
-        result.problems.append(f"cnnlab runs --json failed: {error_line(proc)}")
-        return None
-    runs = json.loads(proc.stdout)
+    runs = json.loads(proc.stdout) if proc.returncode == 0 else []
     if not runs:
         with_spec = [f for f in run_folders(workspace) if (f / "spec.json").is_file()]
-        if with_spec:
-            result.problems.append(f"cnnlab runs does not list the run folder {with_spec[0]}")
-        return None
+        if not with_spec:
+            if proc.returncode != 0:
+                result.problems.append(f"cnnlab runs --json failed: {error_line(proc)}")
+            return None
+        result.problems.append(f"cnnlab runs --json failed: {error_line(proc)}"
+                               if proc.returncode else
+                               f"cnnlab runs does not list the run folder {with_spec[0]}")
+        runs = [{"id": with_spec[0].name, "status": "unlisted", "run_dir": str(with_spec[0])}]
     if len(runs) > 1:
         result.problems.append(f"{len(runs)} runs listed for one training")
     run = runs[0]
     result.run_id = run["id"]
-    if result.at_kill:
+    if result.at_kill and run["status"] != "unlisted":
         result.at_kill += f", listed as {run['status']}"
     if run["status"] == "running":
         result.problems.append("listed as running after its process was killed")
@@ -385,7 +391,8 @@ def _trial_steps(trial_dir: Path, epochs: int, seed: int, result: TrialResult) -
     if not killed and (run is None or run["status"] != "finished"):
         tail = (trial_dir / "train.stderr").read_text(errors="replace").strip()[-300:]
         result.problems.append(f"cnnlab train ended by itself, not finished: {tail}")
-    if run is None or result.problems:
+        return
+    if run is None:
         result.outcome = "before-run"
         return
     result.outcome = "not-killed" if run["status"] == "finished" else "resumed"
