@@ -222,11 +222,7 @@ class Watcher:
 
 
 def start_and_kill(spec: Path, workspace: Path, moment: Moment, logs: Path) -> bool:
-    """Start ``cnnlab train SPEC --json`` and SIGKILL it when ``moment`` comes.
-
-    Returns:
-        True when the kill landed; False when the trainer ended first.
-    """
+    """Start ``cnnlab train SPEC --json``, SIGKILL it when ``moment`` comes; True if it landed."""
     progress = logs / "train.stderr"
     with open(progress, "w") as err, open(logs / "train.stdout", "w") as out:
         proc = subprocess.Popen(
@@ -264,11 +260,7 @@ def folder_state(workspace: Path) -> str:
 
 
 def find_run(workspace: Path, result: TrialResult) -> dict | None:
-    """The trial's run as ``cnnlab runs --json`` lists it, else from its folder (a problem).
-
-    Returns:
-        ``id``, ``status``, ``run_dir``...; None when no run folder has a ``spec.json``.
-    """
+    """The run as ``cnnlab runs --json`` lists it, else from its folder (a problem); or None."""
     proc = cnnlab("runs", "--json", "--workspace", str(workspace))
     runs = json.loads(proc.stdout) if proc.returncode == 0 else []
     if not runs:
@@ -365,11 +357,7 @@ def model_problems(path: Path) -> list[str]:
 
 def run_trial(index: int, moment: Moment, root: Path, epochs: int = 4,
               seed: int = 0) -> TrialResult:
-    """One trial in ``root/trial-NN``: train, kill at ``moment``, resume, check.
-
-    Raises:
-        FileExistsError: ``root/trial-NN`` exists already (nothing is replaced).
-    """
+    """One trial in ``root/trial-NN`` (FileExistsError if it exists): kill, resume, check."""
     trial_dir = root / f"trial-{index:02d}"
     trial_dir.mkdir(parents=True)
     result = TrialResult(index, moment)
