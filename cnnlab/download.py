@@ -23,8 +23,11 @@ def can_reach(url: str, timeout: float = 3.0) -> bool:
 
     def attempt() -> None:
         request = urllib.request.Request(url, method="HEAD")
+        # A fresh opener reads the proxy settings now; urlopen's global one keeps
+        # those of its first call for the life of the process.
+        opener = urllib.request.build_opener()
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with opener.open(request, timeout=timeout) as response:
                 result.append(response.status < 400)
         except (OSError, ValueError):  # URLError and HTTPError are OSErrors
             result.append(False)
