@@ -43,6 +43,10 @@ class WarmUpCallback(keras.callbacks.Callback):
             return
         optimizer.learning_rate = self.target * step / warm
 
+    def on_train_batch_end(self, batch, logs=None):
+        """Set the next batch's rate now, so that the rate read after a batch is the next one's."""
+        self.on_train_batch_begin(batch + 1, logs)
+
 
 def recipe_callbacks(training: TrainingSpec) -> list:
     """Callbacks for the recipe: EarlyStopping, and ReduceLROnPlateau for ``plateau``.

@@ -168,8 +168,11 @@ class Session:
 
     def _fit(self, ctx: RunContext, first: int, end: int) -> None:
         run_dir = self.store.runs_dir / self.trainer.run_id
-        callbacks = [BatchMonitor(ctx), EpochRecorder(ctx),
-                     *prep.extra_callbacks(self.training, run_dir, self.net)]
+        # The recorder comes after the recipe's callbacks, so that an epoch logs (and
+        # checkpoints) the rate the next epoch starts with, also when ReduceLROnPlateau
+        # has just lowered it: the same meaning of "lr" as for every schedule.
+        callbacks = [BatchMonitor(ctx), *prep.extra_callbacks(self.training, run_dir, self.net),
+                     EpochRecorder(ctx)]
         self.model.fit(self.sets.train, validation_data=self.sets.val, epochs=end,
                        initial_epoch=first, callbacks=callbacks, verbose=0, shuffle=False)
 

@@ -56,11 +56,7 @@ def expected_rate(name: str, params: dict, step: int, spe: int, warm: int) -> fl
     return BASE_LR
 
 
-PLATEAU_LAG = pytest.mark.xfail(strict=True, reason=(
-    "defect: plateau logs the rate of the epoch's last batch (the reduction one epoch late, "
-    "the warm-up one batch late) while every other schedule logs the rate after the epoch"))
-SCHEDULE_CASES = [pytest.param(name, warmup, id=f"{name}-{'warmup' if warmup else 'no_warmup'}",
-                               marks=[PLATEAU_LAG] if name == "plateau" else [])
+SCHEDULE_CASES = [pytest.param(name, warmup, id=f"{name}-{'warmup' if warmup else 'no_warmup'}")
                   for name in SCHEDULES for warmup in (0.0, 1.5)]
 
 
