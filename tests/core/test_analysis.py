@@ -130,8 +130,8 @@ def test_memory_estimate_refuses_what_cannot_train_one_image_at_a_time():
 
 
 def test_memory_of_the_batch_is_a_warning_and_the_default_is_this_machine():
-    model = chain((32, 32, 3), ("Conv2D", {"filters": 8}), ("Flatten", {}),
-                  ("Dense", {"units": 10})).model
+    model = chain((32, 32, 3), ("Conv2D", {"filters": 8, "activation": "relu"}),
+                  ("Flatten", {}), ("Dense", {"units": 10})).model
     whole = analyze(model, memory_bytes=10**12, batch_size=10**6)
     assert whole.ok and not whole.problems
     warned = analyze(model, memory_bytes=10**9, batch_size=10**6)
