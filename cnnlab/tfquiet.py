@@ -46,6 +46,8 @@ def import_tensorflow():
         try:
             import keras  # noqa: F401  (keras pulls tensorflow in)
             import tensorflow
+
+            _probe_devices(tensorflow)
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
@@ -53,6 +55,20 @@ def import_tensorflow():
         capture.seek(0)
         _reemit(capture.read().decode("utf-8", "replace"))
     return tensorflow
+
+
+def _probe_devices(tensorflow) -> None:
+    """Let TensorFlow look for GPUs now, while stderr is captured.
+
+    Without a usable GPU the CUDA platform prints ``failed call to cuInit`` the
+    first time devices are listed, which would otherwise land in the middle
+    of a command's output. Listing physical devices does not initialise the
+    runtime, so devices can still be configured afterwards.
+    """
+    try:
+        tensorflow.config.list_physical_devices()
+    except Exception:  # noqa: BLE001 - a probe only; the real use reports errors
+        pass
 
 
 def _reemit(text: str) -> None:

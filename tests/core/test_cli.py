@@ -188,3 +188,21 @@ def test_summary_warns_when_the_batch_does_not_fit_in_memory(capsys, tmp_path):
     code, out, err = run_cli(capsys, "summary", spec)
     assert code == 0 and "total" in out
     assert err.startswith("cnnlab: warning: ") and "at 65536 image(s) per batch" in err
+
+
+def test_a_command_in_a_fresh_process_prints_no_tensorflow_start_up_lines(trained_run, tmp_path):
+    """TensorFlow's C++ start-up lines (oneDNN, cuInit, absl) never reach the terminal."""
+    import re
+    import subprocess
+    import sys
+
+    _folder, spec = trained_run
+    done = subprocess.run(
+        [sys.executable, "-m", "cnnlab.cli", "train", str(spec), "--epochs", "1",
+         "--workspace", str(tmp_path / "ws")],
+        capture_output=True, text=True, timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+    assert done.returncode == 0, done.stderr
+    noise = [line for line in done.stderr.splitlines()
+             if re.search(r"^[EWI]\d{4} |oneDNN|cuInit|absl::InitializeLog", line)]
+    assert noise == [] and "finished after" in done.stderr
