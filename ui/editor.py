@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QPointF
 
 from cnnlab import SpecError
+from cnnlab.analysis import output_classes_problems
+from cnnlab.presetlib import data_classes
 from cnnlab.ui import clipboard, graph_edit
 from cnnlab.ui.canvas import arrange
 from cnnlab.ui.canvas.layout import BLOCK_H, BLOCK_W, ROW
@@ -28,6 +30,9 @@ class Editor:
     def __init__(self, window: MainWindow):
         self.w = window
         self._paste_count = 0
+        # Before the window's refresh (connected later), so the Problems list shows both.
+        window.doc.changed.connect(self.check_data)
+        window.problems.fixRequested.connect(self.fix_problem)
 
     @property
     def exp(self):
@@ -55,6 +60,18 @@ class Editor:
         if ids is not None:
             self.w.scene.select_ids(ids)
         return ids or []
+
+    # -- the model against its data ---------------------------------------------------------
+    def check_data(self, exp) -> None:
+        """Hand the Problems list the mismatches between the model and its data."""
+        self.w.problems.set_data_problems(
+            output_classes_problems(exp.model, data_classes(exp)))
+
+    def fix_problem(self, node_id: str, code: str) -> None:
+        """Apply the one-click fix of a problem (one undo step)."""
+        if code == "output_classes":
+            self.apply(f"Fit {node_id} to the data's classes", graph_edit.fit_output_classes,
+                       node_id)
 
     # -- blocks and connections --------------------------------------------------------------
     def drop_block(self, type_name: str, at: QPointF) -> list[str] | None:

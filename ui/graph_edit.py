@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cnnlab import BLOCKS, Edge, Experiment, ModelSpec, Node, SpecError
+from cnnlab.presetlib import data_classes
 from cnnlab.ui import module_library
 from cnnlab.ui.ids import new_id
 
@@ -95,12 +96,28 @@ def add_block(exp: Experiment, type_name: str, pos: tuple[float, float]
 
 
 def _initial_params(type_name: str, exp: Experiment) -> dict[str, Any]:
-    """Start a new Output block with the experiment's class count when known."""
+    """Start a new Output block with the data's class count (or the other Output's)."""
     if type_name == "Output":
+        classes = data_classes(exp)
+        if classes is not None:
+            return {"units": classes}
         for node in exp.model.expand().nodes:
             if node.type == "Output":
                 return {"units": node.params["units"]}
     return {}
+
+
+def fit_output_classes(exp: Experiment, node_id: str) -> tuple[Experiment, str]:
+    """Give an Output block as many units as the data has classes (a problem's fix).
+
+    Raises:
+        EditRefused: When the block is not a top-level Output or the count is unknown.
+    """
+    classes = data_classes(exp)
+    node = next((n for n in exp.model.nodes if n.id == node_id), None)
+    if node is None or node.type != "Output" or classes is None:
+        raise EditRefused(f"cannot fit {node_id} to the data's classes")
+    return set_params(exp, node_id, {**node.params, "units": classes}), node_id
 
 
 def delete(exp: Experiment, node_ids: Iterable[str] = (),
