@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from cnnlab import BLOCKS, REG_PARAM_NAMES, Experiment, Param
 from cnnlab.ui.canvas.visible import VisibleGraph
-from cnnlab.ui.param_widgets import ParamEditor
+from cnnlab.ui.param_widgets import ParamEditor, install_wheel_guard
 
 
 def module_params(exp: Experiment, module: str) -> list[Param]:
@@ -52,6 +52,7 @@ class PropertiesPanel(QScrollArea):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        install_wheel_guard()
         self.setWidgetResizable(True)
         self.editors: dict[str, ParamEditor] = {}
         self._key: tuple | None = None

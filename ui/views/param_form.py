@@ -15,6 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from cnnlab.params import Param
+from cnnlab.ui.param_widgets import install_wheel_guard
 
 
 def _text(value: Any, kind: str) -> str:
@@ -55,6 +56,7 @@ class ParamForm(QWidget):
     def __init__(self, params: Sequence[Param], values: dict[str, Any] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        install_wheel_guard()
         self.params = list(params)
         self.widgets: dict[str, QWidget] = {}
         self.error = QLabel("")

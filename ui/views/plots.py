@@ -6,15 +6,77 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QPushButton
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 
 
-def make_plot(title: str, left: str, bottom: str = "epoch") -> pg.PlotWidget:
-    """Return a plot widget with a grid, labels and a legend."""
-    plot = pg.PlotWidget(title=title)
+class LabPlot(pg.PlotWidget):
+    """A plot that fits its data until the user moves it, then offers "Reset view".
+
+    The plain mouse wheel is passed on (the form or page around the plot scrolls);
+    Ctrl+wheel zooms and dragging pans. Once the user has zoomed or panned,
+    ``user_moved`` is True, views stop refitting the range, and a "Reset view"
+    button in the corner brings the fitted view back.
+
+    Attributes:
+        user_moved: The user changed the range by hand since the last reset.
+        on_reset: Called by the reset (default: autorange both axes).
+
+    """
+
+    reset_button: QPushButton | None = None
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title=title)
+        self.user_moved = False
+        self.on_reset: Callable[[], None] = self.getPlotItem().enableAutoRange
+        self.reset_button = QPushButton("Reset view", self)
+        self.reset_button.setToolTip("Fit the plot to all its data again")
+        self.reset_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.reset_button.setStyleSheet("QPushButton { background: #fff8e1; border: 1px solid "
+                                        "#c9a227; border-radius: 3px; padding: 1px 6px; }")
+        self.reset_button.hide()
+        self.reset_button.clicked.connect(self.reset_view)
+        self.getPlotItem().vb.sigRangeChangedManually.connect(self._moved_by_user)
+
+    def _moved_by_user(self, *_args) -> None:
+        self.user_moved = True
+        self.reset_button.show()
+        self._place_button()
+
+    def reset_view(self) -> None:
+        """Forget the user's zoom or pan and fit the data again."""
+        self.user_moved = False
+        self.reset_button.hide()
+        self.on_reset()
+
+    def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        """Zoom with Ctrl+wheel only; a plain wheel goes to the parent (it scrolls)."""
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(ev)
+        else:
+            ev.ignore()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt override)
+        """Keep the reset button in the top-right corner."""
+        super().resizeEvent(ev)
+        self._place_button()
+
+    def _place_button(self) -> None:
+        if self.reset_button is None:  # pyqtgraph resizes during __init__
+            return
+        self.reset_button.adjustSize()
+        self.reset_button.move(self.width() - self.reset_button.width() - 6, 4)
+        self.reset_button.raise_()
+
+
+def make_plot(title: str, left: str, bottom: str = "epoch") -> LabPlot:
+    """Return a plot widget with a grid, labels and a legend (see :class:`LabPlot`)."""
+    plot = LabPlot(title)
     plot.setBackground("w")
     plot.showGrid(x=True, y=True, alpha=0.3)
     for axis in ("left", "bottom"):  # major grid lines only: half the painting per frame
@@ -37,6 +99,27 @@ def curve(plot: pg.PlotWidget, name: str, color: str, width: float = 2.0,
                            symbolSize=6, symbolBrush=color, symbolPen=None)
     plot.addItem(item)
     return item
+
+
+def legend_in_title(plot: pg.PlotWidget, title: str) -> str:
+    """Name the plot's curves in its title, in their colours, instead of a legend box.
+
+    A legend box inside the plot covers the curves it names; the title row never
+    does. Returns the title's HTML.
+    """
+    item = plot.getPlotItem()
+    names = []
+    for data in item.listDataItems():
+        name = data.name()
+        if not name:
+            continue
+        color = data.opts["pen"].color().name() if data.opts.get("pen") is not None else "#333"
+        names.append(f"<span style='color:{color}'>&#9632;&nbsp;{name}</span>")
+    if item.legend is not None:
+        item.legend.hide()
+    html = f"<b>{title}</b>&nbsp;&nbsp; " + " &nbsp;".join(names)
+    item.setTitle(html, size="9pt", color="#222")
+    return html
 
 
 def set_finite(item: pg.PlotDataItem, x: list[float], y: list[float]) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QScrollArea, QToolBox, QVBoxLayout, QWidget
 
 from cnnlab.spec import Experiment
+from cnnlab.ui.param_widgets import install_wheel_guard
 from cnnlab.ui.views.augment_panel import AugmentationPanel
 from cnnlab.ui.views.data_panel import DataPanel
 from cnnlab.ui.views.recipe_panels import (
@@ -50,6 +51,7 @@ class RecipeView(QWidget):
 
     def __init__(self, experiment: Experiment, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        install_wheel_guard()
         self.experiment = experiment
         t = experiment.training
         self.data_panel = DataPanel(experiment.data)

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -39,7 +39,7 @@ from cnnlab.ui.views.curves import (
     format_duration,
     format_values,
 )
-from cnnlab.ui.views.plots import Crosshair, curve, make_plot, set_finite
+from cnnlab.ui.views.plots import Crosshair, curve, legend_in_title, make_plot, set_finite
 from cnnlab.ui.views.worker import Worker
 
 REDRAW_MS = 50  # 20 Hz: smooth to the eye, and cheap while TensorFlow holds the CPUs
@@ -92,6 +92,8 @@ class TrainingView(QWidget):
         self._epochs = 0
         self._initial_epoch = 0
         self._t0 = 0.0
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
         self._last_elapsed = 0.0
         self._run_fraction = 0.0
         self._build()
@@ -144,7 +146,6 @@ class TrainingView(QWidget):
         self.loss_plot = make_plot("Loss", "loss")
         self.acc_plot = make_plot("Accuracy", "accuracy")
         self.lr_plot = make_plot("Learning rate", "lr")
-        self.acc_plot.getPlotItem().legend.setOffset((-10, -40))  # below the rising curves
         for p in (self.acc_plot, self.lr_plot):
             p.setXLink(self.loss_plot)
         self.curves = {
@@ -155,14 +156,32 @@ class TrainingView(QWidget):
             "val_accuracy": curve(self.acc_plot, "val acc", "#ff7f0e", symbol="o"),
             "lr": curve(self.lr_plot, "learning rate", "#2ca02c"),
         }
+        for plot, title in ((self.loss_plot, "Loss"), (self.acc_plot, "Accuracy"),
+                            (self.lr_plot, "Learning rate")):
+            legend_in_title(plot, title)  # a legend box would cover the curves
+            plot.on_reset = self._fit_views
         self.crosshairs = [Crosshair(p, self._readout_at, self.readout.setText)
                            for p in (self.loss_plot, self.acc_plot, self.lr_plot)]
-        split = QSplitter()
-        split.addWidget(self.loss_plot)
-        split.addWidget(self.acc_plot)
+        top = QSplitter()
+        top.addWidget(self.loss_plot)
+        top.addWidget(self.acc_plot)
+        split = QSplitter(Qt.Orientation.Vertical)  # the rate below: all three fit at 1280 px
+        split.addWidget(top)
         split.addWidget(self.lr_plot)
-        split.setSizes([400, 400, 250])
+        for s in (top, split):
+            s.setChildrenCollapsible(False)
+        split.setSizes([300, 170])
         return split
+
+    def _fit_views(self) -> None:
+        """The fitted view (the reset): the planned epochs across, every value in sight."""
+        for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
+            plot.user_moved = False
+            plot.reset_button.hide()
+            plot.getPlotItem().enableAutoRange(y=True)
+        if self._epochs:
+            self.loss_plot.setXRange(0, max(self._epochs, 1), padding=0.02)
+        self._fit_lr_axis(self.buffers.batch_lr)
 
     def _readout_at(self, x: float) -> str:
         for c in self.crosshairs:
@@ -193,6 +212,7 @@ class TrainingView(QWidget):
         self._epochs = experiment.training.epochs
         self._initial_epoch = 0
         self._t0 = time.monotonic()
+        self._paused_at, self._paused_total = None, 0.0
         self._last_elapsed = 0.0
         self._run_fraction = 0.0
         self.epoch_bar.setValue(0)
@@ -211,10 +231,14 @@ class TrainingView(QWidget):
             return
         if control.paused:
             control.resume()
+            if self._paused_at is not None:
+                self._paused_total += time.monotonic() - self._paused_at
+            self._paused_at = None
             self.pause_button.setText("Pause")
             self._show("Training.", "info")
         else:
             control.pause()
+            self._paused_at = time.monotonic()
             self.pause_button.setText("Resume")
             self._show("Paused after the current batch.", "info")
 
@@ -245,19 +269,31 @@ class TrainingView(QWidget):
         elif isinstance(ev, EpochEnded):
             self.buffers.add_epoch(ev)
             self._epochs = ev.epochs or self._epochs
-            self._progress(ev.epoch + 1, 0.0, time.monotonic() - self._t0)
+            self._progress(ev.epoch, 1.0, self.elapsed())
         elif isinstance(ev, RunStarted):
             self._started(ev)
         elif isinstance(ev, Finished):
             self._show(self._end_text("Finished", ev.epochs_done, ev.metrics), "ok")
+            self.epoch_bar.setValue(100)
             self.run_bar.setValue(100)
         elif isinstance(ev, Stopped):
             self._show(f"Stopped after {ev.epochs_done} complete epoch(s); what was trained is"
                        f" saved{' to ' + ev.model_path if ev.model_path else ''}. Resuming"
-                       f" trains an epoch cut short again from its start. Curves are kept.",
+                       f" trains an epoch cut short again from its start.{self._kept()}",
                        "warn")
         elif isinstance(ev, Failed):
-            self._show(f"Training failed: {ev.message}. Curves are kept.", "error")
+            self._show(f"Training failed: {ev.message}.{self._kept()}", "error")
+
+    def _kept(self) -> str:
+        """Say the curves are kept only when there are curves to keep."""
+        return " Curves are kept." if self.buffers.batch_x or self.buffers.epoch_x else ""
+
+    def elapsed(self) -> float:
+        """Seconds this run has trained, not counting the time it was paused."""
+        paused = self._paused_total
+        if self._paused_at is not None:
+            paused += time.monotonic() - self._paused_at
+        return max(time.monotonic() - self._t0 - paused, 0.0)
 
     def _started(self, ev: RunStarted) -> None:
         self.run_id = ev.run_id
@@ -266,7 +302,7 @@ class TrainingView(QWidget):
         self.device_label.setText(f"Device: {ev.device}   Precision: {ev.precision}")
         # A fixed x range (the planned run): new batches then repaint only the plot whose
         # data changed, instead of rescaling all three linked plots every frame.
-        self.loss_plot.setXRange(0, max(ev.epochs, 1), padding=0.02)
+        self._fit_views()
         self._show(f"Training run {ev.run_id} ({ev.params:,} parameters, {ev.epochs} epochs of"
                    f" {ev.steps_per_epoch} steps).", "info")
         self.run_started.emit(ev.run_id)
@@ -286,7 +322,7 @@ class TrainingView(QWidget):
         self.run_bar.setValue(int(round(self._run_fraction * 100)))
 
     def _job_failed(self, message: str) -> None:
-        self._show(f"Training failed: {message}. Curves are kept.", "error")
+        self._show(f"Training failed: {message}.{self._kept()}", "error")
 
     def _job_finished(self) -> None:
         self._set_running(False)
@@ -298,7 +334,7 @@ class TrainingView(QWidget):
     def redraw(self) -> None:
         """Redraw the curves from the buffers when they changed (timer slot)."""
         if self.worker.running:
-            elapsed = time.monotonic() - self._t0
+            elapsed = self.elapsed()
             eta = eta_seconds(elapsed, self._run_fraction)
             self.time_label.setText(f"Elapsed {format_duration(elapsed)}   "
                                     f"ETA {format_duration(eta)}")
@@ -328,7 +364,7 @@ class TrainingView(QWidget):
     def _fit_lr_axis(self, rates: list[float]) -> None:
         """Start the learning-rate axis at 0: a constant rate is a line, not noise at 0."""
         finite = [r for r in rates if math.isfinite(r)]
-        if finite:
+        if finite and not self.lr_plot.user_moved:
             self.lr_plot.setYRange(0.0, max(finite) * 1.15 or 1e-3, padding=0)
 
     def _set_running(self, running: bool) -> None:

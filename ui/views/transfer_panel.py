@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnlab.ui.param_widgets import install_wheel_guard
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 APPLICATION, FILE, PRESET = "application", "file", "preset"
@@ -92,6 +93,7 @@ class BaseInserter(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        install_wheel_guard()
         self._get: Callable[[], Any] | None = None
         self._apply: Callable[[Any, str], None] | None = None
         self._started_from: Any = None

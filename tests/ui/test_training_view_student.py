@@ -1,0 +1,108 @@
+"""Issue 14: the Training view as a first-time student meets it (pause clock, bars,
+legends, layout, failure message, plots that keep their fit)."""
+
+import time
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+from test_views_training import fake_trainer, tiny_experiment
+
+from cnnlab.train import events as ev
+from cnnlab.ui.views.training_view import TrainingView
+
+
+def _view(qtbot, trainer=fake_trainer) -> TrainingView:
+    view = TrainingView(lambda: tiny_experiment(), trainer=trainer)
+    qtbot.addWidget(view)
+    return view
+
+
+def test_clock_stops_while_paused(qtbot):
+    def waits(spec, sink, control, **kw):
+        sink(ev.RunStarted("r3", "/tmp", "CPU", "float32", 2, 10))
+        for s in range(1, 2000):
+            control.wait_if_paused()
+            if control.stop_requested:
+                sink(ev.Stopped("r3", 0))
+                return
+            sink(ev.BatchProgress(0, s % 10 + 1, 10, 1.0, 0.1, 0.0))
+            time.sleep(0.005)
+
+    view = _view(qtbot, waits)
+    view.start()
+    qtbot.waitUntil(lambda: len(view.buffers.batch_x) > 3, timeout=5000)
+    view.toggle_pause()
+    qtbot.wait(50)
+    at_pause = view.elapsed()
+    qtbot.wait(400)
+    assert view.elapsed() - at_pause < 0.1  # the clock stood still while paused
+    view.toggle_pause()
+    qtbot.wait(100)
+    assert view.elapsed() > at_pause  # and runs again after Resume
+    view.stop()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+
+
+def test_bars_full_after_the_run_and_legends_in_titles(qtbot):
+    view = _view(qtbot)
+    view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+    assert view.epoch_bar.value() == 100 and view.run_bar.value() == 100
+    for plot in (view.loss_plot, view.acc_plot, view.lr_plot):
+        assert not plot.getPlotItem().legend.isVisible()  # no box over the curves
+    title = view.loss_plot.getPlotItem().titleLabel.text
+    assert "train loss" in title and "val loss" in title
+
+
+def test_failed_start_does_not_promise_curves(qtbot):
+    def broken(spec, sink, control, **kw):
+        raise ValueError("no such folder")
+
+    view = _view(qtbot, broken)
+    view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+    qtbot.wait(30)
+    assert "no such folder" in view.message.text()
+    assert "Curves are kept" not in view.message.text()
+
+
+def test_all_three_plots_fit_at_1280_by_800(qtbot):
+    view = _view(qtbot)
+    view.resize(1280 - 330, 800 - 120)  # the tab beside the palette and properties docks
+    view.show()
+    qtbot.waitExposed(view)
+    for plot in (view.loss_plot, view.acc_plot, view.lr_plot):
+        rect = plot.geometry().translated(plot.parentWidget().mapTo(view, QPoint(0, 0)))
+        assert view.rect().contains(rect), plot
+        assert plot.width() > 250 and plot.height() > 120
+
+
+def _wheel(widget, modifiers=Qt.KeyboardModifier.NoModifier) -> QWheelEvent:
+    target = widget.viewport()
+    local = QPointF(target.width() / 2, target.height() / 2)
+    event = QWheelEvent(local, QPointF(target.mapToGlobal(local.toPoint())), QPoint(0, 0),
+                        QPoint(0, 120), Qt.MouseButton.NoButton, modifiers,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(target, event)
+    return event
+
+
+def test_plot_ignores_the_plain_wheel_and_resets_after_a_zoom(qtbot):
+    view = _view(qtbot)
+    view.show()
+    qtbot.waitExposed(view)
+    view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+    view.redraw()
+    plot = view.lr_plot
+    before = plot.getPlotItem().vb.viewRange()
+    event = _wheel(plot)
+    assert not event.isAccepted()  # passed on to the page around the plot
+    assert plot.getPlotItem().vb.viewRange() == before and not plot.user_moved
+    _wheel(plot, Qt.KeyboardModifier.ControlModifier)  # Ctrl+wheel zooms
+    assert plot.getPlotItem().vb.viewRange() != before
+    assert plot.user_moved and plot.reset_button.isVisible()
+    plot.reset_button.click()
+    assert not plot.reset_button.isVisible() and not plot.user_moved
+    assert plot.getPlotItem().vb.viewRange() == before
