@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 import cnnlab
+import cnnlab.presetlib
 from cnnlab import Analysis, Experiment, analyze, experiment_from_dict
 
 
@@ -54,13 +55,19 @@ def load_preset(name: str, input_shape: Sequence[int] | None = None,
                 classes: int | None = None, width: float = 1.0) -> Experiment:
     """Load a preset, re-derived for another input size and class count.
 
+    Without ``classes`` the output is fitted to the data (a small head makes the
+    shapes dataset draw as many shapes; ImageNet's 1000 become the dataset's
+    classes). Given ``classes`` the network keeps them; only the shapes dataset
+    may follow (see :func:`cnnlab.match_data`).
+
     Raises:
         SpecError: For an unknown preset or values it cannot take.
     """
     lib = _library()
     if lib is not None:
         exp = lib[1](name, input_shape=input_shape, classes=classes, width=width)
-        return cnnlab.match_data(exp)[0]  # trainable on its dataset as loaded
+        fitted = cnnlab.match_data(exp)[0]  # trainable on its dataset as loaded
+        return fitted if classes is None or output_units(fitted) == classes else exp
     spec = _default_file()["experiment"]
     for node in spec["model"]["nodes"]:
         if node["type"] == "Input" and input_shape is not None:
@@ -68,6 +75,27 @@ def load_preset(name: str, input_shape: Sequence[int] | None = None,
         if node["type"] == "Output" and classes is not None:
             node["params"]["units"] = int(classes)
     return experiment_from_dict(spec)
+
+
+def output_units(exp: Experiment) -> int | None:
+    """The units of the model's Output block (None without exactly one)."""
+    units = [n.params.get("units") for n in exp.model.nodes if n.type == "Output"]
+    return units[0] if len(units) == 1 else None
+
+
+def published_params(name: str) -> int | None:
+    """The preset's learned parameters at its canonical size and classes (the paper's)."""
+    try:
+        return cnnlab.presetlib.preset_info(name).params
+    except (ImportError, AttributeError):
+        return None
+
+
+def data_classes(exp: Experiment) -> int | None:
+    """The class count of the experiment's data when known without loading it."""
+    from cnnlab.presetlib import data_classes as count
+
+    return count(exp)
 
 
 def default_experiment() -> Experiment:

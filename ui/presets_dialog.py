@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -40,6 +41,7 @@ class PresetsDialog(QDialog):
         self.setWindowTitle("Load preset")
         self.resize(720, 420)
         self.experiment: Experiment | None = None
+        self.fitted: int | None = None  # the selected preset's classes when fitted to its data
         self.entries = {e.name: e for e in preset_source.list_presets()}
         self.listing = QListWidget()
         for entry in self.entries.values():
@@ -100,10 +102,19 @@ class PresetsDialog(QDialog):
             size.addWidget(box)
         form.addRow("Input size", size)
         form.addRow("Classes", self.classes_box)
+        self.keep_classes = QCheckBox()
+        self.keep_classes.toggled.connect(self._keep_toggled)
+        form.addRow("", self.keep_classes)
         form.addRow("Width multiplier", self.scale_box)
         self.count = QLabel()
         self.count.setStyleSheet("font-weight: bold;")
         form.addRow("Parameters", self.count)
+        self.published = QLabel()
+        self.published.setStyleSheet("color: #6b7785;")
+        form.addRow("Published", self.published)
+        self.fit_note = QLabel()
+        self.fit_note.setWordWrap(True)
+        form.addRow(self.fit_note)
         for box in (self.height_box, self.width_box, self.channels_box, self.classes_box,
                     self.scale_box):
             box.valueChanged.connect(lambda *_: self._update_count())
@@ -131,14 +142,40 @@ class PresetsDialog(QDialog):
         self.width_box.setEnabled(image)
         self.channels_box.setEnabled(image)
         self.height_box.setEnabled("input_shape" in entry.adjustable)
-        self.classes_box.blockSignals(True)
-        self.classes_box.setValue(entry.classes)
-        self.classes_box.blockSignals(False)
+        self.fitted = preset_source.output_units(preset_source.load_preset(entry.name))
+        self._set_classes(self.fitted or entry.classes)
         self.classes_box.setEnabled("classes" in entry.adjustable)
+        self._set_keep(entry)
         self.scale_box.blockSignals(True)
         self.scale_box.setValue(1.0)
         self.scale_box.blockSignals(False)
         self.scale_box.setEnabled("width" in entry.adjustable)
+        self._update_count()
+
+    def _set_classes(self, value: int) -> None:
+        self.classes_box.blockSignals(True)
+        self.classes_box.setValue(value)
+        self.classes_box.blockSignals(False)
+
+    def _set_keep(self, entry) -> None:
+        """Offer the paper's classes when fitting to the data changes them."""
+        self.keep_classes.blockSignals(True)
+        self.keep_classes.setChecked(False)
+        self.keep_classes.blockSignals(False)
+        self.keep_classes.setText(f"Keep the paper's {entry.classes:,} classes "
+                                  "(for pretrained weights)")
+        self.keep_classes.setVisible("classes" in entry.adjustable
+                                     and self.fitted not in (None, entry.classes))
+        shape = "×".join(str(d) for d in entry.input_shape)
+        published = preset_source.published_params(entry.name)
+        self.published.setText("–" if published is None else
+                               f"{grouped(published)} ({entry.classes:,} classes, "
+                               f"{shape} input)")
+
+    def _keep_toggled(self, keep: bool) -> None:
+        entry = self.entries[self.current_name()]
+        self._set_classes(entry.classes if keep else (self.fitted or entry.classes))
+        self.classes_box.setEnabled(not keep)
         self._update_count()
 
     def arguments(self) -> dict:
@@ -151,8 +188,8 @@ class PresetsDialog(QDialog):
             args["width"] = self.scale_box.value()
         if tuple(args["input_shape"]) == tuple(entry.input_shape):
             args.pop("input_shape")
-        if args["classes"] == entry.classes:
-            args.pop("classes")
+        if args["classes"] == (self.fitted or entry.classes):
+            args.pop("classes")  # as loaded: fitted to the data
         return args
 
     def _load(self) -> Experiment | None:
@@ -172,7 +209,10 @@ class PresetsDialog(QDialog):
             self.count.setText("–")
             return
         analysis = preset_source.analysis_of(exp)
-        self.count.setText(grouped(analysis.totals.params))
+        units = preset_source.output_units(exp)
+        self.count.setText(grouped(analysis.totals.params)
+                           + (f" ({units:,} classes)" if units else ""))
+        self.fit_note.setText(self._fit_sentence(exp, units))
         errors = analysis.errors()
         if errors:
             self.message.setStyleSheet("color: #b07800;")
@@ -180,6 +220,18 @@ class PresetsDialog(QDialog):
                                  "It still opens, with the problem marked.")
         else:
             self.message.setStyleSheet("color: #d64545;")
+
+    def _fit_sentence(self, exp: Experiment, units: int | None) -> str:
+        """Say how the output relates to the dataset's classes."""
+        have = preset_source.data_classes(exp)
+        paper = self.entries[self.current_name()].classes
+        if units is None or have is None:
+            return ""
+        if units == have:
+            note = f" (the paper has {paper:,})" if paper != units else ""
+            return f"The output is fitted to the dataset's {have} classes{note}."
+        return (f"The output keeps {units:,} classes but the dataset has {have}: Problems "
+                "marks the output until they agree (choose the data in Recipe > Data).")
 
     def accept(self) -> None:
         """Load the preset; stay open with the message when it cannot."""
