@@ -79,7 +79,7 @@ def test_insert_random_base_is_one_undo_step_and_frozen(qtbot):
     assert len(base_ids) > 20 and f"base_{cut}" in base_ids
     assert exp.training.transfer.strategy == "feature_extractor"
     assert "MobileNetV2" in panel.base_label.text()
-    assert "Inserted MobileNetV2" in inserter.message.text()
+    assert "Inserted base MobileNetV2" in inserter.message.text()
     window = make_window(qtbot, exp)
     frozen = [i for i, item in window.scene.blocks.items() if item.look.frozen]
     assert frozen and all(i.startswith("base_") for i in frozen)
@@ -193,3 +193,39 @@ def test_insert_a_preset_base_as_the_cli_does(qtbot):
     same = insert_base(default_experiment(), "lenet5", source="preset", cut_at="c5",
                        weights="random")
     assert exp.model.to_dict()["nodes"] == same.model.to_dict()["nodes"]
+
+
+def test_insert_feedback_is_in_sight_and_goes_with_the_experiment(qtbot, tmp_path,
+                                                                  monkeypatch):
+    """Issue 14: 'Inserting…' with a moving bar next to the button, the offline error
+    scrolled into view, and gone after File > New (another experiment)."""
+    from cnnlab.ui.views.recipe_view import RecipeView, bind
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(bases, "can_reach", lambda *a, **k: False)
+    doc = Document(default_experiment())
+    view = RecipeView(doc.experiment)
+    qtbot.addWidget(view)
+    bind(view, lambda: doc.experiment, doc.apply)
+    view.transfer_panel.set_document(lambda: doc.experiment, doc.apply)
+    doc.changed.connect(view.set_experiment)
+    view.resize(700, 420)
+    view.show()
+    view.toolbox.setCurrentIndex(4)
+    qtbot.waitExposed(view)
+    area = view.toolbox.widget(4)
+    area.verticalScrollBar().setValue(0)
+    inserter = view.transfer_panel.inserter
+    _choose(view.transfer_panel, "MobileNetV2", "imagenet")
+    assert inserter.insert()
+    assert "Inserting MobileNetV2" in inserter.message.text() and inserter.busy.isVisible()
+    button, message = inserter.insert_button, inserter.message
+    assert abs(button.mapTo(inserter, button.rect().center()).y()
+               - message.mapTo(inserter, message.rect().center()).y()) < 30  # beside it
+    qtbot.waitUntil(lambda: "ImageNet" in message.text(), timeout=TF_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not inserter.busy.isVisible(), timeout=5000)
+    top_left = message.mapTo(area.viewport(), message.rect().topLeft())
+    assert area.viewport().rect().contains(top_left)  # scrolled into sight
+    doc.apply(dataclasses.replace(default_experiment(), name="another"), "New")  # File > New
+    assert message.text() == ""
+    qtbot.waitUntil(lambda: not view.optimizer_panel.worker.running, timeout=30000)

@@ -85,3 +85,27 @@ def test_recipe_form_scrolls_over_its_combos(qtbot):
     assert app_box.currentText() == before_text
     assert area.verticalScrollBar().value() > before_scroll
     qtbot.waitUntil(lambda: not view.optimizer_panel.worker.running, timeout=30000)
+
+
+def test_switching_recipe_sections_keeps_the_focus_in_the_recipe(qtbot, tmp_path):
+    from builder_helpers import make_window
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QAbstractButton
+
+    from cnnlab.ui.views import install_views
+
+    window = make_window(qtbot)
+    views = install_views(window, tmp_path)
+    window.show_view("Recipe")
+    recipe = views["Recipe"]
+    headers = [b for b in recipe.toolbox.findChildren(QAbstractButton)
+               if b.metaObject().className() == "QToolBoxButton"]
+    field = recipe.data_panel.findChildren(QComboBox)[0]
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    for header in headers[1:3]:
+        QTest.mouseClick(header, Qt.MouseButton.LeftButton)
+        focused = QApplication.focusWidget()
+        assert focused is header  # not a field elsewhere in the window (the Name)
+        assert not any(w.hasFocus() for w in window.properties.findChildren(QWidget))
+    qtbot.waitUntil(lambda: not recipe.optimizer_panel.worker.running, timeout=30000)

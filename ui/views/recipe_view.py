@@ -7,8 +7,8 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QScrollArea, QToolBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QAbstractButton, QScrollArea, QToolBox, QVBoxLayout, QWidget
 
 from cnnlab.spec import Experiment
 from cnnlab.ui.param_widgets import install_wheel_guard
@@ -37,6 +37,18 @@ def _scroll(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setWidget(widget)
     return area
+
+
+def _focusable_headers(toolbox: QToolBox) -> None:
+    """Section headers take the focus when clicked (and by Tab).
+
+    Otherwise a click on a header hides the page holding the focus, and Qt moves
+    the focus on to the next field in the window, the experiment's Name with its
+    text selected, where the next key press would replace it.
+    """
+    for button in toolbox.findChildren(QAbstractButton):
+        if button.metaObject().className() == "QToolBoxButton":
+            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
 
 class RecipeView(QWidget):
@@ -71,6 +83,7 @@ class RecipeView(QWidget):
                              ("Transfer learning", self.transfer_panel),
                              ("Device", self.device_panel)):
             self.toolbox.addItem(_scroll(panel), title)
+        _focusable_headers(self.toolbox)
         self.data_panel.changed.connect(self._data_changed)
         self.data_panel.folder_chosen.connect(self._folder_chosen)
         for panel in self.training_panels:
@@ -91,6 +104,7 @@ class RecipeView(QWidget):
             for panel in self.training_panels:
                 panel.set_value(experiment.training)
         self.transfer_panel.show_problem(experiment)
+        self.transfer_panel.inserter.document_changed(experiment)
 
     def _data_changed(self, data) -> None:
         self._emit(dataclasses.replace(self.experiment, data=data))

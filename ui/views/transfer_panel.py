@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -97,6 +99,7 @@ class BaseInserter(QWidget):
         self._get: Callable[[], Any] | None = None
         self._apply: Callable[[Any, str], None] | None = None
         self._started_from: Any = None
+        self._inserted_experiment: Any = None
         self._build()
         self.layers_worker = Worker(self)
         self.layers_worker.result.connect(self._show_layers)
@@ -104,7 +107,7 @@ class BaseInserter(QWidget):
         self.insert_worker = Worker(self)
         self.insert_worker.result.connect(self._inserted)
         self.insert_worker.failed.connect(self._insert_failed)
-        self.insert_worker.finished.connect(lambda: self.insert_button.setEnabled(True))
+        self.insert_worker.finished.connect(self._insert_ended)
         self._source_changed()
 
     # -- building ---------------------------------------------------------------------------
@@ -166,8 +169,16 @@ class BaseInserter(QWidget):
         box.addLayout(row)
         box.addWidget(self.layer_list)
         box.addWidget(self.layer_status)
-        box.addWidget(self.insert_button)
-        box.addWidget(self.message)
+        self.busy = QProgressBar()  # a moving bar while the base is built
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(90)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.insert_button)
+        row.addWidget(self.busy)
+        row.addWidget(self.message, 1)
+        box.addLayout(row)
 
     def _path_row(self, placeholder: str, filters: str) -> tuple[QLineEdit, QWidget]:
         edit = QLineEdit()
@@ -302,8 +313,19 @@ class BaseInserter(QWidget):
             return False
         self._started_from = exp
         self.insert_button.setEnabled(False)
-        self._say(self.message, f"Inserting {self._label(name)}…", "")
+        self.busy.show()
+        self._say(self.message, f"Inserting {self._label(name)}… (building the base)", "")
         return True
+
+    def _insert_ended(self) -> None:
+        self.insert_button.setEnabled(True)
+        self.busy.hide()
+
+    def document_changed(self, experiment: Any) -> None:
+        """Another experiment (File > New, open, undo, a canvas edit): forget the message."""
+        if self.insert_worker.running or experiment == self._inserted_experiment:
+            return
+        self._say(self.message, "", "")
 
     @staticmethod
     def _insert_job(exp: Any, name: str, source: str, cut: str | None, weights: str,
@@ -324,10 +346,11 @@ class BaseInserter(QWidget):
                       "inserted; press Insert base again.", ERROR_STYLE)
             return
         name = self._label(experiment.training.transfer.base or self.base_name())
+        self._inserted_experiment = experiment
         self._apply(experiment, f"Insert {name} base")
         count = sum(1 for n in experiment.model.nodes
                     if n.id.startswith(experiment.training.transfer.prefix))
-        self._say(self.message, f"Inserted {name}: {count} blocks "
+        self._say(self.message, f"Inserted base {name}: {count} blocks "
                   f"(ids start with {experiment.training.transfer.prefix!r}).", OK_STYLE)
         self.inserted.emit(experiment)
 
@@ -340,7 +363,16 @@ class BaseInserter(QWidget):
 
         return Path(name).name if ("/" in name or "\\" in name) else name
 
-    @staticmethod
-    def _say(label: QLabel, text: str, css: str) -> None:
+    def _say(self, label: QLabel, text: str, css: str) -> None:
         label.setStyleSheet(css)
         label.setText(text)
+        if text:
+            self._scroll_to(label)
+
+    def _scroll_to(self, widget: QWidget) -> None:
+        """Bring ``widget`` into sight in the form's scroll area (errors below the fold)."""
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if parent is not None:
+            parent.ensureWidgetVisible(widget, 10, 40)
