@@ -6,7 +6,18 @@ them with recorders.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QMessageBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 FILE_FILTER = "Experiments (*.json);;All files (*)"
 
@@ -25,6 +36,50 @@ def ask(parent: QWidget | None, title: str, text: str) -> bool:
     """Ask a yes/no question; True for yes."""
     answer = QMessageBox.question(parent, title, text)
     return answer == QMessageBox.StandardButton.Yes
+
+
+def choose(parent: QWidget | None, title: str, text: str,
+           choices: Sequence[tuple[str, str]]) -> str:
+    """Ask with one button per ``(key, label)`` choice; returns the chosen key.
+
+    The first choice is the default button; the last one answers Escape and
+    closing the box.
+    """
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton,
+                      parent)
+    buttons = {}
+    for i, (key, label) in enumerate(choices):
+        last = i == len(choices) - 1
+        role = QMessageBox.ButtonRole.RejectRole if last else QMessageBox.ButtonRole.AcceptRole
+        buttons[box.addButton(label, role)] = key
+    first, last = list(buttons)[0], list(buttons)[-1]
+    box.setDefaultButton(first)
+    box.setEscapeButton(last)
+    box.exec()
+    return buttons.get(box.clickedButton(), choices[-1][0])
+
+
+def page(parent: QWidget | None, name: str, title: str, html: str) -> QDialog:
+    """Show (not modal) a page of rich text, reusing the parent's open page called ``name``."""
+    dialog = parent.findChild(QDialog, name) if parent is not None else None
+    if dialog is None:
+        dialog = QDialog(parent)
+        dialog.setObjectName(name)
+        dialog.resize(620, 560)
+        text = QTextBrowser(dialog)
+        text.setObjectName("page_text")
+        text.setOpenExternalLinks(False)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+        close.rejected.connect(dialog.close)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        layout.addWidget(close)
+    dialog.setWindowTitle(title)
+    dialog.findChild(QTextBrowser, "page_text").setHtml(html)
+    dialog.setWindowModality(Qt.WindowModality.NonModal)
+    dialog.show()
+    dialog.raise_()
+    return dialog
 
 
 def ask_save(parent: QWidget | None, name: str) -> str:

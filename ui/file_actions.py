@@ -6,16 +6,35 @@ message and leave the open document as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
+
 from cnnlab import CnnlabError, Experiment, load_experiment
-from cnnlab.ui import dialogs, preset_source, recovery
+from cnnlab.ui import dialogs, graph_edit, preset_source, recovery
 from cnnlab.ui.canvas.arrange import ensure_positions
 
 if TYPE_CHECKING:
     from cnnlab.ui.main_window import MainWindow
+
+STOPPING = "Stopping the run after the current batch…"
+QUIT_CHOICES = (("stop", "Stop After This Batch and Quit"), ("keep", "Keep Training"),
+                ("cancel", "Cancel"))
+REPLACE_CHOICES = (("stop", "Stop the Run First"), ("cancel", "Cancel"))
+
+
+def empty_experiment(base: Experiment) -> Experiment:
+    """``base`` with its Input block only: its data and recipe, no layers."""
+    inputs = [n for n in base.model.nodes if n.type == "Input"][:1]
+    exp = graph_edit.with_graph(base, inputs, [], modules={})
+    transfer = dataclasses.replace(exp.training.transfer, layer_multipliers={})
+    return dataclasses.replace(exp, name="Empty network", ui={},
+                               description="An Input block only: add the layers yourself.",
+                               training=dataclasses.replace(exp.training, transfer=transfer))
 
 
 class FileActions:
@@ -24,6 +43,10 @@ class FileActions:
     def __init__(self, window: MainWindow):
         self.w = window
         self._importer = None
+        self._after_stop: Callable[[], object] | None = None
+        self._stop_poll = QTimer(window)
+        self._stop_poll.setInterval(100)
+        self._stop_poll.timeout.connect(self._check_stopped)
 
     @property
     def doc(self):
@@ -39,14 +62,87 @@ class FileActions:
             return self.save()
         return answer == "discard"
 
+    # -- a run that is training -------------------------------------------------------------
+    def training_run(self):
+        """The Training view while a run is training in it, else None."""
+        view = self.w.view_widget("Training")
+        return view if view is not None and getattr(view, "running", False) else None
+
+    @property
+    def stopping(self) -> bool:
+        """True while a stop was requested and the action after it waits."""
+        return self._after_stop is not None
+
+    def may_quit(self) -> bool:
+        """True when no run is training; otherwise ask: stop and quit, keep training, cancel.
+
+        "Stop" asks the run to stop after the current batch and closes the
+        window once it has stopped (the run is then ``stopped`` and resumable).
+        """
+        view = self.training_run()
+        if view is None:
+            return True
+        if not self.stopping:
+            text = (f"Run {view.run_id or '(starting)'} is training. Quitting now would leave "
+                    "it interrupted. Stop it after the current batch and quit? The run is "
+                    "saved as stopped and can be resumed from the Runs view.")
+            if dialogs.choose(self.w, "A run is training", text, QUIT_CHOICES) == "stop":
+                self._stop_then(view, self.w.close)
+        if self.stopping:
+            self.w.show_message(STOPPING, 0)
+        return False
+
+    def clear_of_training(self, what: str, then: Callable[[], object]) -> bool:
+        """True when no run is training; otherwise offer to stop it and ``then()`` retry."""
+        view = self.training_run()
+        if view is None:
+            return True
+        if not self.stopping:
+            text = (f"Run {view.run_id or '(starting)'} is training. Stop it after the "
+                    f"current batch before {what}? The run is saved as stopped and can be "
+                    "resumed from the Runs view.")
+            if dialogs.choose(self.w, "A run is training", text, REPLACE_CHOICES) == "stop":
+                self._stop_then(view, then)
+        if self.stopping:
+            self.w.show_message(STOPPING, 0)
+        return False
+
+    def _stop_then(self, view, then: Callable[[], object]) -> None:
+        self._after_stop = then
+        view.stop()
+        self._stop_poll.start()
+
+    def _check_stopped(self) -> None:
+        """Timer slot: once the run's thread has ended, do what waited for it."""
+        if self.training_run() is not None:
+            return
+        self._stop_poll.stop()
+        then, self._after_stop = self._after_stop, None
+        self.w.show_message("The run has stopped.")
+        if then is not None:
+            then()
+
+    # -- new, open ---------------------------------------------------------------------------
     def new(self) -> None:
         """Start a new experiment from the default one."""
+        if not self.clear_of_training("starting a new experiment", self.new):
+            return
         if not self.maybe_save():
             return
         self.show_experiment(preset_source.default_experiment(), None)
 
+    def new_empty(self) -> None:
+        """Start a new experiment with an Input block only (the default's data and recipe)."""
+        if not self.clear_of_training("starting a new experiment", self.new_empty):
+            return
+        if not self.maybe_save():
+            return
+        self.show_experiment(empty_experiment(preset_source.default_experiment()), None)
+
     def open(self, path: str | Path | None = None) -> bool:
         """Open an experiment file (asks for one when ``path`` is None)."""
+        if not self.clear_of_training("opening another experiment", lambda: self.open(path)):
+            return False
         if not self.maybe_save():
             return False
         if path is None:
@@ -84,6 +180,8 @@ class FileActions:
 
     def import_model(self, path: str | Path | None = None) -> bool:
         """Import a Keras model file as a new unsaved experiment (in the background)."""
+        if not self.clear_of_training("importing a model", lambda: self.import_model(path)):
+            return False
         return self.importer.start(path)
 
     def save(self) -> bool:
@@ -118,6 +216,8 @@ class FileActions:
         """Ask for a preset, its input size and classes; open it as a new document."""
         from cnnlab.ui.presets_dialog import PresetsDialog
 
+        if not self.clear_of_training("loading a preset", lambda: self.load_preset(name)):
+            return False
         dialog = PresetsDialog(self.w, selected=name)
         if not dialog.exec() or dialog.experiment is None:
             return False

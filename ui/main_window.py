@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
 
 from cnnlab import Analysis, Experiment, __version__, analyze
-from cnnlab.ui import dialogs
+from cnnlab.ui import dialogs, menus
 from cnnlab.ui.canvas.scene import GraphScene
 from cnnlab.ui.canvas.view import GraphView
 from cnnlab.ui.canvas.visible import VisibleGraph, visible_graph
@@ -30,8 +30,6 @@ from cnnlab.ui.properties import PropertiesPanel
 from cnnlab.ui.recovery import Autosaver
 from cnnlab.ui.settings import LabSettings
 from cnnlab.ui.summary_table import SummaryTable
-
-TITLE = "CNN Lab"
 
 
 class MainWindow(QMainWindow):
@@ -207,9 +205,13 @@ class MainWindow(QMainWindow):
         self.totals_label.setStyleSheet("color: #d64545;" if errors else "")
 
     def update_title(self) -> None:
-        """``CNN Lab — <experiment name>`` with `` *`` while there are unsaved changes."""
-        name = self.doc.experiment.name
-        self.setWindowTitle(f"{TITLE} — {name}" + (" *" if self.doc.dirty else ""))
+        """The experiment's name, with Qt's unsaved mark (``*``) while there are changes.
+
+        Qt appends the application's display name (``— CNN Lab``) itself.
+        """
+        name = self.doc.experiment.name.strip() or "Untitled experiment"
+        self.setWindowTitle(name.replace("[*]", "[*][*]") + "[*]")
+        self.setWindowModified(self.doc.dirty)
 
     def _selection_changed(self) -> None:
         ids = self.scene.selected_item_ids()
@@ -240,6 +242,15 @@ class MainWindow(QMainWindow):
 
             logging.getLogger("cnnlab.ui").warning("TensorFlow: %s", detail)
 
+    def show_first_steps(self) -> None:
+        """Help ▸ First Steps: a short guided tour of the window (not modal)."""
+        dialogs.page(self, "help_first_steps", "First steps", menus.FIRST_STEPS)
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard Shortcuts, read from the menus' actions (not modal)."""
+        dialogs.page(self, "help_shortcuts", "Keyboard shortcuts",
+                     menus.shortcuts_html(self.menuBar()))
+
     def show_about(self) -> None:
         """The About box."""
         dialogs.info(self, "About CNN Lab", f"CNN Lab {__version__}: build, train and "
@@ -255,8 +266,8 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        """Ask about unsaved changes, remember the layout, drop the recovery file."""
-        if not self.files.maybe_save():
+        """Ask about a training run and unsaved changes, remember the layout, drop recovery."""
+        if not self.files.may_quit() or not self.files.maybe_save():
             event.ignore()
             return
         self.settings.save_window(self.saveGeometry(), self.saveState())

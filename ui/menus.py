@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QMenuBar
 
 from cnnlab.ui import preset_source
 
@@ -15,6 +16,68 @@ if TYPE_CHECKING:
     from cnnlab.ui.main_window import MainWindow
 
 CANVAS = Qt.ShortcutContext.WidgetWithChildrenShortcut
+
+FIRST_STEPS = """
+<h2>First steps</h2>
+<ol>
+<li><b>Look at the network.</b> The <i>Network</i> tab shows the default small CNN, top to
+bottom. Click a block: <i>Properties</i> (right) shows its settings, <i>Summary</i> (bottom)
+its output shape, parameters and multiply-adds, worked out as you edit.</li>
+<li><b>Change it.</b> Edit a number in <i>Properties</i>; drag a block from <i>Blocks</i>
+(left) onto the canvas, or double-click one to add it below the selected block; drag from a
+block's lower dot to another block to connect them. <i>Problems</i> (bottom right) says what
+does not fit. <i>Edit &#9656; Undo</i> takes any step back.</li>
+<li><b>Start over.</b> <i>File &#9656; New</i> gives the <i>Default CNN</i> again, an
+<i>Empty Network</i> (an Input block only) to build yourself, or a network <i>From Preset</i>
+(LeNet-5, VGG, ResNet&hellip;).</li>
+<li><b>Choose data and a recipe.</b> The <i>Recipe</i> tab (once TensorFlow has loaded, see
+the status bar) sets the data set, optimizer, schedule and augmentation.</li>
+<li><b>Train.</b> In the <i>Training</i> tab press <i>Start</i> and watch loss and accuracy.
+<i>Stop</i> ends after the current batch and keeps what was trained.</li>
+<li><b>Compare and look inside.</b> <i>Runs</i> lists every run: compare curves, resume a
+stopped run, open a run's network in the editor. <i>Inspect</i> shows filters, feature maps
+and what the network looks at.</li>
+<li><b>Keep it.</b> <i>File &#9656; Save</i> writes the experiment as one JSON file; the
+<code>cnnlab</code> command trains the same file without the window
+(<code>cnnlab train FILE.json</code>).</li>
+</ol>
+"""
+
+
+def plain_text(text: str) -> str:
+    """A menu text without its ``&`` mnemonic markers (``&&`` stays one ``&``)."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+def shortcut_rows(bar: QMenuBar) -> list[tuple[str, str, str]]:
+    """(menu path, command, keys) for every menu action that has a shortcut, in menu order."""
+    rows: list[tuple[str, str, str]] = []
+
+    def visit(menu: QMenu, path: str) -> None:
+        for action in menu.actions():
+            if action.menu() is not None:
+                visit(action.menu(), f"{path} ▸ {plain_text(action.text())}")
+                continue
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                             for k in action.shortcuts() if not k.isEmpty())
+            if keys:
+                name = action.property("help_name") or plain_text(action.text()).rstrip("…")
+                where = " (on the canvas)" if action.shortcutContext() == CANVAS else ""
+                rows.append((path, name + where, keys))
+
+    for top in bar.actions():
+        if top.menu() is not None:
+            visit(top.menu(), plain_text(top.text()))
+    return rows
+
+
+def shortcuts_html(bar: QMenuBar) -> str:
+    """The keyboard shortcuts page: one table row per action, read from the menus."""
+    cells = "".join(f"<tr><td>{html.escape(m)}</td><td>{html.escape(c)}</td>"
+                    f"<td><b>{html.escape(k)}</b></td></tr>" for m, c, k in shortcut_rows(bar))
+    return ("<h2>Keyboard shortcuts</h2><table cellspacing='0' cellpadding='4'>"
+            "<tr><th align='left'>Menu</th><th align='left'>Command</th>"
+            f"<th align='left'>Keys</th></tr>{cells}</table>")
 
 
 class Menus:
@@ -49,7 +112,15 @@ class Menus:
 
     def _file(self, menu: QMenu) -> None:
         f = self.w.files
-        self._add(menu, "new", "&New", f.new, [QKeySequence.StandardKey.New])
+        new = menu.addMenu("&New")
+        new.setObjectName("menu_new")
+        self._add(new, "new", "&Default CNN", f.new, [QKeySequence.StandardKey.New],
+                  tip="The small CNN every new experiment starts with")
+        self._add(new, "new_empty", "&Empty Network", f.new_empty, ["Ctrl+Shift+N"],
+                  tip="An Input block only: build the network yourself")
+        new.addSeparator()
+        self._add(new, "new_preset", "From &Preset…", f.load_preset,
+                  tip="A network from the preset library (LeNet-5, VGG, ResNet…)")
         self._add(menu, "open", "&Open…", f.open, [QKeySequence.StandardKey.Open])
         self.recent_menu = menu.addMenu("Open &Recent")
         self._add(menu, "import", "&Import Model…", f.import_model, ["Ctrl+I"],
@@ -58,7 +129,7 @@ class Menus:
         self._add(menu, "save", "&Save", f.save, [QKeySequence.StandardKey.Save])
         self._add(menu, "save_as", "Save &As…", f.save_as, ["Ctrl+Shift+S"])
         menu.addSeparator()
-        self._add(menu, "quit", "&Quit", self.w.close, [QKeySequence.StandardKey.Quit])
+        self._add(menu, "quit", "&Quit", self.w.close, ["Ctrl+Q"])
         self.update_recent(self.w.settings.recent_files())
 
     def update_recent(self, files: list[str]) -> None:
@@ -78,6 +149,8 @@ class Menus:
         undo.setShortcuts([QKeySequence("Ctrl+Z")])
         redo = stack.createRedoAction(self.w, "&Redo")
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        undo.setProperty("help_name", "Undo")
+        redo.setProperty("help_name", "Redo")
         menu.addAction(undo)
         menu.addAction(redo)
         self.actions.update(undo=undo, redo=redo)
@@ -132,4 +205,8 @@ class Menus:
             action.triggered.connect(lambda _c=False, n=entry.name: self.w.files.load_preset(n))
 
     def _help(self, menu: QMenu) -> None:
+        self._add(menu, "first_steps", "&First Steps", self.w.show_first_steps, ["F1"])
+        self._add(menu, "shortcuts", "&Keyboard Shortcuts", self.w.show_shortcuts,
+                  ["Ctrl+/"])
+        menu.addSeparator()
         self._add(menu, "about", "&About CNN Lab", self.w.show_about)
