@@ -25,6 +25,8 @@ COMMANDS = {
     "import": "import_model",
 }
 TENSORFLOW_COMMANDS = ("train", "inspect", "export", "import")
+# Options of the window (cnnlab.ui.app.parse_args) that may come first: `cnnlab --workspace D`.
+WINDOW_OPTIONS = ("--workspace", "--startup-probe", "--tensorflow-probe", "--no-tensorflow")
 
 
 def _module(command: str):
@@ -47,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cnnlab`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or _opens_a_file(argv[0]):
-        return _open_window(argv)  # `cnnlab` or `cnnlab experiment.json`
+    if not argv or _opens_a_file(argv[0]) or _window_option(argv[0]):
+        return _open_window(argv)  # `cnnlab`, `cnnlab experiment.json`, `cnnlab --workspace D`
     args = build_parser().parse_args(argv)
     if args.command is None:
         return _open_window(argv)
@@ -77,6 +79,11 @@ def _opens_a_file(first: str) -> bool:
     return first not in COMMANDS and first.lower().endswith(".json")
 
 
+def _window_option(first: str) -> bool:
+    """True for ``cnnlab --workspace DIR`` and the window's other options: open the window."""
+    return first.split("=", 1)[0] in WINDOW_OPTIONS
+
+
 def _internal_error(exc: Exception, args: argparse.Namespace, argv: list[str]) -> int:
     """Print one line naming the log file that holds the traceback; exit status 1."""
     from cnnlab.cli.common import write_error_log
@@ -99,11 +106,23 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _open_window(argv: list[str]) -> int:
+    """Open the window, or say in one line why it cannot start here (exit 2).
+
+    The display and Qt's system libraries are checked before Qt loads: Qt
+    itself would abort the process with a screenful of advice.
+    """
     try:
-        from cnnlab.ui.app import main as ui_main
+        from cnnlab.ui.startup_check import window_start_problem
+
+        problem = window_start_problem()
+        if problem is None:
+            from cnnlab.ui.app import main as ui_main
     except ImportError as exc:
         print(f"cnnlab: error: the window needs PySide6 and pyqtgraph ({exc})",
               file=sys.stderr)
+        return 2
+    if problem is not None:
+        print(f"cnnlab: error: {problem}", file=sys.stderr)
         return 2
     return ui_main(argv)
 
