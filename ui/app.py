@@ -5,6 +5,10 @@ The window is painted before TensorFlow is imported: only the light core
 background thread once the first paint is done, and the status bar says so.
 With ``--startup-probe`` (or ``CNNLAB_STARTUP_PROBE=1``) the app prints the
 time of its first paint and quits; ``benchmarks/bench_startup.py`` uses it.
+With ``--tensorflow-probe`` it prints ``tensorflow_loaded STATE`` once the
+background import has finished (and the views that need TensorFlow have
+started), then quits: a test checks that TensorFlow's start-up log lines
+never reach the terminal.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--workspace", help="workspace folder (default: the user data dir)")
     parser.add_argument("--startup-probe", action="store_true",
                         help="print the time of the first paint and quit")
+    parser.add_argument("--tensorflow-probe", action="store_true",
+                        help="print when TensorFlow has loaded in the background and quit")
     parser.add_argument("--no-tensorflow", action="store_true",
                         help="do not import TensorFlow in the background")
     args, _unknown = parser.parse_known_args(list(argv))
@@ -92,6 +98,12 @@ def _application() -> QApplication:
     return app
 
 
+def _report_loaded(app: QApplication, loader: TensorFlowLoader) -> None:
+    """``--tensorflow-probe``: say how the background import ended, then quit."""
+    print(f"tensorflow_loaded {loader.state} {loader.error}".rstrip(), flush=True)
+    app.quit()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the lab's main window; return the exit status."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -120,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             install_other_views(window)
         else:
             loader.finished.connect(lambda: install_other_views(window))
+            if args.tensorflow_probe:
+                loader.finished.connect(lambda: _report_loaded(app, loader))
             loader.start()
         if error:
             dialogs.error(window, "Cannot open the experiment", error)

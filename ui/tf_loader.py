@@ -64,8 +64,9 @@ class TensorFlowLoader(QObject):
 
     def _work(self) -> None:
         try:
-            import tensorflow as tf
+            from cnnlab.tfquiet import import_tensorflow
 
+            tf = import_tensorflow()  # without TensorFlow's start-up lines on stderr
             self._done.emit("ready", str(tf.__version__))
         except Exception as exc:  # noqa: BLE001 (any failure is reported, not raised)
             self._done.emit("failed", f"{type(exc).__name__}: {exc}")
