@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication
 from cnnlab import CnnlabError, load_experiment
 from cnnlab.ui import crash, dialogs, gc_policy, preset_source
 from cnnlab.ui.main_window import MainWindow
+from cnnlab.ui.startup_check import window_start_problem
 from cnnlab.ui.tf_loader import TensorFlowLoader
 
 
@@ -98,6 +99,19 @@ def _application() -> QApplication:
     return app
 
 
+def _cannot_start() -> bool:
+    """Say in one line why Qt could not start here (no display, missing libraries); True then.
+
+    ``cnnlab`` checks before it imports Qt; this covers ``python -m cnnlab.ui``.
+    """
+    if QApplication.instance() is not None:
+        return False
+    problem = window_start_problem()
+    if problem is not None:
+        print(f"cnnlab: error: {problem}", file=sys.stderr)
+    return problem is not None
+
+
 def _report_loaded(app: QApplication, loader: TensorFlowLoader) -> None:
     """``--tensorflow-probe``: say how the background import ended, then quit."""
     print(f"tensorflow_loaded {loader.state} {loader.error}".rstrip(), flush=True)
@@ -107,6 +121,8 @@ def _report_loaded(app: QApplication, loader: TensorFlowLoader) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the lab's main window; return the exit status."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if _cannot_start():
+        return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if args.workspace:

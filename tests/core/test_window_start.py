@@ -59,6 +59,13 @@ def test_unreachable_display_is_one_line_and_exit_2(tmp_path):
     assert line == f"cnnlab: error: no display (DISPLAY=:987 cannot be reached); {NO_DISPLAY_HINT}"
 
 
+@needs_libraries
+def test_python_m_cnnlab_ui_without_display_is_one_line_too(tmp_path):
+    code = "import runpy; runpy.run_module('cnnlab.ui', run_name='__main__')"
+    line = _one_error_line(_run(tmp_path, code=code))
+    assert line == f"cnnlab: error: no display (DISPLAY is not set); {NO_DISPLAY_HINT}"
+
+
 def test_missing_library_is_named_with_the_install_command(tmp_path):
     code = ("import sys; import cnnlab.ui.startup_check as check; "
             "check.XCB_LIBRARIES += (check.SystemLibrary('libcnnlab-absent.so.7', "
