@@ -23,6 +23,7 @@ class DialogRecorder:
         self.save_answer = "discard"
         self.open_answer: str | None = None
         self.save_as_answer: str | None = None
+        self.choose_answer = "cancel"
 
     def install(self, monkeypatch) -> DialogRecorder:
         monkeypatch.setattr(dialogs, "error", lambda _p, t, m: self.errors.append((t, m)))
@@ -31,7 +32,12 @@ class DialogRecorder:
         monkeypatch.setattr(dialogs, "ask_save", lambda _p, _n: self.save_answer)
         monkeypatch.setattr(dialogs, "open_path", lambda _p, _d: self.open_answer)
         monkeypatch.setattr(dialogs, "save_path", lambda _p, _s: self.save_as_answer)
+        monkeypatch.setattr(dialogs, "choose", self._choose)
         return self
+
+    def _choose(self, _parent, _title, text, _choices):
+        self.questions.append(text)
+        return self.choose_answer
 
     def _ask(self, _parent, _title, text):
         self.questions.append(text)

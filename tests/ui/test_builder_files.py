@@ -27,7 +27,7 @@ def test_save_and_reopen_gives_the_identical_spec(qtbot, tmp_path, recorder):
     target = tmp_path / "net.json"
     recorder.save_as_answer = str(target)
     assert window.files.save()
-    assert not window.doc.dirty and not window.windowTitle().endswith("*")
+    assert not window.doc.dirty and not window.isWindowModified()
     saved = window.doc.experiment
     reopened = load_experiment(target)
     assert dumps(reopened) == dumps(saved)

@@ -136,4 +136,4 @@ def test_experiment_name_edit_changes_title(qtbot):
     name.setText("My net")
     name.editingFinished.emit()
     assert window.doc.experiment.name == "My net"
-    assert window.windowTitle() == "CNN Lab — My net *"
+    assert window.windowTitle() == "My net[*]" and window.isWindowModified()
