@@ -92,3 +92,41 @@ def test_offscreen_platform_is_not_checked(tmp_path):
                 "'--no-tensorflow']))", QT_QPA_PLATFORM="offscreen")
     assert done.returncode == 0, done.stderr
     assert "first_paint" in done.stdout and "no display" not in done.stderr
+
+
+def _library_file(soname):
+    for folder in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/usr/lib64",
+                   "/usr/lib/aarch64-linux-gnu", "/usr/lib"):
+        if (Path(folder) / soname).exists():
+            return (Path(folder) / soname).resolve()
+    return None
+
+
+def _can_mask_files():
+    try:
+        return subprocess.run(["unshare", "-rm", "true"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@needs_libraries
+@pytest.mark.skipif(not _can_mask_files(), reason="needs unshare with user namespaces")
+def test_a_machine_without_libxcb_cursor_gets_the_install_line(tmp_path):
+    """A fresh machine, made by hiding the library from this process: Qt itself would abort."""
+    cursor = _library_file("libxcb-cursor.so.0")
+    if cursor is None:
+        pytest.skip("libxcb-cursor.so.0 is not in a standard folder")
+    cnnlab = [sys.executable, "-m", "cnnlab.cli", "--workspace", str(tmp_path / "ws")]
+    script = f"mount --bind /dev/null {cursor} && exec \"$@\""
+    done = _run_masked(["unshare", "-rm", "sh", "-c", script, "sh", *cnnlab], DISPLAY=":987")
+    line = _one_error_line(done)
+    assert line.startswith("cnnlab: error: the window needs the system libraries "
+                           "libxcb-cursor.so.0 (")
+    assert "apt-get install libxcb-cursor0" in line or "xcb-util-cursor" in line
+
+
+def _run_masked(command, **env_changes):
+    env = {key: value for key, value in os.environ.items() if key != "QT_QPA_PLATFORM"}
+    env.update(env_changes)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
