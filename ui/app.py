@@ -24,9 +24,9 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from cnnlab import CnnlabError, load_experiment
+from cnnlab.startup_check import window_start_problem
 from cnnlab.ui import crash, dialogs, gc_policy, preset_source
 from cnnlab.ui.main_window import MainWindow
-from cnnlab.ui.startup_check import window_start_problem
 from cnnlab.ui.tf_loader import TensorFlowLoader
 
 

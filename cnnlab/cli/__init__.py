@@ -108,21 +108,20 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _open_window(argv: list[str]) -> int:
     """Open the window, or say in one line why it cannot start here (exit 2).
 
-    The display and Qt's system libraries are checked before Qt loads: Qt
-    itself would abort the process with a screenful of advice.
+    The display and Qt's system libraries are checked before anything of Qt
+    loads: Qt itself would abort the process with a screenful of advice.
     """
-    try:
-        from cnnlab.ui.startup_check import window_start_problem
+    from cnnlab.startup_check import window_start_problem
 
-        problem = window_start_problem()
-        if problem is None:
-            from cnnlab.ui.app import main as ui_main
+    problem = window_start_problem()
+    if problem is not None:
+        print(f"cnnlab: error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        from cnnlab.ui.app import main as ui_main
     except ImportError as exc:
         print(f"cnnlab: error: the window needs PySide6 and pyqtgraph ({exc})",
               file=sys.stderr)
-        return 2
-    if problem is not None:
-        print(f"cnnlab: error: {problem}", file=sys.stderr)
         return 2
     return ui_main(argv)
 

@@ -29,7 +29,7 @@ def _run(tmp_path, code=None, **env_changes):
 
 def _libraries_present():
     """Asked in a fresh process: core tests keep Qt out of their own."""
-    code = ("import sys; from cnnlab.ui.startup_check import XCB_LIBRARIES, missing_libraries; "
+    code = ("import sys; from cnnlab.startup_check import XCB_LIBRARIES, missing_libraries; "
             "sys.exit(1 if missing_libraries(XCB_LIBRARIES) else 0)")
     return subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
@@ -37,6 +37,13 @@ def _libraries_present():
 needs_libraries = pytest.mark.skipif(
     not _libraries_present(), reason="this machine lacks Qt's xcb libraries (that message "
     "is tested with a named soname below)")
+
+
+def test_the_check_loads_no_qt():
+    code = "import sys, cnnlab.startup_check; print(sorted(set(sys.modules) & {'PySide6'}))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr
 
 
 def _one_error_line(done):
@@ -68,7 +75,7 @@ def test_python_m_cnnlab_ui_without_display_is_one_line_too(tmp_path):
 
 
 def test_missing_library_is_named_with_the_install_command(tmp_path):
-    code = ("import sys; import cnnlab.ui.startup_check as check; "
+    code = ("import sys; import cnnlab.startup_check as check; "
             "check.XCB_LIBRARIES += (check.SystemLibrary('libcnnlab-absent.so.7', "
             "'libcnnlab-absent7', 'cnnlab-absent', 'cnnlab-absent-arch'),); "
             "from cnnlab.cli import main; sys.exit(main(['--workspace', sys.argv[1]]))")

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from cnnlab.ui.startup_check import (
+from cnnlab.startup_check import (
     SystemLibrary,
     display_reachable,
     distribution_family,

@@ -4,7 +4,9 @@ On Linux Qt draws through its ``xcb`` platform plugin, which needs an X
 display and system libraries that ``pip install`` cannot bring. When either
 is missing Qt aborts with "Could not load the Qt platform plugin xcb... This
 application failed to start". :func:`window_start_problem` finds both first
-and returns one line naming what is missing and how to get it.
+and returns one line naming what is missing and how to get it. It lives in
+the core and imports no Qt, so ``cnnlab`` runs it before any Qt library is
+loaded (PySide6's own modules need some of the same libraries).
 
 What is checked, and how (no Qt is imported here):
 
