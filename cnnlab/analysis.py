@@ -405,9 +405,9 @@ def linear_stack_problems(nodes: Iterable[tuple[FlatNode, Sequence[str]]]) -> li
 
 def _linear_message(first: FlatNode, second: FlatNode) -> str:
     default = " (the Keras default for Conv2D)" if first.type in CONV_TYPES else ""
-    return (f"{first.id} and {second.id} together are one linear map: nothing nonlinear lies "
-            f"between them; {first.id}'s activation is linear{default}; give {first.id} an "
-            "activation such as relu, or put an Activation or MaxPooling2D block between them")
+    return (f"{first.id} and {second.id} together are one linear map: {first.id}'s "
+            f"activation is linear{default} and nothing nonlinear lies between them; give "
+            f"{first.id} an activation such as relu")
 
 
 def output_classes_problems(model: ModelSpec | FlatGraph,
