@@ -215,6 +215,10 @@ class RunIndex:
                     conn, error = None, exc
             if conn is None:
                 raise RunError(f"cannot read the run index {self.path}: {error}")
+            if not _has_runs_table(conn):  # a creator was killed before its schema committed
+                conn.close()
+                conn = sqlite3.connect(":memory:", isolation_level=None)
+                self._apply(conn, 0)  # read as an empty index; the folders are still listed
         conn.row_factory = sqlite3.Row
         return conn
 
@@ -423,3 +427,9 @@ def tags_by_run(conn: sqlite3.Connection, run_id: str | None = None) -> dict[str
     for rid, tag in rows:
         out.setdefault(rid, []).append(tag)
     return {rid: tuple(tags) for rid, tags in out.items()}
+
+
+def _has_runs_table(conn: sqlite3.Connection) -> bool:
+    """Whether the index file holds the ``runs`` table (it has no schema when a kill came first)."""
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'"
+    return conn.execute(query).fetchone() is not None

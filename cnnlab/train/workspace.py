@@ -211,6 +211,10 @@ def read_run_folder(folder: Path) -> FolderRun | None:
         started_at=parse_iso_time(started), ended_at=parse_iso_time(ended),
         heartbeat_at=parse_iso_time(run.get("updated_at")),
     )
+    if row.get("epochs_planned") is None:  # killed before metadata.json: the snapshot says
+        training = spec.get("training")
+        row["epochs_planned"] = (_typed(training.get("epochs"), int)
+                                 if isinstance(training, dict) else None)
     tags = [t for t in run.get("tags") or [] if isinstance(t, str) and t.strip()]
     return FolderRun(row, meta, spec, tags, _folder_metrics(folder))
 
