@@ -196,11 +196,11 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         t = self.analysis.totals
-        errors = len(self.analysis.errors())
+        errors = self.problems.error_count()  # the analysis's and the model-vs-data problems
         self.totals_label.setText(f"{compact(t.params)} params · {compact(t.macs)} mult-adds · "
                                   f"{compact(t.activations)} activations")
         dock = self.docks["problems"]
-        count = len(self.analysis.problems)
+        count = len(self.problems.problems)
         dock.setWindowTitle(f"Problems ({count})" if count else "Problems")
         self.totals_label.setStyleSheet("color: #d64545;" if errors else "")
 

@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     result = analyze_experiment(exp)  # with the recipe: batch size, precision, frozen base
+    mismatch = _output_mismatch(exp)
+    if mismatch:
+        print(mismatch, file=sys.stderr)
+        return 2
     if result.ok:
         from cnnlab.recipe.transfer import check_transfer
 
@@ -44,3 +48,15 @@ def run(args: argparse.Namespace) -> int:
     for problem in result.errors():
         print(str(problem), file=sys.stderr)
     return 2
+
+
+def _output_mismatch(exp) -> str:
+    """The Output's units against the data's class count, where that is known without loading.
+
+    (Shapes and Keras datasets; ``train`` checks npz and folder data once loaded.)
+    """
+    from cnnlab.analysis import output_classes_problems
+    from cnnlab.presetlib import data_classes
+
+    problems = output_classes_problems(exp.model, data_classes(exp))
+    return str(problems[0]) if problems else ""

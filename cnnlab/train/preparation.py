@@ -74,18 +74,13 @@ def check_classes(spec: Experiment, net: Any, num_classes: int) -> None:
     """Refuse a model whose output units differ from the dataset's class count.
 
     Raises:
-        SpecError: Naming the output block's ``units`` parameter.
+        SpecError: Naming the output block by its id (as the window's Problems does).
     """
     units = int(net.output_shape[-1])
     if units == num_classes:
         return
-    block = net.layers[-1].name
-    path = "model"
-    for i, node in enumerate(spec.model.nodes):
-        if node.id == block:
-            path = f"model.nodes[{i}].params.units"
-    raise SpecError(path, f"the output block has {units} units but the dataset has "
-                    f"{num_classes} classes; set Output units to {num_classes}")
+    raise SpecError(net.layers[-1].name, f"it has {units} units but the data has "
+                    f"{num_classes} classes; set units to {num_classes}")  # as validate says
 
 
 def input_shape(spec: Experiment) -> tuple[int, ...]:

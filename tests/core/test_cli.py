@@ -206,3 +206,16 @@ def test_a_command_in_a_fresh_process_prints_no_tensorflow_start_up_lines(traine
     noise = [line for line in done.stderr.splitlines()
              if re.search(r"^[EWI]\d{4} |oneDNN|cuInit|absl::InitializeLog", line)]
     assert noise == [] and "finished after" in done.stderr
+
+
+def test_validate_and_train_refuse_an_output_that_does_not_fit_the_data(capsys, tmp_path):
+    spec = tmp_path / "e.json"
+    assert run_cli(capsys, "new", spec)[0] == 0
+    data = json.loads(spec.read_text())
+    data["model"]["nodes"][-1]["params"]["units"] = 10  # shapes has 6 classes
+    spec.write_text(json.dumps(data))
+    expected = "output: it has 10 units but the data has 6 classes; set units to 6"
+    code, _, err = run_cli(capsys, "validate", spec)
+    assert code == 2 and err.strip() == expected
+    code, _, err = run_cli(capsys, "train", spec, "--workspace", tmp_path / "ws")
+    assert code == 2 and err.strip() == f"cnnlab: error: {expected}"

@@ -215,7 +215,7 @@ def test_out_of_memory_is_a_message_not_a_crash(tmp_path, monkeypatch):
 def test_output_units_must_match_the_classes(tmp_path, capsys):
     rec = Recorder()
     out = run(tiny_experiment(units=10), rec, workspace=tmp_path)
-    expected = "the output block has 10 units but the dataset has 3 classes; set Output units to 3"
+    expected = "output: it has 10 units but the data has 3 classes; set units to 3"
     assert out.status == "failed" and out.user_error and expected in out.message
     assert isinstance(rec.events[-1], Failed) and expected in rec.events[-1].message
     assert RunStore(tmp_path).list_runs() == []
