@@ -4,7 +4,9 @@ Each :class:`cnnlab.Param` kind gets a widget: spin boxes with the declared
 range for numbers, a combo box for choices, a check box for flags, a line
 edit for pairs, lists and JSON. The editor reports a value only when the
 user commits it (Enter, focus change, arrow step, pick), so each edit is one
-undo step; values the Param refuses are shown as an error at the field.
+undo step. Typed values apply as you type, once the typing pauses for
+``TYPING_MS`` (one undo step per burst); values the Param refuses are shown as an
+error at the field and not applied.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QValidator, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
 from cnnlab import Param, SpecError
 
 INT_LIMIT = 2**31 - 1
+TYPING_MS = 300  # a pause this long ends a burst of typing: the value is applied
 ERROR_STYLE = "border: 1.5px solid #d64545; background: #fff0f0;"
 
 
@@ -126,9 +129,25 @@ class ParamEditor:
         install_wheel_guard()
         self.param = param
         self.on_commit = on_commit
+        self._typed: Callable[[], None] | None = None
         self.widget = self._make()
         self.widget.setToolTip(self._tip())
         self._loading = False
+        self.typing = QTimer(self.widget, singleShot=True, interval=TYPING_MS)
+        self.typing.timeout.connect(self.flush)
+
+    def flush(self) -> None:
+        """Apply what was typed now (the typing paused, or Enter, or focus left)."""
+        self.typing.stop()
+        if self._typed is not None:
+            typed, self._typed = self._typed, None
+            typed()
+
+    def _typing(self, apply: Callable[[], None]) -> None:
+        if self._loading:
+            return
+        self._typed = apply
+        self.typing.start()
 
     def _tip(self, error: str = "") -> str:
         tip = f"<b>{self.param.name}</b>: {self.param.help}<br><i>{self.param.describe()}</i>"
@@ -159,17 +178,29 @@ class ParamEditor:
             w.setEditable(True)
             w.addItems(["valid", "same"])
             w.activated.connect(lambda _i: self._commit_text(w.currentText()))
-            w.lineEdit().editingFinished.connect(lambda: self._commit_text(w.currentText()))
+            w.lineEdit().textEdited.connect(
+                lambda _t: self._typing(lambda: self._commit_text(w.currentText())))
+            w.lineEdit().editingFinished.connect(
+                lambda: (self.flush(), self._commit_text(w.currentText())))
         else:
             w = QLineEdit()
             w.setPlaceholderText("default" if p.optional else "")
-            w.editingFinished.connect(lambda: self._commit_text(w.text()))
+            w.textEdited.connect(lambda _t: self._typing(lambda: self._commit_text(w.text())))
+            w.editingFinished.connect(lambda: (self.flush(), self._commit_text(w.text())))
         return w
 
     def _spin(self, w: QAbstractSpinBox) -> None:
-        w.setKeyboardTracking(False)
+        w.setKeyboardTracking(True)  # typing reports values; the debounce makes one edit
         w.setAccelerated(True)
-        w.valueChanged.connect(lambda v: self._commit(v))
+        w.valueChanged.connect(lambda v: self._spun(w, v))
+        w.editingFinished.connect(self.flush)
+
+    def _spun(self, w: QAbstractSpinBox, value: Any) -> None:
+        """A set value applies at once; one the user types or steps waits for a pause."""
+        if w.hasFocus():
+            self._typing(lambda: self._commit(value))
+        else:
+            self._commit(value)
 
     def set_value(self, value: Any) -> None:
         """Show ``value`` without committing it."""
@@ -180,6 +211,8 @@ class ParamEditor:
                 w.setChecked(bool(value))
             elif isinstance(w, QComboBox) and not w.isEditable():
                 w.setCurrentIndex(max(w.findText(str(value)), 0))
+            elif self._being_typed(value):
+                pass  # the user's text (``3, `` on the way to ``3, 5``) stays as typed
             elif isinstance(w, QComboBox):
                 w.setCurrentText(format_value(value))
             elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
@@ -189,6 +222,21 @@ class ParamEditor:
             self.show_error("")
         finally:
             self._loading = False
+
+    def _being_typed(self, value: Any) -> bool:
+        """The focused field is being typed in, and shows this value or an edit pending."""
+        w = self.widget
+        if not w.hasFocus():
+            return False
+        if self.typing.isActive():
+            return True
+        if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            return w.value() == value
+        text = w.currentText() if isinstance(w, QComboBox) else w.text()
+        try:
+            return parse_text(self.param, text) == value
+        except ValueError:
+            return False
 
     def show_error(self, message: str) -> None:
         """Mark the field (empty message: clear the mark)."""

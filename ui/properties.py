@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from cnnlab import BLOCKS, REG_PARAM_NAMES, Experiment, Param
 from cnnlab.ui.canvas.visible import VisibleGraph
-from cnnlab.ui.param_widgets import ParamEditor, install_wheel_guard
+from cnnlab.ui.param_widgets import TYPING_MS, ParamEditor, install_wheel_guard
 
 
 def module_params(exp: Experiment, module: str) -> list[Param]:
@@ -87,18 +87,30 @@ class PropertiesPanel(QScrollArea):
         key = ("experiment",)
         if key != self._key:
             self._rebuild(key, self._build_experiment)
-        self._name_edit.setText(exp.name)
+        self._shown_name = exp.name
+        typing = self._name_edit.hasFocus() and self._name_typing.isActive()
+        if not typing and self._name_edit.text() != exp.name:
+            self._name_edit.setText(exp.name)
 
     def _build_experiment(self, lay: QVBoxLayout) -> None:
         lay.addWidget(_title("Experiment"))
         form = QFormLayout()
         self._name_edit = QLineEdit()
-        self._name_edit.editingFinished.connect(lambda: self.nameEdited.emit(
-            self._name_edit.text()))
+        self._name_typing = QTimer(self._name_edit, singleShot=True, interval=TYPING_MS)
+        self._name_typing.timeout.connect(self._rename)
+        self._name_edit.textEdited.connect(lambda _t: self._name_typing.start())
+        self._name_edit.editingFinished.connect(self._rename)
         form.addRow("Name", self._name_edit)
         lay.addLayout(form)
         lay.addWidget(_label("Select a block on the canvas to edit its parameters; drag "
                              "blocks from the palette to add them.", muted=True))
+
+    def _rename(self) -> None:
+        """Apply the typed name (a pause in typing, Enter or leaving the field)."""
+        self._name_typing.stop()
+        if self._name_edit.text() != self._shown_name:
+            self._shown_name = self._name_edit.text()
+            self.nameEdited.emit(self._shown_name)
 
     def _show_block(self, exp: Experiment, node_id: str) -> None:
         node = exp.model.node(node_id)

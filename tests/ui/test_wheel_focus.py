@@ -1,6 +1,8 @@
 """The mouse wheel never changes a setting unseen: combo and spin boxes take it only when
 focused; unfocused, the wheel scrolls the form around them (issue 14)."""
 
+import pytest
+from builder_helpers import DialogRecorder
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QScrollArea, QSpinBox, QVBoxLayout, QWidget
@@ -8,6 +10,12 @@ from PySide6.QtWidgets import QApplication, QComboBox, QScrollArea, QSpinBox, QV
 from cnnlab.ui.param_widgets import install_wheel_guard
 from cnnlab.ui.preset_source import default_experiment
 from cnnlab.ui.views.recipe_view import RecipeView
+
+
+@pytest.fixture(autouse=True)
+def recorder(monkeypatch):
+    """Answer the window's dialogs (closing an edited window asks to save)."""
+    return DialogRecorder().install(monkeypatch)
 
 
 def _wheel(widget: QWidget, steps: int = -1) -> None:
@@ -109,3 +117,52 @@ def test_switching_recipe_sections_keeps_the_focus_in_the_recipe(qtbot, tmp_path
         assert focused is header  # not a field elsewhere in the window (the Name)
         assert not any(w.hasFocus() for w in window.properties.findChildren(QWidget))
     qtbot.waitUntil(lambda: not recipe.optimizer_panel.worker.running, timeout=30000)
+
+
+def test_properties_apply_as_you_type_one_undo_step_per_burst(qtbot):
+    from builder_helpers import make_window
+
+    from cnnlab.ui.param_widgets import ERROR_STYLE, TYPING_MS
+
+    window = make_window(qtbot)
+    window.scene.select_ids(["conv1"])
+    node = lambda: window.doc.experiment.model.node("conv1")  # noqa: E731
+    count = window.doc.undo_stack.count()
+    kernel = window.properties.editors["kernel_size"].widget
+    kernel.setFocus()
+    qtbot.waitUntil(kernel.hasFocus)
+    kernel.selectAll()
+    qtbot.keyClicks(kernel, "5, 3")
+    assert node().params.get("kernel_size") != [5, 3]  # not yet: still typing
+    qtbot.waitUntil(lambda: node().params.get("kernel_size") == [5, 3], timeout=TYPING_MS * 4)
+    assert window.doc.undo_stack.count() == count + 1  # the burst is one edit
+    assert kernel.hasFocus() and kernel.text() == "5, 3"
+    kernel.selectAll()
+    qtbot.keyClicks(kernel, "5, q")
+    qtbot.wait(TYPING_MS * 2)
+    assert kernel.styleSheet() == ERROR_STYLE  # shown at the field ...
+    assert node().params["kernel_size"] == [5, 3]  # ... and not applied
+    assert window.doc.undo_stack.count() == count + 1
+    filters = window.properties.editors["filters"].widget
+    filters.setFocus()
+    qtbot.waitUntil(filters.hasFocus)
+    filters.selectAll()
+    qtbot.keyClicks(filters, "64")
+    qtbot.waitUntil(lambda: node().params.get("filters") == 64, timeout=TYPING_MS * 4)
+    assert window.doc.undo_stack.count() == count + 2
+
+
+def test_experiment_name_applies_as_you_type(qtbot):
+    from builder_helpers import make_window
+
+    from cnnlab.ui.param_widgets import TYPING_MS
+
+    window = make_window(qtbot)
+    window.scene.clearSelection()
+    name = window.properties._name_edit
+    name.setFocus()
+    qtbot.waitUntil(name.hasFocus)
+    name.selectAll()
+    qtbot.keyClicks(name, "My net")
+    qtbot.waitUntil(lambda: window.doc.experiment.name == "My net", timeout=TYPING_MS * 4)
+    assert name.text() == "My net" and name.hasFocus()
