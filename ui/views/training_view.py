@@ -146,8 +146,7 @@ class TrainingView(QWidget):
         self.loss_plot = make_plot("Loss", "loss")
         self.acc_plot = make_plot("Accuracy", "accuracy")
         self.lr_plot = make_plot("Learning rate", "lr")
-        for p in (self.acc_plot, self.lr_plot):
-            p.setXLink(self.loss_plot)
+        self.acc_plot.setXLink(self.loss_plot)  # the rate plot is wider: its own range
         self.curves = {
             "batch": curve(self.loss_plot, "batch loss (smoothed)", "#9ecae1", 1.5),
             "loss": curve(self.loss_plot, "train loss", "#1f77b4", symbol="o"),
@@ -180,7 +179,8 @@ class TrainingView(QWidget):
             plot.reset_button.hide()
             plot.getPlotItem().enableAutoRange(y=True)
         if self._epochs:
-            self.loss_plot.setXRange(0, max(self._epochs, 1), padding=0.02)
+            for plot in (self.loss_plot, self.lr_plot):
+                plot.setXRange(0, max(self._epochs, 1), padding=0.02)
         self._fit_lr_axis(self.buffers.batch_lr)
 
     def _readout_at(self, x: float) -> str:
