@@ -27,6 +27,7 @@ from cnnlab import CnnlabError, load_experiment
 from cnnlab.startup_check import window_start_problem
 from cnnlab.ui import crash, dialogs, gc_policy, preset_source
 from cnnlab.ui.main_window import MainWindow
+from cnnlab.ui.param_widgets import install_wheel_guard
 from cnnlab.ui.tf_loader import TensorFlowLoader
 
 
@@ -129,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["CNNLAB_HOME"] = str(Path(args.workspace).expanduser().resolve())
     app = _application()
     gc_policy.install(app)  # Qt objects must never be collected in a worker thread
+    install_wheel_guard()  # the wheel scrolls forms; it changes a box only once focused
     if not args.startup_probe:
         crash.install()
     exp, path, error = initial_document(args.file)
