@@ -9,13 +9,13 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import functools
 import json
-import signal
 import struct
 import zlib
-from dataclasses import dataclass
 
 import pytest
+from hang_guard import no_hang_fixture
 
 from cnnlab.cli import main
 from cnnlab.data import (
@@ -27,35 +27,16 @@ from cnnlab.data import (
 )
 from cnnlab.data.safe_read import MAX_IMAGE_BYTES
 from cnnlab.errors import DataError
+from cnnlab.spec.sections import DataSpec
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs and links")
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    """Fail (instead of hanging) when a test takes more than 30 s."""
-
-    def fail(*_):
-        raise TimeoutError("the test hung: something opened a FIFO or read a device")
-
-    old = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+no_hang = no_hang_fixture(30)
 
 
-@dataclass(frozen=True)
-class Data:
-    source: str = "folder"
-    path: str | None = None
-    keras_name: str = "mnist"
-    validation_split: float = 0.0
-    test_split: float = 0.0
-    normalization: str = "scale"
-    bad_files: str = "skip"
-    max_samples: int | None = None
-    shapes: object = None
+# The real data section, as a spec holds it (no split: every file counts).
+Data = functools.partial(DataSpec, source='folder', validation_split=0.0, test_split=0.0)
 
 
 def png_bytes(value: int, size: int = 8) -> bytes:

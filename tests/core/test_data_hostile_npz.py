@@ -8,47 +8,29 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import functools
 import io
 import json
-import signal
 import time
 import tracemalloc
 import zipfile
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hang_guard import no_hang_fixture
 
 from cnnlab.cli import main
 from cnnlab.data import load_data
 from cnnlab.data import npz_file as npz_module
 from cnnlab.data.sources import _raw_from_arrays
 from cnnlab.errors import DataError
+from cnnlab.spec.sections import DataSpec
+
+no_hang = no_hang_fixture(30)
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    def fail(*_):
-        raise TimeoutError("the test hung")
-
-    old = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(30)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
-
-
-@dataclass(frozen=True)
-class Data:
-    source: str = "npz"
-    path: str | None = None
-    keras_name: str = "mnist"
-    validation_split: float = 0.0
-    test_split: float = 0.0
-    normalization: str = "scale"
-    bad_files: str = "skip"
-    max_samples: int | None = None
-    shapes: object = None
+# The real data section, as a spec holds it (no split: every file counts).
+Data = functools.partial(DataSpec, source='npz', validation_split=0.0, test_split=0.0)
 
 
 def arrays(n=12, classes=3, dtype=np.uint8):

@@ -2,10 +2,10 @@
 its reason after the folder check; samples and counts for folder and npz sources."""
 
 import os
-import signal
 
 import numpy as np
 import pytest
+from hang_guard import no_hang_fixture
 
 from cnnlab.spec.sections import DataSpec
 from cnnlab.ui.views.data_panel import DataPanel
@@ -13,16 +13,7 @@ from cnnlab.ui.views.data_panel import DataPanel
 WAIT = 60_000
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    def fail(*_):
-        raise TimeoutError("the test hung")
-
-    old = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(90)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+no_hang = no_hang_fixture(90)
 
 
 def write_png(path, value):
