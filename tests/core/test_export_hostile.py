@@ -7,7 +7,6 @@ would create MARK.
 """
 
 import ast
-import contextlib
 import io
 import json
 import os
@@ -17,8 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
-from cnnlab.cli import main  # noqa: E402
+from cli_support import run_cli, train_run  # noqa: E402
 
 
 def payload(mark):
@@ -42,20 +40,6 @@ def hostile(mark, stem, styles=tuple(STYLES)):
     code = payload(mark)
     return "".join(STYLES[s].format(stem=stem if i == 0 else "", code=code)
                    for i, s in enumerate(styles))
-
-
-def run_cli(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def train_run(spec, ws):
-    """Train ``spec`` with `cnnlab train --json`; return the run id it prints."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert main(["train", str(spec), "--workspace", str(ws), "--json"]) == 0
-    return json.loads(printed.getvalue().strip().splitlines()[-1])["run_id"]
 
 
 def tiny_model(units, size=16):

@@ -5,8 +5,6 @@ a relative path: the exported script runs for one epoch in a separate process
 (the export's own check, and here once more as a user would run it).
 """
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -16,22 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
-from cnnlab.cli import main  # noqa: E402
-
-
-def run_cli(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def train_run(spec, ws):
-    """Train ``spec`` with `cnnlab train --json`; return the run id it prints."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert main(["train", str(spec), "--workspace", str(ws), "--json"]) == 0
-    return json.loads(printed.getvalue().strip().splitlines()[-1])["run_id"]
+from cli_support import run_cli, train_run  # noqa: E402
 
 
 def experiment(data, units=3, shape=(32, 32, 3)):

@@ -10,7 +10,13 @@ import signal  # noqa: E402
 import time  # noqa: E402
 
 import pytest  # noqa: E402
-from core.test_trainer_support import Recorder, start_python, tiny_experiment, write_spec  # noqa: E402
+from core.test_trainer_support import (  # noqa: E402
+    Recorder,
+    start_python,
+    tiny_experiment,
+    wait_for,
+    write_spec,
+)
 
 from cnnlab.cli import main  # noqa: E402
 from cnnlab.train.events import Control, EpochEnded  # noqa: E402
@@ -27,20 +33,6 @@ def _cnnlab(workspace, *args):
     return start_python(["-c", CLI, *args, "--workspace", str(workspace)], workspace)
 
 
-def _wait_for(predicate, proc, timeout=180.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"the child ended early ({proc.returncode}):\n{out}\n{err[-3000:]}")
-        time.sleep(0.02)
-    proc.kill()
-    pytest.fail("timed out waiting for the child")
-
-
 def _state(workspace):
     for path in (workspace / "runs").glob("*/checkpoints/state.json"):
         try:
@@ -55,7 +47,7 @@ def test_ctrl_c_mid_epoch_then_resume_trains_exactly_the_planned_steps(tmp_path)
     epochs = 3
     spec = write_spec(tmp_path / "spec.json", epochs=epochs, samples=900)
     proc = _cnnlab(ws, "train", str(spec), "--json")
-    run_id, state = _wait_for(lambda: _state(ws), proc)  # epoch 1 is checkpointed
+    run_id, state = wait_for(lambda: _state(ws), proc)  # epoch 1 is checkpointed
     steps = state["steps_per_epoch"]
     store = RunStore(ws)
     time.sleep(min(state["metrics"]["seconds"] / 3, 1.0))  # into epoch 2
@@ -102,7 +94,7 @@ def test_a_second_resume_of_a_run_being_trained_names_who_holds_it(tmp_path, cap
     store = RunStore(ws)
     proc = _cnnlab(ws, "train", "--resume", run_id)
     try:
-        _wait_for(lambda: store.get(run_id).status == "running", proc)
+        wait_for(lambda: store.get(run_id).status == "running", proc)
         rec = Recorder()
         second = run(None, rec, workspace=ws, resume=run_id)
         assert second.status == "failed" and second.user_error

@@ -15,6 +15,7 @@ from core.test_trainer_support import (  # noqa: E402
     Recorder,
     start_python,
     tiny_experiment,
+    wait_for,
     write_spec,
 )
 
@@ -23,21 +24,6 @@ from cnnlab.train.store import RunStore  # noqa: E402
 from cnnlab.train.trainer import run  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
-
-
-def _wait_for(predicate, proc, timeout=180.0):
-    """Poll until ``predicate()`` returns something truthy; fail if ``proc`` ends first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"the child ended early ({proc.returncode}):\n{out}\n{err[-3000:]}")
-        time.sleep(0.02)
-    proc.kill()
-    pytest.fail("timed out waiting for the child")
 
 
 def _epochs_checkpointed(workspace, at_least):
@@ -61,7 +47,7 @@ def test_sigkill_mid_epoch_then_resume_continues_the_curve(tmp_path):
     ws = tmp_path / "ws"
     spec = write_spec(tmp_path / "spec.json", epochs=5, samples=1500)
     proc = _headless(spec, ws)
-    run_id, state = _wait_for(lambda: _epochs_checkpointed(ws, 2), proc)
+    run_id, state = wait_for(lambda: _epochs_checkpointed(ws, 2), proc)
     store = RunStore(ws)
     epoch_seconds = state["metrics"]["seconds"]  # the index is written after the checkpoint
     time.sleep(min(epoch_seconds / 3, 1.0))  # into the third epoch
@@ -119,7 +105,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_model(tmp_path):
     ws = tmp_path / "ws"
     spec = write_spec(tmp_path / "spec.json", epochs=30, samples=1500)
     proc = _headless(spec, ws, "--json")
-    run_id, _ = _wait_for(lambda: _epochs_checkpointed(ws, 1), proc)
+    run_id, _ = wait_for(lambda: _epochs_checkpointed(ws, 1), proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err[-2000:]
@@ -135,7 +121,7 @@ def test_a_child_process_and_this_one_share_a_workspace(tmp_path):
     spec = write_spec(tmp_path / "spec.json", epochs=3, samples=1500)
     proc = _headless(spec, ws, "--json")
     store = RunStore(ws)
-    _wait_for(lambda: store.list_runs(), proc)
+    wait_for(lambda: store.list_runs(), proc)
     out = run(tiny_experiment(epochs=2), Recorder(), workspace=ws)
     child_out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err[-2000:]

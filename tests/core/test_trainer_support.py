@@ -89,3 +89,20 @@ def start_python(args: list[str], workspace: Path, **kwargs) -> subprocess.Popen
     return subprocess.Popen([sys.executable, *args], env=python_env(workspace), cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             **kwargs)
+
+
+def wait_for(predicate, proc, timeout=180.0):
+    """Poll until ``predicate()`` returns something truthy; fail if ``proc`` ends first."""
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"the child ended early ({proc.returncode}):\n{out}\n{err[-3000:]}")
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail("timed out waiting for the child")
