@@ -46,10 +46,16 @@ def test_killed_mid_epoch_resumes_to_finished(tmp_path):
     assert (tmp_path / "trial-01" / "export.keras").is_file()
 
 
+@pytest.mark.slow  # racy by nature; test_train_endings kills inside the save deterministically
 def test_killed_while_saving_model_keras_resumes_to_finished(tmp_path):
     # Killed as soon as model.keras's temporary file appears: every epoch is checkpointed,
     # the run never ended. Resume must write the model, mark it finished, leave no temp file.
-    result = kt.run_trial(1, kt.Moment("final-save"), tmp_path, epochs=3, seed=2)
+    # A tiny model's save takes milliseconds, so the kill can land just after the rename
+    # under load: such a trial missed its moment and is tried again (at most 3 times).
+    for attempt in range(1, 4):
+        result = kt.run_trial(attempt, kt.Moment("final-save"), tmp_path, epochs=3, seed=2)
+        if ".model.keras.tmp-" in result.at_kill:
+            break
     assert ".model.keras.tmp-" in result.at_kill, result.line()
     assert result.at_kill.startswith("3 epoch(s) checkpointed, indexed")
     assert result.problems == [], result.line()
