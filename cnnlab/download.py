@@ -7,8 +7,10 @@ decides whether to try at all.
 
 from __future__ import annotations
 
+import os
 import threading
 import urllib.request
+from pathlib import Path
 
 
 def can_reach(url: str, timeout: float = 3.0) -> bool:
@@ -36,3 +38,15 @@ def can_reach(url: str, timeout: float = 3.0) -> bool:
     worker.start()
     worker.join(timeout)
     return bool(result and result[0])
+
+
+def keras_home() -> Path:
+    """Return the Keras home folder: ``$KERAS_HOME``, else ``~/.keras`` (as Keras decides)."""
+    if "KERAS_HOME" in os.environ:
+        home = Path(os.environ["KERAS_HOME"]).expanduser()
+    else:
+        base = Path("~").expanduser()
+        home = (base if os.access(base, os.W_OK) else Path("/tmp")) / ".keras"
+    if home.exists() and not os.access(home, os.W_OK):
+        return Path("/tmp/.keras")  # keras.utils.get_file falls back to this
+    return home

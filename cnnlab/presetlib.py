@@ -22,6 +22,7 @@ from typing import Any
 from cnnlab.analysis import Totals, analyze
 from cnnlab.blocks.registry import BLOCKS
 from cnnlab.errors import SpecError
+from cnnlab.spec.edit import retarget
 from cnnlab.spec.experiment import Experiment
 from cnnlab.spec.load import experiment_from_dict
 
@@ -301,23 +302,6 @@ def _canonical_totals(name: str) -> Totals:
     return analyze(load_preset(name).model).totals
 
 
-def data_classes(exp: Experiment) -> int | None:
-    """The number of classes of an experiment's data, when known without loading it.
-
-    ``shapes`` counts its class list and the Keras datasets have known counts; an
-    ``npz`` file or an image folder is not opened here (None: the trainer checks).
-    """
-    data = exp.data
-    if data.source == "shapes":
-        return len(data.shapes.classes)
-    if data.source == "keras":
-        from cnnlab.data.keras_names import KERAS_CLASS_NAMES
-
-        names = KERAS_CLASS_NAMES.get(data.keras_name)
-        return len(names) if names else None
-    return None
-
-
 def match_data(exp: Experiment) -> tuple[Experiment, str | None]:
     """Make an experiment's network and its ``shapes`` data agree on the class count.
 
@@ -331,8 +315,6 @@ def match_data(exp: Experiment) -> tuple[Experiment, str | None]:
     from dataclasses import replace
 
     from cnnlab.data.shapes import SHAPE_CLASSES
-    from cnnlab.spec.edit import retarget
-
     outputs = [n.params.get("units") for n in exp.model.nodes if n.type == "Output"]
     if exp.data.source != "shapes" or len(outputs) != 1:
         return exp, None

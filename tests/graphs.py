@@ -96,7 +96,7 @@ def trained_run(workspace, exp, name: str, epochs: int = 1):
     """
     from cnnlab import build_model
     from cnnlab.data import load_data
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
     store = RunStore(workspace)
     record = store.create_run(exp.run_dict(), name, epochs, {"device": "CPU"})

@@ -23,9 +23,9 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from cnnlab import CnnlabError, load_experiment
+from cnnlab import CnnlabError, load_experiment, preset_choice
 from cnnlab.startup_check import window_start_problem
-from cnnlab.ui import crash, dialogs, gc_policy, preset_source
+from cnnlab.ui import crash, dialogs, gc_policy
 from cnnlab.ui.main_window import MainWindow
 from cnnlab.ui.param_widgets import install_wheel_guard
 from cnnlab.ui.tf_loader import TensorFlowLoader
@@ -71,8 +71,8 @@ def initial_document(file: str | None) -> tuple:
         try:
             return load_experiment(file), Path(file), None
         except CnnlabError as exc:
-            return preset_source.default_experiment(), None, str(exc)
-    return preset_source.default_experiment(), None, None
+            return preset_choice.default_experiment(), None, str(exc)
+    return preset_choice.default_experiment(), None, None
 
 
 def install_other_views(window: MainWindow) -> None:

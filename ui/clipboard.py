@@ -15,8 +15,8 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from cnnlab import Edge, Experiment, Node, model_from_dict
-from cnnlab.ui.graph_edit import all_ids, collapsed, positions, with_graph, with_ui
-from cnnlab.ui.ids import new_id
+from cnnlab.spec.edit import all_ids, collapsed, positions, with_graph, with_ui
+from cnnlab.spec.ids import new_id
 
 MIME_FRAGMENT = "application/x-cnnlab-fragment"
 

@@ -1,7 +1,7 @@
 """Turns gestures on the canvas and in the form into edits of the document.
 
 Every method builds a new experiment with a pure function of
-:mod:`cnnlab.ui.graph_edit` (or the clipboard/arrange helpers) and pushes it
+:mod:`cnnlab.spec.edit` (or the clipboard/arrange helpers) and pushes it
 as one undo step. Refused edits become a status-bar message, and refused
 parameter values an error at their field; nothing raises to the user.
 """
@@ -15,10 +15,11 @@ from PySide6.QtCore import QPointF
 
 from cnnlab import SpecError
 from cnnlab.analysis import output_classes_problems
-from cnnlab.presetlib import data_classes
-from cnnlab.ui import clipboard, graph_edit
-from cnnlab.ui.canvas import arrange
-from cnnlab.ui.canvas.layout import BLOCK_H, BLOCK_W, ROW
+from cnnlab.diagram import arrange
+from cnnlab.diagram.layout import BLOCK_H, BLOCK_W, ROW
+from cnnlab.spec import edit as graph_edit
+from cnnlab.spec.edit import data_classes
+from cnnlab.ui import clipboard
 
 if TYPE_CHECKING:
     from cnnlab.ui.main_window import MainWindow

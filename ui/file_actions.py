@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 
-from cnnlab import CnnlabError, Experiment, load_experiment
-from cnnlab.ui import dialogs, graph_edit, preset_source, recovery
-from cnnlab.ui.canvas.arrange import ensure_positions
+from cnnlab import CnnlabError, Experiment, load_experiment, preset_choice
+from cnnlab.diagram.arrange import ensure_positions
+from cnnlab.spec import edit as graph_edit
+from cnnlab.ui import dialogs, recovery
 
 if TYPE_CHECKING:
     from cnnlab.ui.main_window import MainWindow
@@ -129,7 +130,7 @@ class FileActions:
             return
         if not self.maybe_save():
             return
-        self.show_experiment(preset_source.default_experiment(), None)
+        self.show_experiment(preset_choice.default_experiment(), None)
 
     def new_empty(self) -> None:
         """Start a new experiment with an Input block only (the default's data and recipe)."""
@@ -137,7 +138,7 @@ class FileActions:
             return
         if not self.maybe_save():
             return
-        self.show_experiment(empty_experiment(preset_source.default_experiment()), None)
+        self.show_experiment(empty_experiment(preset_choice.default_experiment()), None)
 
     def open(self, path: str | Path | None = None) -> bool:
         """Open an experiment file (asks for one when ``path`` is None)."""

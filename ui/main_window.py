@@ -13,17 +13,17 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
 
 from cnnlab import Analysis, Experiment, __version__, analyze
+from cnnlab.diagram.visible import VisibleGraph, visible_graph
+from cnnlab.formatting import compact
+from cnnlab.spec.edit import positions
 from cnnlab.ui import dialogs, menus
 from cnnlab.ui.canvas.scene import GraphScene
 from cnnlab.ui.canvas.view import GraphView
-from cnnlab.ui.canvas.visible import VisibleGraph, visible_graph
 from cnnlab.ui.document import Document
 from cnnlab.ui.editor import Editor
 from cnnlab.ui.file_actions import FileActions
 from cnnlab.ui.folder_drop import FolderDropFilter
-from cnnlab.ui.graph_edit import positions
 from cnnlab.ui.menus import Menus
-from cnnlab.ui.numbers import compact
 from cnnlab.ui.palette import Palette
 from cnnlab.ui.problems import ProblemsList
 from cnnlab.ui.properties import PropertiesPanel

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QDrag, QIcon, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from cnnlab import ModuleDef, blocks_by_group
-from cnnlab.ui import module_library
+from cnnlab.spec import module_library
 from cnnlab.ui.canvas.style import GROUP_COLORS
 from cnnlab.ui.canvas.view import block_mime
 

@@ -12,8 +12,8 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from cnnlab import Analysis, LayerInfo
+from cnnlab.formatting import compact, field_text, grouped, shape_text
 from cnnlab.ui.canvas.style import mono_font
-from cnnlab.ui.numbers import compact, field_text, grouped, shape_text
 
 COLUMNS = ("Block", "Type", "Output shape", "Params", "Mult-adds", "Activations",
            "Receptive field")

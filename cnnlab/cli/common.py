@@ -53,7 +53,7 @@ def open_store(args: argparse.Namespace, read_only: bool = False):
     Commands that only read (inspect, export, runs) pass ``read_only=True``:
     they then work on a read-only workspace and never write into it.
     """
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
     return RunStore(args.workspace, read_only=read_only)
 
@@ -94,7 +94,7 @@ def write_error_log(exc: BaseException, workspace: str | None, argv: Sequence[st
 def _log_folders(workspace: str | None) -> list[Path]:
     folders = []
     try:
-        from cnnlab.train.workspace import resolve_workspace
+        from cnnlab.runs.workspace import resolve_workspace
 
         folders.append(resolve_workspace(workspace) / "logs")
     except (OSError, RuntimeError, ValueError):

@@ -32,7 +32,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """List, show or diff; then any notes on the workspace, on stderr."""
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
     store = RunStore(args.workspace, read_only=True)
     try:

@@ -56,7 +56,7 @@ def _output_mismatch(exp) -> str:
     (Shapes and Keras datasets; ``train`` checks npz and folder data once loaded.)
     """
     from cnnlab.analysis import output_classes_problems
-    from cnnlab.presetlib import data_classes
+    from cnnlab.spec.edit import data_classes
 
     problems = output_classes_problems(exp.model, data_classes(exp))
     return str(problems[0]) if problems else ""

@@ -14,11 +14,11 @@ import it when called.
 """
 
 from cnnlab.data.arrays import class_counts
-from cnnlab.data.folder import PreflightReport, preflight_folder
+from cnnlab.data.folder_preflight import PreflightReport, preflight_folder
+from cnnlab.data.keras_datasets import KERAS_DATASETS, keras_dataset_file
 from cnnlab.data.loader import NORMALIZATIONS, SOURCES, load_data
 from cnnlab.data.report import BadFilesError, skipped_lines, write_skipped_listing
 from cnnlab.data.shapes import DEFAULT_CLASSES, SHAPE_CLASSES, generate_shapes
-from cnnlab.data.sources import KERAS_DATASETS, keras_dataset_file
 from cnnlab.data.splits import DataSplits
 
 __all__ = [

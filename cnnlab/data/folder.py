@@ -1,217 +1,192 @@
-"""Image folders: one sub-folder per class, checked file by file before training.
+"""Loading an image folder: the preflight's usable files, split and decoded with tf.data.
 
-:func:`preflight_folder` decodes every file once and names each one that
-cannot be used (unreadable, not an image, corrupt) and every class left
-without images, so the user hears about them before a run starts rather than
-from a crash in the middle of an epoch. Nothing but regular files of bounded
-size is ever opened: a FIFO or a link to a device is named, never read.
+The file list comes from :func:`cnnlab.data.folder_preflight.preflight_folder`, so bad
+files are simply not in it (``bad_files="skip"``, and named in the splits'
+``skipped_files``) or stop the load before anything is decoded
+(``bad_files="stop"``, :class:`~cnnlab.data.report.BadFilesError`). Before
+TensorFlow reads the files, each is checked again (a stat, no read) to be
+still a regular file within the size cap. Images are decoded with
+``tf.io.decode_image`` straight to the model's channel count and resized to
+its input size inside the pipeline.
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import stat
-from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from cnnlab.data.folder_walk import FolderWalk
-from cnnlab.data.image_header import content_problem, pixel_problem
-from cnnlab.data.safe_read import (
-    MAX_IMAGE_BYTES,
-    UnusableFile,
-    file_kind,
-    read_regular,
-    stat_reason,
-)
+import numpy as np
+
+from cnnlab.data.arrays import SPLITS, cap_splits, channel_plan, stats_dict, stratified_split
+from cnnlab.data.folder_preflight import PreflightReport, preflight_folder
+from cnnlab.data.report import BadFilesError
+from cnnlab.data.safe_read import MAX_IMAGE_BYTES, UnusableFile, regular_size, too_large
+from cnnlab.data.splits import DataSplits
 from cnnlab.errors import DataError
 
-IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".webp")
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 @dataclass
-class PreflightReport:
-    """What :func:`preflight_folder` found.
+class FolderFiles:
+    """The image files of each split and how to turn one into a model input."""
 
-    Attributes:
-        root: The folder that was checked.
-        class_names: Sub-folder names, sorted; label ``i`` is ``class_names[i]``.
-        counts: Usable images per class.
-        bad_files: ``(path, reason)`` for every file that cannot be used.
-        empty_classes: Classes with no usable image.
-        images: ``(path, class_name)`` of every usable image.
-        channel_counts: Number of usable images by channel count (1, 2, 3 or 4).
-        size_range: ``((min_h, min_w), (max_h, max_w))`` of usable images, or None.
+    paths: dict[str, np.ndarray]
+    image_shape: tuple[int, int, int]
+    pixel_scale: float = 1.0
+    stats: dict[str, list[float]] | None = None
 
-    """
+    def dataset(self, split: str, labels: np.ndarray) -> tf.data.Dataset:
+        """Return the unbatched dataset of decoded, preprocessed (image, label) samples.
 
-    root: str
-    class_names: list[str]
-    counts: dict[str, int]
-    bad_files: list[tuple[str, str]] = field(default_factory=list)
-    empty_classes: list[str] = field(default_factory=list)
-    images: list[tuple[str, str]] = field(default_factory=list, repr=False)
-    channel_counts: dict[int, int] = field(default_factory=dict)
-    size_range: tuple[tuple[int, int], tuple[int, int]] | None = None
+        Raises:
+            DataError: If a file stopped being a regular file of bounded size
+                since the folder check (TensorFlow would block on a FIFO).
 
-    @property
-    def ok(self) -> bool:
-        """True if there are classes, every file is usable and no class is empty."""
-        return bool(self.class_names) and not self.bad_files and not self.empty_classes
+        """
+        import tensorflow as tf
 
-    def left_out_classes(self) -> list[tuple[str, str]]:
-        """Return ``(class name, reason)`` for every class without a usable image."""
-        out = []
-        for name in self.empty_classes:
-            folder = str(Path(self.root) / name)
-            bad = sum(1 for p, _ in self.bad_files
-                      if p == folder or p.startswith(folder + os.sep))
-            out.append((name, f"no usable image ({bad} bad file(s))" if bad else "no image files"))
-        return out
+        _recheck(self.paths[split])
+        h, w, c = self.image_shape
+        scale = np.float32(self.pixel_scale)
+        mean = std = None
+        if self.stats is not None:
+            mean = tf.constant(self.stats["mean"], tf.float32)
+            std = tf.constant(self.stats["std"], tf.float32)
 
-    def summary(self) -> str:
-        """Return a one-paragraph description of the check, for the user."""
-        if not self.class_names:
-            return (
-                f"{self.root} has no class sub-folders; put the images of each class "
-                "in a sub-folder named after the class."
-            )
-        per_class = ", ".join(f"{name}: {self.counts[name]}" for name in self.class_names)
-        text = (
-            f"Found {sum(self.counts.values())} usable images in "
-            f"{len(self.class_names)} classes ({per_class})."
-        )
-        if self.bad_files:
-            text += f" {len(self.bad_files)} file(s) cannot be used: {self.describe_bad()}."
-        if self.empty_classes:
-            text += f" Class(es) without images: {', '.join(self.empty_classes)}."
-        if self.ok:
-            text += " Every file is usable."
-        return text
+        def load(path, label):
+            image = tf.io.decode_image(tf.io.read_file(path), channels=c, expand_animations=False)
+            image.set_shape([None, None, c])
+            image = tf.image.resize(tf.cast(image, tf.float32), (h, w), antialias=True)
+            image = image / scale
+            if mean is not None:
+                image = (image - mean) / std
+            return image, label
 
-    def describe_bad(self, limit: int | None = None) -> str:
-        """Return ``"cat/a.txt (not an image file), ..."``, at most ``limit`` entries."""
-        shown = self.bad_files if limit is None else self.bad_files[:limit]
-        text = "; ".join(f"{self._relative(p)} ({why})" for p, why in shown)
-        if len(shown) < len(self.bad_files):
-            text += f"; and {len(self.bad_files) - len(shown)} more"
-        return text
+        ds = tf.data.Dataset.from_tensor_slices((self.paths[split], labels.astype(np.int32)))
+        return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
 
-    def _relative(self, path: str) -> str:
+
+def _recheck(paths: np.ndarray) -> None:
+    """Check again (stat only) that every file is still a regular file within the size cap."""
+    for path in paths:
         try:
-            return Path(path).relative_to(self.root).as_posix()
-        except ValueError:
-            return path
+            size = regular_size(path)
+        except UnusableFile as exc:
+            raise DataError(f"{path} changed since the folder check: {exc}") from None
+        if size > MAX_IMAGE_BYTES:
+            raise DataError(f"{path} changed since the folder check: "
+                            f"{too_large(size, MAX_IMAGE_BYTES)}")
 
 
-def preflight_folder(path: str | os.PathLike) -> PreflightReport:
-    """Check an image folder (one sub-folder per class) file by file.
-
-    Every file in a class folder (sub-folders included, hidden files
-    skipped) is read and decoded. Only regular files are opened (see
-    :mod:`cnnlab.data.folder_walk` for links, loops and duplicates), each of
-    at most ``MAX_IMAGE_BYTES`` and ``MAX_IMAGE_PIXELS`` as its header
-    declares. Files with a non-image extension, anything that is not a
-    regular file, files that are too large, cannot be read or fail to decode
-    are reported with the reason; so are classes left without a usable image.
-
-    Args:
-        path: The dataset folder.
-
-    Returns:
-        A :class:`PreflightReport`.
+def load_folder(data: Any, shape: tuple[int, int, int], seed: int) -> DataSplits:
+    """Load ``data.path`` (one sub-folder per class) as splits for a model input ``shape``.
 
     Raises:
-        DataError: If ``path`` is not a readable folder.
+        DataError: If the folder is missing, unusable, or has bad files and
+            ``data.bad_files == "stop"``.
 
     """
-    root = Path(path).expanduser()
-    _check_root(root)
-    try:
-        class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not _hidden(p))
-    except OSError as exc:
-        raise DataError(f"cannot read the image folder {root}: {exc.strerror}") from None
-    report = PreflightReport(root=str(root), class_names=[d.name for d in class_dirs], counts={})
-    shapes: list[tuple[int, int, int]] = []
-    walk = FolderWalk(bad=report.bad_files)
-    walk.reserve(root, *class_dirs)
-    for class_dir in class_dirs:
-        shapes.extend(_scan_class(class_dir, report, walk))
-    report.bad_files.sort()
-    report.channel_counts = dict(sorted(Counter(s[2] for s in shapes).items()))
-    if shapes:
-        hs, ws = [s[0] for s in shapes], [s[1] for s in shapes]
-        report.size_range = ((min(hs), min(ws)), (max(hs), max(ws)))
-    return report
+    if not data.path:
+        raise DataError("data.path must name the image folder (one sub-folder per class)")
+    if shape[0] is None or shape[1] is None:
+        raise DataError("image folders need a model input with a fixed height and width")
+    report = preflight_folder(data.path)
+    notes: list[str] = []
+    names = _usable_classes(report, data.bad_files, notes)
+    paths = np.array([p for p, cls in report.images if cls in names], dtype=str)
+    labels = np.array([names.index(c) for _, c in report.images if c in names], dtype=np.int32)
+    fractions = float(data.validation_split), float(data.test_split)
+    idx = dict(zip(SPLITS, stratified_split(labels, *fractions, seed), strict=True))
+    idx, cap_note = cap_splits(idx, data.max_samples)
+    notes.extend(_fit_notes(report, shape) + ([cap_note] if cap_note else []))
+    scale = 255.0 if data.normalization == "scale" else 1.0
+    files = FolderFiles({k: paths[v] for k, v in idx.items()}, shape, scale)
+    y = {k: labels[v] for k, v in idx.items()}
+    if data.normalization == "standardize":
+        files.stats = _train_stats(files, y["train"])
+    splits = _folder_splits(names, y, files, notes, data.normalization)
+    splits.folder = report.root
+    splits.skipped_files = list(report.bad_files)
+    splits.left_out_classes = report.left_out_classes()
+    return splits
 
 
-def _check_root(root: Path) -> None:
-    """Refuse a dataset path that is missing or not a folder, saying what it is."""
-    try:
-        info = os.stat(root)
-    except OSError as exc:
-        if os.path.lexists(root) or exc.errno != errno.ENOENT:
-            raise DataError(f"cannot use the image folder {root}: {stat_reason(exc)}") from None
-        raise DataError(f"image folder not found: {root}") from None
-    if stat.S_ISREG(info.st_mode):
-        hint = " (for an .npz file use the source 'npz')" if root.suffix == ".npz" else ""
-        raise DataError(f"{root} is a file, not a folder with one sub-folder per class{hint}")
-    if not stat.S_ISDIR(info.st_mode):
-        raise DataError(f"{root} is {file_kind(info.st_mode)}, not a folder")
+def _folder_splits(
+    names: list[str], y: dict[str, np.ndarray], files: FolderFiles, notes, normalization: str
+) -> DataSplits:
+    return DataSplits(
+        class_names=names,
+        image_shape=files.image_shape,
+        x_train=None,
+        y_train=y["train"],
+        x_val=None,
+        y_val=y["val"],
+        x_test=None,
+        y_test=y["test"],
+        notes=notes,
+        normalization=normalization,
+        normalization_stats=files.stats,
+        pixel_scale=files.pixel_scale,
+        files=files,
+    )
 
 
-def _scan_class(
-    class_dir: Path, report: PreflightReport, walk: FolderWalk
-) -> list[tuple[int, int, int]]:
-    """Check the files of one class into ``report``; return the (H, W, C) of its good images."""
-    shapes = []
-    for file in walk.class_files(class_dir):
-        shape, reason = _check_image(file)
-        if reason:
-            report.bad_files.append((str(file), reason))
-        else:
-            report.images.append((str(file), class_dir.name))
-            shapes.append(shape)
-    report.counts[class_dir.name] = len(shapes)
-    if not shapes:
-        report.empty_classes.append(class_dir.name)
-    return shapes
+def _usable_classes(report: PreflightReport, bad_files: str, notes: list[str]) -> list[str]:
+    """Apply the ``bad_files`` choice to the report; return the classes to train on.
+
+    Raises:
+        BadFilesError: With ``bad_files == "stop"``, naming the bad files and empty classes.
+
+    """
+    if not report.class_names:
+        raise DataError(report.summary())
+    if (report.bad_files or report.empty_classes) and bad_files == "stop":
+        raise BadFilesError(report.root, report.bad_files, report.left_out_classes())
+    if report.bad_files:
+        notes.append(f"skipped {len(report.bad_files)} bad file(s): {report.describe_bad(3)}")
+    if report.empty_classes:
+        notes.append(f"left out class(es) without images: {', '.join(report.empty_classes)}")
+    classes = [c for c in report.class_names if c not in report.empty_classes]
+    if len(classes) < 2:
+        raise DataError(f"{report.root} needs at least 2 classes with images, found {len(classes)}")
+    return classes
 
 
-def _hidden(path: Path) -> bool:
-    return path.name.startswith(".")
+def _fit_notes(report: PreflightReport, shape: tuple[int, int, int]) -> list[str]:
+    """Describe the channel conversion and resizing the pipeline will do."""
+    h, w, want = shape
+    if want not in (1, 3):
+        raise DataError(f"image folders can feed a model with 1 or 3 input channels, not {want}")
+    notes = []
+    colour = {1: 1, 2: 1, 3: 3, 4: 3}
+    for have in sorted({colour[c] for c in report.channel_counts}):
+        note = channel_plan(have, want)
+        if note:
+            notes.append(note)
+    alpha = sum(n for c, n in report.channel_counts.items() if c in (2, 4))
+    if alpha:
+        notes.append(f"dropped the alpha channel of {alpha} image(s)")
+    if report.size_range and report.size_range != ((h, w), (h, w)):
+        (h0, w0), (h1, w1) = report.size_range
+        sizes = f"{h0}x{w0}" if (h0, w0) == (h1, w1) else f"{h0}x{w0} to {h1}x{w1}"
+        notes.append(f"resized images ({sizes}) to {h}x{w} to match the model's input")
+    return notes
 
 
-def _check_image(file: Path) -> tuple[tuple[int, int, int], str | None]:
-    """Decode ``file``; return its (H, W, C) and None, or a dummy shape and the reason it fails."""
-    none = (0, 0, 0)
-    if file.suffix.lower() not in IMAGE_EXTENSIONS:
-        return none, f"not an image: {file.suffix or 'no'} extension"
-    try:
-        data = read_regular(file, MAX_IMAGE_BYTES)
-    except UnusableFile as exc:
-        return none, str(exc)
-    if not data:
-        return none, "empty file"
-    refused = content_problem(data) or pixel_problem(data)
-    if refused:
-        return none, refused
-    import tensorflow as tf
-
-    try:
-        image = tf.io.decode_image(data, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as exc:
-        return none, f"corrupt image: {_tf_reason(exc)}"
-    h, w, c = (int(d) for d in image.shape)
-    if h == 0 or w == 0:
-        return none, "corrupt image: no pixels"
-    return (h, w, c), None
-
-
-def _tf_reason(exc: Exception) -> str:
-    """Return the readable part of a TensorFlow error message."""
-    text = str(getattr(exc, "message", exc)).strip().splitlines()[0]
-    if text.startswith("{{"):
-        text = text.split("}}", 1)[-1].strip()
-    return text.split(" [Op:", 1)[0].rstrip(". ") or "cannot decode"
+def _train_stats(files: FolderFiles, y_train: np.ndarray) -> dict[str, list[float]]:
+    """Per-channel mean and std over the training images (one decoding pass)."""
+    if not len(y_train):
+        raise DataError("the training split is empty; cannot compute standardization statistics")
+    total = np.zeros(files.image_shape[-1])
+    squares = np.zeros_like(total)
+    count = 0
+    for images, _ in files.dataset("train", y_train).batch(256):
+        flat = images.numpy().reshape(-1, files.image_shape[-1]).astype(np.float64)
+        total += flat.sum(axis=0)
+        squares += (flat * flat).sum(axis=0)
+        count += len(flat)
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean * mean, 0.0))
+    return stats_dict(mean, std)

@@ -14,8 +14,10 @@ from cnnlab.data.arrays import (
     pixel_scale,
     stratified_split,
 )
+from cnnlab.data.keras_datasets import load_keras
+from cnnlab.data.npz import load_npz
+from cnnlab.data.raw import RawData
 from cnnlab.data.shapes import generate_shapes
-from cnnlab.data.sources import RawData, load_keras, load_npz
 from cnnlab.data.splits import DataSplits
 from cnnlab.errors import DataError
 
@@ -51,7 +53,7 @@ def load_data(data: Any, input_shape: tuple[int, int, int], seed: int) -> DataSp
     shape = _check_input_shape(input_shape)
     _check_options(data)
     if data.source == "folder":
-        from cnnlab.data.folder_source import load_folder
+        from cnnlab.data.folder import load_folder
 
         return load_folder(data, shape, seed)
     raw = _load_raw(data)

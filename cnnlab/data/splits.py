@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class SampleFiles(Protocol):
-    """Image files behind the splits of a folder source (see ``cnnlab.data.folder_source``)."""
+    """Image files behind the splits of a folder source (see ``cnnlab.data.folder``)."""
 
     def dataset(self, split: str, labels: np.ndarray) -> tf.data.Dataset:
         """Return the unbatched dataset of preprocessed (image, label) samples of ``split``."""

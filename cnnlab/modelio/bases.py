@@ -10,13 +10,12 @@ a local weights file.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnnlab.download import can_reach
+from cnnlab.download import can_reach, keras_home
 from cnnlab.errors import ModelFileError, SpecError
 from cnnlab.modelio.safety import first_line
 
@@ -75,11 +74,6 @@ def application(name: str) -> Application:
     except KeyError:
         raise SpecError("training.transfer.base", f"unknown application {name!r} (known: "
                         f"{', '.join(APPLICATIONS)})") from None
-
-
-def keras_home() -> Path:
-    """Keras's folder: ``$KERAS_HOME``, else ``~/.keras``."""
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
 
 
 def weights_file(name: str, input_shape: Sequence[int] | None = None) -> Path:

@@ -12,6 +12,7 @@ import math
 import time
 from typing import Any, TextIO
 
+from cnnlab.formatting import format_duration
 from cnnlab.train.events import (
     BatchProgress,
     Control,
@@ -23,16 +24,6 @@ from cnnlab.train.events import (
 
 BAR_WIDTH = 24
 REDRAW_S = 0.1
-
-
-def format_duration(seconds: float) -> str:
-    """``75`` -> ``"1:15"``; ``3700`` -> ``"1:01:40"``; unknown -> ``"?"``."""
-    if not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    s = int(round(seconds))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _epochs(n: int) -> str:

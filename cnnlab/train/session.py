@@ -95,7 +95,7 @@ class Session:
         temporary file there (e.g. ``.model.keras.tmp-*`` of a kill during the
         final save), whatever its age.
         """
-        from cnnlab.train.workspace import remove_paths, stale_temp_paths
+        from cnnlab.runs.workspace import remove_paths, stale_temp_paths
 
         run_dir = self.store.run_dir(self.trainer.run_id)
         remove_paths(stale_temp_paths(run_dir, time.time() + 1))

@@ -90,7 +90,7 @@ def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
     Raises:
         KeyboardInterrupt: Passed on after marking the run interrupted.
     """
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
     trainer = _Trainer(sink, control or Control())
     try:

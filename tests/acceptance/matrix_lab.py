@@ -96,7 +96,7 @@ class Run:
     @property
     def metrics(self) -> dict[str, list[float]]:
         """Per-epoch metrics from the run store (incl. ``lr``)."""
-        from cnnlab.train.store import RunStore
+        from cnnlab.runs.store import RunStore
 
         return RunStore(self.workspace).metrics(self.result["run_id"])
 

@@ -22,7 +22,7 @@ from hang_guard import no_hang_fixture
 from cnnlab.cli import main
 from cnnlab.data import load_data
 from cnnlab.data import npz_file as npz_module
-from cnnlab.data.sources import _raw_from_arrays
+from cnnlab.data.raw import raw_from_arrays
 from cnnlab.errors import DataError
 from cnnlab.spec.sections import DataSpec
 
@@ -109,7 +109,7 @@ def test_keras_arrays_are_checked_the_same_way(tmp_path):
     a["y_test"] = a["y_test"].copy()
     a["y_test"][1] = 10
     with pytest.raises(DataError, match=r"mnist.npz: y_test: 1 label\(s\) are outside the 10 "):
-        _raw_from_arrays(a, [str(i) for i in range(10)], where="~/.keras/datasets/mnist.npz")
+        raw_from_arrays(a, [str(i) for i in range(10)], where="~/.keras/datasets/mnist.npz")
 
 
 def test_wrong_kinds_of_file(tmp_path):

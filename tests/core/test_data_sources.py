@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from cnnlab.data import class_counts, generate_shapes, keras_dataset_file, load_data
-from cnnlab.data import sources as sources_module
+from cnnlab.data import keras_datasets as sources_module
 from cnnlab.errors import DataError
 
 

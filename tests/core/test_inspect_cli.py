@@ -34,7 +34,7 @@ def trained(tmp_path_factory):
     spec.write_text(json.dumps(data))
     ws = folder / "ws"
     assert main(["train", str(spec), "--workspace", str(ws), "--json"]) == 0
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
     (record,) = RunStore(ws).list_runs()
     return folder, ws, record

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from cnnlab.errors import RunError
-from cnnlab.train.specdiff import diff_specs
-from cnnlab.train.store import RunRecord, RunStore
-from cnnlab.train.workspace import default_workspace
+from cnnlab.runs.store import RunRecord, RunStore
+from cnnlab.runs.workspace import default_workspace
+from cnnlab.spec.diff import diff_specs
 
 SPEC = {
     "schema_version": 1,
@@ -165,7 +165,7 @@ def test_unknown_ids_raise_run_error(store):
 
 def test_dead_process_shows_interrupted(store):
     code = (
-        "import sys; from cnnlab.train.store import RunStore\n"
+        "import sys; from cnnlab.runs.store import RunStore\n"
         "print(RunStore(sys.argv[1]).create_run({'name': 'x'}, 'orphan', 5, {}).id)"
     )
     out = subprocess.run([sys.executable, "-c", code, str(store.workspace)],

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from cnnlab.errors import RunError
-from cnnlab.train.store import RunStore
+from cnnlab.runs.store import RunStore
 
 SPEC = {"schema_version": 1, "name": "tiny", "model": {"nodes": [], "edges": [], "modules": {}}}
 
 # A second process that claims a run and says so on stdout, then waits to be killed.
 _HOLDER = """
 import sys, time
-from cnnlab.train.store import RunStore
+from cnnlab.runs.store import RunStore
 store = RunStore(sys.argv[1])
 store.claim(sys.argv[2])
 print("claimed", flush=True)
@@ -31,7 +31,7 @@ time.sleep(60)
 _CLAIMER = """
 import sys
 from cnnlab.errors import RunError
-from cnnlab.train.store import RunStore
+from cnnlab.runs.store import RunStore
 try:
     RunStore(sys.argv[1]).claim(sys.argv[2])
 except RunError as exc:

@@ -16,7 +16,7 @@ import pytest
 
 from cnnlab.cli import main
 from cnnlab.errors import RunError
-from cnnlab.train.store import RunStore
+from cnnlab.runs.store import RunStore
 
 SPEC = {"schema_version": 1, "name": "tiny", "model": {"nodes": [], "edges": [], "modules": {}},
         "training": {"epochs": 2}}
@@ -24,7 +24,7 @@ SPEC = {"schema_version": 1, "name": "tiny", "model": {"nodes": [], "edges": [],
 # Creates a run and dies while training it (the index still says running).
 _KILLED_TRAINER = """
 import os, signal, sys
-from cnnlab.train.store import RunStore
+from cnnlab.runs.store import RunStore
 store = RunStore(sys.argv[1])
 run = store.create_run({"name": "dead", "model": {}}, "dead", 4, {})
 store.record_epoch(run.id, 0, {"loss": 2.0, "val_accuracy": 0.25})
@@ -35,7 +35,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 # Killed between making the run folder and indexing it.
 _KILLED_CREATOR = """
 import os, signal, sys
-import cnnlab.train.store as store_module
+import cnnlab.runs.store as store_module
 store_module.insert_run = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
 store_module.RunStore(sys.argv[1]).create_run({"name": "orphan", "model": {}}, "", 3, {})
 """
@@ -190,7 +190,7 @@ def test_runs_on_a_workspace_that_cannot_be_written(tmp_path):
         assert diffed.returncode == 0, diffed.stderr
         # what failed before: opening the index for writing; a writer still fails, in one line
         wrote = subprocess.run(
-            [*prefix, sys.executable, "-c", "import sys; from cnnlab.train.store import "
+            [*prefix, sys.executable, "-c", "import sys; from cnnlab.runs.store import "
              "RunStore; RunStore(sys.argv[1]).rename(sys.argv[2], 'x')", str(ws), ids["done"]],
             capture_output=True, text=True, timeout=120)
         assert wrote.returncode != 0 and "cnnlab.errors.RunError" in wrote.stderr

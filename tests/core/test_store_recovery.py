@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from cnnlab.train.store import RunStore
+from cnnlab.runs.store import RunStore
 
 SPEC = {"schema_version": 1, "name": "tiny", "model": {"nodes": [], "edges": [], "modules": {}}}
 OLD = time.time() - 3600
@@ -21,7 +21,7 @@ OLD = time.time() - 3600
 _KILLED_WRITER = """
 import os, signal, sys
 from cnnlab.atomic import atomic_path
-from cnnlab.train.store import RunStore
+from cnnlab.runs.store import RunStore
 store = RunStore(sys.argv[1])
 run = store.create_run({"name": "killed", "model": {}}, "killed", 2, {})
 store.set_status(run.id, "stopped")
@@ -36,7 +36,7 @@ with atomic_path(store.checkpoint_dir(run.id) / "epoch-0001.weights.h5") as tmp:
 # Killed between making the run folder (spec.json written) and indexing it.
 _KILLED_CREATOR = """
 import os, signal, sys
-import cnnlab.train.store as store_module
+import cnnlab.runs.store as store_module
 store_module.insert_run = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
 store_module.RunStore(sys.argv[1]).create_run({"name": "orphan", "model": {}}, "", 3,
                                               {"seed": 5})

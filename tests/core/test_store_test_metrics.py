@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cnnlab.errors import RunError
-from cnnlab.train.store import RunStore
+from cnnlab.runs.store import RunStore
 
 SPEC = {"schema_version": 1, "name": "tiny", "model": {"nodes": [], "edges": [], "modules": {}}}
 

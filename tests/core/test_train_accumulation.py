@@ -15,8 +15,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from core.test_trainer_support import Recorder, tiny_experiment  # noqa: E402
 
+from cnnlab.runs.store import RunStore  # noqa: E402
 from cnnlab.train.events import Control, EpochEnded  # noqa: E402
-from cnnlab.train.store import RunStore  # noqa: E402
 from cnnlab.train.trainer import run  # noqa: E402
 
 TRAIN_64 = 91  # shapes samples that leave exactly 64 for training

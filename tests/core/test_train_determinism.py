@@ -10,8 +10,8 @@ import json  # noqa: E402
 import numpy as np  # noqa: E402
 from core.test_trainer_support import tiny_experiment  # noqa: E402
 
+from cnnlab.runs.store import RunStore  # noqa: E402
 from cnnlab.train.events import RunStarted  # noqa: E402
-from cnnlab.train.store import RunStore  # noqa: E402
 from cnnlab.train.trainer import run  # noqa: E402
 
 

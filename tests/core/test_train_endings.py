@@ -14,8 +14,8 @@ import pytest  # noqa: E402
 from core.test_trainer_support import Recorder, start_python, tiny_experiment, write_spec  # noqa: E402
 
 from cnnlab.cli import main  # noqa: E402
+from cnnlab.runs.store import RunStore  # noqa: E402
 from cnnlab.train.events import Finished  # noqa: E402
-from cnnlab.train.store import RunStore  # noqa: E402
 from cnnlab.train.trainer import run  # noqa: E402
 
 SIX = ("circle", "square", "triangle", "star", "cross", "ring")

@@ -19,8 +19,8 @@ from core.test_trainer_support import (  # noqa: E402
 )
 
 from cnnlab.cli import main  # noqa: E402
+from cnnlab.runs.store import RunStore  # noqa: E402
 from cnnlab.train.events import Control, EpochEnded  # noqa: E402
-from cnnlab.train.store import RunStore  # noqa: E402
 from cnnlab.train.trainer import run  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")

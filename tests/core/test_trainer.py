@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from core.test_trainer_support import Recorder, tiny_experiment, write_spec  # noqa: E402
 
+from cnnlab.runs.store import RunStore  # noqa: E402
 from cnnlab.train.events import (  # noqa: E402
     BatchProgress,
     CheckpointWritten,
@@ -23,7 +24,6 @@ from cnnlab.train.events import (  # noqa: E402
     Stopped,
 )
 from cnnlab.train.headless import train_command  # noqa: E402
-from cnnlab.train.store import RunStore  # noqa: E402
 from cnnlab.train.trainer import run  # noqa: E402
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")

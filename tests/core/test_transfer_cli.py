@@ -23,7 +23,7 @@ from core.test_transfer_support import (  # noqa: E402
     weights_of,
 )
 
-from cnnlab.train.store import RunStore  # noqa: E402
+from cnnlab.runs.store import RunStore  # noqa: E402
 
 BASE_LAYERS = ("b0", "b1", "b3")  # conv, batch norm, conv of base_file()
 

@@ -6,9 +6,8 @@ presets when it is.
 
 from __future__ import annotations
 
-from cnnlab import CnnlabError, experiment_from_dict
-from cnnlab.ui import preset_source
-from cnnlab.ui.module_library import TEMPLATES
+from cnnlab import CnnlabError, experiment_from_dict, preset_choice
+from cnnlab.spec.module_library import TEMPLATES
 
 STAGES = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
 
@@ -44,10 +43,10 @@ def resnet_dict(depth: int = 50, size: int = 224, classes: int = 1000) -> dict:
 def resnet(depth: int = 50, size: int = 224, classes: int = 1000):
     """The ResNet as an Experiment (from a preset when the preset library exists)."""
     try:
-        names = {p.name for p in preset_source.list_presets()}
+        names = {p.name for p in preset_choice.list_presets()}
     except CnnlabError:
         names = set()
     name = f"resnet{depth}"
     if name in names:
-        return preset_source.load_preset(name, input_shape=(size, size, 3), classes=classes)
+        return preset_choice.load_preset(name, input_shape=(size, size, 3), classes=classes)
     return experiment_from_dict(resnet_dict(depth, size, classes))

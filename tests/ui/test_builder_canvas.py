@@ -8,8 +8,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from cnnlab import experiment_from_dict
+from cnnlab.spec.edit import positions
 from cnnlab.ui.canvas.edge_item import EdgeItem
-from cnnlab.ui.graph_edit import positions
 
 
 @pytest.fixture(autouse=True)
@@ -154,7 +154,7 @@ def test_auto_layout_puts_chain_in_one_column(qtbot):
 
 
 def _residual_experiment():
-    from cnnlab.ui.module_library import TEMPLATES
+    from cnnlab.spec.module_library import TEMPLATES
 
     return experiment_from_dict({"name": "res", "model": {
         "nodes": [{"id": "input", "type": "Input", "params": {"shape": [16, 16, 8]}},

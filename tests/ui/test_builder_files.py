@@ -10,8 +10,8 @@ import pytest
 from builder_helpers import DialogRecorder, make_window
 
 from cnnlab import dumps, load_experiment
+from cnnlab.spec.edit import positions
 from cnnlab.ui import recovery
-from cnnlab.ui.graph_edit import positions
 
 
 @pytest.fixture(autouse=True)

@@ -13,11 +13,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from cnnlab import BLOCKS, Param
+from cnnlab.diagram.layout import COL, layered_layout
+from cnnlab.diagram.visible import visible_graph
+from cnnlab.spec.edit import with_ui
+from cnnlab.spec.ids import new_id, next_ids
 from cnnlab.ui import crash
-from cnnlab.ui.canvas.layout import COL, layered_layout
-from cnnlab.ui.canvas.visible import visible_graph
-from cnnlab.ui.graph_edit import with_ui
-from cnnlab.ui.ids import new_id, next_ids
 from cnnlab.ui.param_widgets import parse_text
 from cnnlab.ui.tf_loader import TensorFlowLoader
 
@@ -60,7 +60,7 @@ def test_layout_spreads_inception_branches_without_overlap():
 
 def test_visible_graph_collapses_and_expands_modules():
     exp = resnet(50)
-    from cnnlab.ui.canvas.arrange import ensure_positions
+    from cnnlab.diagram.arrange import ensure_positions
 
     exp = ensure_positions(exp)
     graph = visible_graph(exp)

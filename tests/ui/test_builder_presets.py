@@ -9,7 +9,7 @@ from builder_helpers import DialogRecorder, make_window
 from nets import resnet
 from PySide6.QtWidgets import QApplication
 
-from cnnlab.ui import preset_source
+from cnnlab import preset_choice
 from cnnlab.ui.presets_dialog import PresetsDialog
 
 
@@ -20,10 +20,10 @@ def recorder(monkeypatch):
 
 def test_every_preset_loads_in_the_window(qtbot):
     window = make_window(qtbot)
-    entries = preset_source.list_presets()
+    entries = preset_choice.list_presets()
     assert entries
     for entry in entries:
-        exp = preset_source.load_preset(entry.name)
+        exp = preset_choice.load_preset(entry.name)
         window.files.show_experiment(exp, None)
         assert window.scene.blocks, entry.name
         assert not window.analysis.errors(), (entry.name, window.analysis.errors()[:1])
@@ -107,7 +107,7 @@ def test_presets_menu_loads_through_the_dialog(qtbot, monkeypatch):
     titles = [a.text() for a in menu.actions()]
     assert "Load Preset…" in titles[0] and len(titles) > 2
     monkeypatch.setattr(PresetsDialog, "exec", lambda self: (self.accept(), 1)[1])
-    name = preset_source.list_presets()[-1].name
+    name = preset_choice.list_presets()[-1].name
     assert window.files.load_preset(name)
     assert window.doc.path is None and not window.doc.dirty
-    assert window.doc.experiment.name == preset_source.load_preset(name).name
+    assert window.doc.experiment.name == preset_choice.load_preset(name).name

@@ -256,8 +256,8 @@ def send_drag(widget, mime: QMimeData) -> QDropEvent:
 
 def lab(qtbot):
     """A shown main window not owned by qtbot (closed after its background jobs end)."""
+    from cnnlab.preset_choice import default_experiment
     from cnnlab.ui.main_window import MainWindow
-    from cnnlab.ui.preset_source import default_experiment
 
     window = MainWindow(default_experiment())
     window.resize(1400, 900)

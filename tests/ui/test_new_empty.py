@@ -7,7 +7,7 @@ from builder_helpers import DialogRecorder, drop_block, make_window
 from PySide6.QtCore import QPointF
 
 from cnnlab import load_experiment
-from cnnlab.ui.preset_source import default_experiment
+from cnnlab.preset_choice import default_experiment
 
 
 @pytest.fixture(autouse=True)

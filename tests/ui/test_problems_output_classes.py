@@ -8,8 +8,8 @@ import pytest
 from builder_helpers import DialogRecorder, make_window
 from PySide6.QtCore import QPointF
 
+from cnnlab.preset_choice import default_experiment
 from cnnlab.spec.edit import retarget
-from cnnlab.ui.preset_source import default_experiment
 
 
 @pytest.fixture(autouse=True)

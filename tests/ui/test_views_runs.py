@@ -3,7 +3,7 @@ import math
 from graphs import chain
 from PySide6.QtCore import Qt
 
-from cnnlab.train.store import RunStore
+from cnnlab.runs.store import RunStore
 from cnnlab.ui.views.runs_view import RunsView
 
 

@@ -5,7 +5,7 @@ import numpy as np
 from graphs import chain
 
 from cnnlab.train import events as ev
-from cnnlab.ui.views.curves import CurveBuffers
+from cnnlab.train.curves import CurveBuffers
 from cnnlab.ui.views.training_view import TrainingView
 
 
@@ -107,7 +107,7 @@ def test_training_view_real_training(qtbot, tmp_path):
     assert view.run_id, view.message.text()
     assert "Finished" in view.message.text(), view.message.text()
     assert len(view.curves["loss"].getData()[0]) == 2
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
     record = RunStore(tmp_path).get(view.run_id)
     assert record.test_accuracy is not None  # the held-out test split was evaluated ...
@@ -117,7 +117,7 @@ def test_training_view_real_training(qtbot, tmp_path):
 
 def test_real_run_stopped_from_the_ui_resumes_and_compares(qtbot, tmp_path):
     """Train for real from the view, stop mid-run, resume from the Runs view, compare runs."""
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
     from cnnlab.ui.views.runs_view import RunsView
 
     first = TrainingView(lambda: tiny_experiment(samples=400, epochs=6), workspace=tmp_path)

@@ -7,8 +7,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
+from cnnlab.preset_choice import default_experiment
 from cnnlab.ui.param_widgets import install_wheel_guard
-from cnnlab.ui.preset_source import default_experiment
 from cnnlab.ui.views.recipe_view import RecipeView
 
 

@@ -64,8 +64,8 @@ def test_quit_without_a_run_asks_nothing(qtbot, monkeypatch):
 
 def test_quit_while_training_stops_the_run_then_closes(qtbot, tmp_path, monkeypatch):
     from cnnlab import run_training
+    from cnnlab.runs.store import RunStore
     from cnnlab.train.events import Finished
-    from cnnlab.train.store import RunStore
 
     choices = Choices(monkeypatch, "cancel", "keep", "stop")
     window, training = window_training(qtbot, tmp_path)
@@ -91,7 +91,7 @@ def test_quit_while_training_stops_the_run_then_closes(qtbot, tmp_path, monkeypa
 
 
 def test_open_while_training_stops_the_run_first(qtbot, tmp_path, monkeypatch):
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
     other = tiny_experiment(samples=100, epochs=1)
     other = dataclasses.replace(other, name="The other experiment")

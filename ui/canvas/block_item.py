@@ -6,11 +6,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
 
+from cnnlab.diagram.item_text import Look
+from cnnlab.diagram.layout import BLOCK_H, BLOCK_W, GRID_STEP
+from cnnlab.diagram.visible import VisibleNode
 from cnnlab.ui.canvas import style
-from cnnlab.ui.canvas.layout import BLOCK_H, BLOCK_W, GRID_STEP
-from cnnlab.ui.canvas.look import Look
 from cnnlab.ui.canvas.ports import PortItem, port_anchor
-from cnnlab.ui.canvas.visible import VisibleNode
 
 RECT = QRectF(0, 0, BLOCK_W, BLOCK_H)
 STRIPE = 6.0

@@ -6,8 +6,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
+from cnnlab.diagram.layout import FRAME_BOTTOM, FRAME_SIDE, FRAME_TOP
 from cnnlab.ui.canvas import style
-from cnnlab.ui.canvas.layout import FRAME_BOTTOM, FRAME_SIDE, FRAME_TOP
 
 
 class GroupItem(QGraphicsItem):

@@ -16,13 +16,13 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from cnnlab import Analysis
+from cnnlab.diagram.item_text import NO_MARKS, block_marks, look, problems_by_item
+from cnnlab.diagram.visible import VisibleEdge, VisibleGraph
 from cnnlab.ui.canvas import style
 from cnnlab.ui.canvas.block_item import BlockItem
 from cnnlab.ui.canvas.edge_item import EdgeItem, route
 from cnnlab.ui.canvas.group_item import GroupItem
-from cnnlab.ui.canvas.look import NO_MARKS, block_marks, look, problems_by_item
 from cnnlab.ui.canvas.ports import PortItem
-from cnnlab.ui.canvas.visible import VisibleEdge, VisibleGraph
 
 SCENE_MARGIN = 1500.0
 

@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnlab.data.preflight_text import preflight_text, skipped_rows, split_rows
 from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import DataSpec, ShapesSpec
 from cnnlab.ui.views.param_form import ParamForm
 from cnnlab.ui.views.plots import image_view, make_plot, show_image, tile_images
-from cnnlab.ui.views.preflight_text import preflight_text, skipped_rows, split_rows
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 GRID = 16

@@ -120,7 +120,7 @@ def load_run_session(workspace: Any, run_id: str) -> Session:
 
     """
     from cnnlab.modelio.loader import load_model_file
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
     store = RunStore(workspace, read_only=True)
     record = store.get(run_id)
@@ -226,7 +226,7 @@ class SourceBar(QWidget):
 
 def list_runs(workspace: Any) -> list[tuple[str, str]]:
     """Return ``(id, label)`` for the runs that saved a model, newest first as stored."""
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
     store = RunStore(workspace, read_only=True)
     return [(r.id, f"{r.name} ({r.id}, {r.status})") for r in store.list_runs()

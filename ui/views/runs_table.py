@@ -50,7 +50,7 @@ def _test_cell(rec) -> SortItem:
 
 def row_cells(rec) -> list[SortItem]:
     """Return the cells of one run record (a ``RunRecord``)."""
-    from cnnlab.ui.views.curves import format_duration
+    from cnnlab.formatting import format_duration
 
     date = dt.datetime.fromtimestamp(rec.created_at).strftime("%Y-%m-%d %H:%M")
     acc = rec.best_val_accuracy
@@ -64,7 +64,7 @@ def row_cells(rec) -> list[SortItem]:
         _cell(f"{acc:.4f}" if acc is not None else "-", acc if acc is not None else -1.0),
         _test_cell(rec),
         _cell("yes" if rec.deterministic else "-", int(rec.deterministic)),
-        _cell(format_duration(dur), dur if math.isfinite(dur) else -1.0),
+        _cell(format_duration(dur, '--'), dur if math.isfinite(dur) else -1.0),
         _cell(", ".join(rec.tags), ", ".join(rec.tags)),
     ]
 

@@ -47,8 +47,8 @@ class RunsView(QWidget):
 
     def __init__(self, workspace: str | os.PathLike | None = None, parent=None) -> None:
         super().__init__(parent)
-        from cnnlab.train.store import RunStore
-        from cnnlab.train.workspace import resolve_workspace, workspace_writable
+        from cnnlab.runs.store import RunStore
+        from cnnlab.runs.workspace import resolve_workspace, workspace_writable
 
         read_only = not workspace_writable(resolve_workspace(workspace))
         self.store = RunStore(workspace, read_only=read_only)

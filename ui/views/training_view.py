@@ -2,7 +2,7 @@
 
 Events from the trainer (a Qt-free ``run(spec, sink, control, ...)``) arrive
 through :class:`~cnnlab.ui.views.worker.Worker` as a queued signal; they only
-append to :class:`~cnnlab.ui.views.curves.CurveBuffers`, and a 25 Hz timer
+append to :class:`~cnnlab.train.curves.CurveBuffers`, and a 25 Hz timer
 redraws the plots when something changed.
 """
 
@@ -24,7 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnlab.formatting import format_duration
 from cnnlab.spec import Experiment
+from cnnlab.train.curves import (
+    CurveBuffers,
+    eta_seconds,
+    format_values,
+)
 from cnnlab.train.events import (
     BatchProgress,
     EpochEnded,
@@ -32,12 +38,6 @@ from cnnlab.train.events import (
     Finished,
     RunStarted,
     Stopped,
-)
-from cnnlab.ui.views.curves import (
-    CurveBuffers,
-    eta_seconds,
-    format_duration,
-    format_values,
 )
 from cnnlab.ui.views.plots import Crosshair, curve, legend_in_title, make_plot, set_finite
 from cnnlab.ui.views.worker import Worker
@@ -336,8 +336,8 @@ class TrainingView(QWidget):
         if self.worker.running:
             elapsed = self.elapsed()
             eta = eta_seconds(elapsed, self._run_fraction)
-            self.time_label.setText(f"Elapsed {format_duration(elapsed)}   "
-                                    f"ETA {format_duration(eta)}")
+            self.time_label.setText(f"Elapsed {format_duration(elapsed, '--')}   "
+                                    f"ETA {format_duration(eta, '--')}")
         b = self.buffers
         if not b.dirty:
             return

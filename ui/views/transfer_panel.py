@@ -331,8 +331,8 @@ class BaseInserter(QWidget):
     def _insert_job(exp: Any, name: str, source: str, cut: str | None, weights: str,
                     path: str | None) -> Callable[[], Any]:
         def job() -> Any:
+            from cnnlab.diagram.arrange import ensure_positions
             from cnnlab.modelio.splice import insert_base
-            from cnnlab.ui.canvas.arrange import ensure_positions
 
             return ensure_positions(insert_base(exp, name, source=source, cut_at=cut,
                                                 weights=weights, weights_path=path))

@@ -1,10 +1,10 @@
 """Recovery of a workspace: what killed processes left, and a lost index.
 
 The run folders are the truth and the index a view of them (see
-:mod:`cnnlab.train.workspace`). A process killed at the wrong moment leaves
+:mod:`cnnlab.runs.workspace`). A process killed at the wrong moment leaves
 a run folder the index does not know, half-written temporary files, or a
 ``.deleting-*`` folder; a deleted or corrupted index loses every row. This
-module puts that right for :class:`cnnlab.train.store.RunStore`
+module puts that right for :class:`cnnlab.runs.store.RunStore`
 (:func:`recover` when a writable store opens, :func:`rebuild_index`), and
 lets a read-only store list the folders missing from the index without
 writing anything (:func:`unindexed_row`, :func:`unindexed_rows`).
@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnnlab.train.liveness import release_folder, try_claim_folder
-from cnnlab.train.records import INTERRUPTED, RUNNING
-from cnnlab.train.runindex import IndexUnreadable, folder_row, folder_status, insert_folder_run
-from cnnlab.train.workspace import (
+from cnnlab.runs.index import IndexUnreadable, folder_row, folder_status, insert_folder_run
+from cnnlab.runs.liveness import release_folder, try_claim_folder
+from cnnlab.runs.records import INTERRUPTED, RUNNING
+from cnnlab.runs.workspace import (
     FolderRun,
     newest_change,
     only_lab_leftovers,
@@ -36,7 +36,7 @@ from cnnlab.train.workspace import (
 )
 
 if TYPE_CHECKING:
-    from cnnlab.train.store import RunStore
+    from cnnlab.runs.store import RunStore
 
 # A temporary file changed more recently than this may still be being written.
 STALE_TEMP_AGE_S = 60.0

@@ -1,13 +1,13 @@
 """The run store: every training run's record, spec snapshot, metrics and folder.
 
-A workspace (see :mod:`cnnlab.train.workspace`) holds a SQLite index and one
+A workspace (see :mod:`cnnlab.runs.workspace`) holds a SQLite index and one
 folder per run, ``runs/<id>/``, with ``spec.json`` (the exact snapshot that
 ran), ``metadata.json`` (the caller's versions/device/seed plus the run's times
 and bookkeeping), ``metrics.json`` (per-epoch metrics), and whatever the
 trainer saves there (``checkpoints/``, ``model.keras``, exports). The folders
 are the truth: :meth:`RunStore.rebuild_index` re-creates the index from them.
-Reading is :class:`cnnlab.train.runreader.RunReader` (RunStore's base),
-tidying after killed processes :mod:`cnnlab.train.recovery`.
+Reading is :class:`cnnlab.runs.reader.RunReader` (RunStore's base),
+tidying after killed processes :mod:`cnnlab.runs.recovery`.
 
 Statuses are ``running``, ``finished``, ``stopped``, ``interrupted`` and
 ``failed``. A run whose process died is reported (and stored) as
@@ -33,10 +33,8 @@ from typing import Any
 
 from cnnlab.atomic import atomic_write_json
 from cnnlab.errors import RunError
-from cnnlab.train import recovery
-from cnnlab.train.liveness import ClaimHeld, claim_folder, holds_claim, release_folder
-from cnnlab.train.records import INTERRUPTED, RUNNING, STATUSES, RunRecord, clean_tags
-from cnnlab.train.runindex import (
+from cnnlab.runs import recovery
+from cnnlab.runs.index import (
     DuplicateRunId,
     insert_run,
     metric_rows,
@@ -44,8 +42,10 @@ from cnnlab.train.runindex import (
     test_columns,
     to_json_text,
 )
-from cnnlab.train.runreader import RunReader
-from cnnlab.train.workspace import new_run_id, write_metrics
+from cnnlab.runs.liveness import ClaimHeld, claim_folder, holds_claim, release_folder
+from cnnlab.runs.reader import RunReader
+from cnnlab.runs.records import INTERRUPTED, RUNNING, STATUSES, RunRecord, clean_tags
+from cnnlab.runs.workspace import new_run_id, write_metrics
 
 
 class RunStore(RunReader):
@@ -340,7 +340,7 @@ class RunStore(RunReader):
             release_folder(folder)
         shutil.rmtree(trash, ignore_errors=True)
 
-    # -- recovery (see cnnlab.train.recovery) ---------------------------------
+    # -- recovery (see cnnlab.runs.recovery) ---------------------------------
 
     def rebuild_index(self) -> int:
         """Re-create the index from the run folders (after it was deleted or corrupted).
@@ -359,7 +359,7 @@ class RunStore(RunReader):
         Removes the folders of a killed :meth:`delete`, indexes run folders
         missing from the index (a killed :meth:`create_run`) and removes the
         lab's stale temporary files; nothing else is ever removed. See
-        :func:`cnnlab.train.recovery.recover` for exactly what and when.
+        :func:`cnnlab.runs.recovery.recover` for exactly what and when.
 
         Returns:
             One-line notes on what was found or done (none when there was nothing).

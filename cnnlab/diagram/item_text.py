@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnnlab import BLOCKS, Analysis, Problem
-from cnnlab.ui.canvas.visible import VisibleGraph, VisibleNode
-from cnnlab.ui.numbers import compact, shape_text
+from cnnlab.diagram.visible import VisibleGraph, VisibleNode
+from cnnlab.formatting import compact, shape_text
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnlab import Experiment, ModelSpec
-from cnnlab.ui.graph_edit import collapsed
+from cnnlab.spec.edit import collapsed
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from cnnlab import ModuleDef, model_from_dict
+from cnnlab.spec.graph import ModuleDef
+from cnnlab.spec.load import model_from_dict
 
 
 def _conv(nid: str, filters: str, kernel: int, strides: Any = 1, act: str = "linear") -> dict:

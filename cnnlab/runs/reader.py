@@ -1,6 +1,6 @@
 """Reading the run store: records, metrics, spec snapshots and run folders.
 
-:class:`RunReader` is the reading half of :class:`cnnlab.train.store.RunStore`
+:class:`RunReader` is the reading half of :class:`cnnlab.runs.store.RunStore`
 (open a RunStore; this is its base): it opens a workspace's index and answers
 every question about its runs. A ``running`` run whose process died reads
 ``interrupted``; a writable store also marks it so in the index and its
@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.errors import RunError
-from cnnlab.train.liveness import gone_message, process_gone
-from cnnlab.train.records import (
+from cnnlab.runs.index import RunIndex, metrics_table, tags_by_run
+from cnnlab.runs.liveness import gone_message, process_gone
+from cnnlab.runs.records import (
     CHECKPOINTS_DIRNAME,
     INTERRUPTED,
     MODEL_FILENAME,
@@ -32,20 +33,19 @@ from cnnlab.train.records import (
     matches,
     sorted_records,
 )
-from cnnlab.train.recovery import unindexed_row, unindexed_rows
-from cnnlab.train.runindex import RunIndex, metrics_table, tags_by_run
-from cnnlab.train.specdiff import SpecDiff, diff_specs
-from cnnlab.train.workspace import (
+from cnnlab.runs.recovery import unindexed_row, unindexed_rows
+from cnnlab.runs.workspace import (
     INDEX_NAME,
     RUNS_DIRNAME,
     read_json,
     resolve_workspace,
     write_metadata,
 )
+from cnnlab.spec.diff import SpecDiff, diff_specs
 
 
 class RunReader:
-    """The runs of one workspace, read: the base of :class:`cnnlab.train.store.RunStore`.
+    """The runs of one workspace, read: the base of :class:`cnnlab.runs.store.RunStore`.
 
     Args and attributes are RunStore's (it documents them); a RunReader
     itself never tidies the workspace on opening.

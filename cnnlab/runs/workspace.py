@@ -1,7 +1,7 @@
 """The workspace on disk: its location, run ids and run folder documents.
 
 A workspace is a directory holding ``index.sqlite`` (see
-:mod:`cnnlab.train.runindex`) and ``runs/<id>/`` folders with ``spec.json``,
+:mod:`cnnlab.runs.index`) and ``runs/<id>/`` folders with ``spec.json``,
 ``metadata.json`` and ``metrics.json``. The folders are the truth; the index
 is a fast view of them that :func:`read_run_folder` can rebuild.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.atomic import atomic_write_json, atomic_write_text
-from cnnlab.train.liveness import CLAIM_FILENAME
+from cnnlab.runs.liveness import CLAIM_FILENAME
 
 INDEX_NAME = "index.sqlite"
 RUNS_DIRNAME = "runs"

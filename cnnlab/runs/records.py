@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.errors import RunError
-from cnnlab.train.workspace import iso_time
+from cnnlab.runs.workspace import iso_time
 
 STATUSES = ("running", "finished", "stopped", "interrupted", "failed")
 RUNNING, FINISHED, STOPPED, INTERRUPTED, FAILED = STATUSES

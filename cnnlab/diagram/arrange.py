@@ -6,7 +6,7 @@ These only touch ``exp.ui`` and return new experiments. Pure Python.
 from __future__ import annotations
 
 from cnnlab import Experiment
-from cnnlab.ui.canvas.layout import (
+from cnnlab.diagram.layout import (
     BLOCK_H,
     FRAME_BOTTOM,
     FRAME_TOP,
@@ -15,8 +15,8 @@ from cnnlab.ui.canvas.layout import (
     layered_layout,
     shift_below,
 )
-from cnnlab.ui.canvas.visible import VisibleGraph, visible_graph
-from cnnlab.ui.graph_edit import collapsed, positions, with_ui
+from cnnlab.diagram.visible import VisibleGraph, visible_graph
+from cnnlab.spec.edit import collapsed, positions, with_ui
 
 
 def auto_layout(exp: Experiment) -> Experiment:

@@ -1,7 +1,8 @@
-"""Number and shape formatting shared by the canvas and the tables."""
+"""Number, shape and duration formatting shared by the canvas, the tables and the terminal."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
@@ -29,3 +30,13 @@ def shape_text(shape: Sequence[int] | None) -> str:
 def field_text(rf: Sequence[int]) -> str:
     """A receptive field: ``11`` when square, ``11×7`` otherwise."""
     return str(rf[0]) if rf[0] == rf[1] else f"{rf[0]}×{rf[1]}"
+
+
+def format_duration(seconds: float, unknown: str = "?") -> str:
+    """``75`` -> ``"1:15"``; ``3700`` -> ``"1:01:40"``; an unknown time -> ``unknown``."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return unknown
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

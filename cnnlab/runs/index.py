@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.errors import RunError
-from cnnlab.train.records import BEST_METRIC, INTERRUPTED, STATUSES
-from cnnlab.train.workspace import RUNS_DIRNAME, TEST_KEYS, FolderRun
+from cnnlab.runs.records import BEST_METRIC, INTERRUPTED, STATUSES
+from cnnlab.runs.workspace import RUNS_DIRNAME, TEST_KEYS, FolderRun
 
 SCHEMA_VERSION = 2
 # Migrations from version N to N + 1, applied in order inside one transaction.

@@ -80,16 +80,6 @@ class CurveBuffers:
         return out
 
 
-def format_duration(seconds: float) -> str:
-    """Return ``m:ss`` or ``h:mm:ss``; ``--`` for an unknown time."""
-    if not math.isfinite(seconds) or seconds < 0:
-        return "--"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def eta_seconds(elapsed: float, done_fraction: float) -> float:
     """Estimate the remaining time from the elapsed time and the fraction done."""
     if done_fraction <= 0 or not math.isfinite(elapsed):
