@@ -1,8 +1,9 @@
 """An arrow from one block's output to another block's input.
 
-Arrows run top-down with vertical tangents; an arrow that would cut through
-the blocks of its own column (a ResNet identity shortcut) bows out to the
-right, as in the lecture diagrams.
+Arrows run top-down with vertical tangents; an arrow straight down a column
+is a straight line. Only an arrow that would cut through other blocks of its
+own column (a ResNet identity shortcut) bows out to the right, as in the
+lecture diagrams.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyle
 
 from cnnlab.diagram.layout import BLOCK_H, BLOCK_W, ROW
 from cnnlab.ui.canvas import style
+from cnnlab.ui.canvas.block_item import BlockItem
 
 ARROW = 9.0
 
@@ -54,8 +56,27 @@ class EdgeItem(QGraphicsItem):
         start = self.src.anchor("out")
         end = self.dst.anchor("in", self.index, self.count)
         self.prepareGeometryChange()
-        self._path = route(start, end, bend_late=self.count > 1)
+        self._path = route(start, end, bend_late=self.count > 1,
+                           blocked=self._blocked(start, end))
         self._head = _arrow_head(self._path, end)
+
+    def reroute(self) -> None:
+        """Recompute a long arrow down a column, whose way may be free or blocked now.
+
+        Cheap for every other arrow (nothing else can have changed its path).
+        """
+        if along_column(self.src.anchor("out"), self.dst.anchor("in", self.index, self.count)):
+            self.refresh()
+
+    def _blocked(self, start: QPointF, end: QPointF) -> bool:
+        """Whether another block stands on the straight way from ``start`` to ``end``."""
+        scene = self.scene()
+        if scene is None or not along_column(start, end):
+            return False
+        corridor = QRectF(QPointF(min(start.x(), end.x()) - 4, start.y() + 2),
+                          QPointF(max(start.x(), end.x()) + 4, end.y() - 2))
+        return any(isinstance(item, BlockItem) and item is not self.src and item is not self.dst
+                   for item in scene.items(corridor))
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         """The path with room for the pen and the head."""
@@ -81,7 +102,13 @@ class EdgeItem(QGraphicsItem):
         painter.drawPolygon(self._head)
 
 
-def route(start: QPointF, end: QPointF, bend_late: bool = False) -> QPainterPath:
+def along_column(start: QPointF, end: QPointF) -> bool:
+    """Whether an arrow runs down its own column past at least one row of blocks."""
+    return end.y() - start.y() > ROW * 1.2 and abs(end.x() - start.x()) < BLOCK_W * 0.6
+
+
+def route(start: QPointF, end: QPointF, bend_late: bool = False,
+          blocked: bool = False) -> QPainterPath:
     """The path of an arrow from an output anchor to an input anchor.
 
     Args:
@@ -89,17 +116,22 @@ def route(start: QPointF, end: QPointF, bend_late: bool = False) -> QPainterPath
         end: The target's input anchor.
         bend_late: For long arrows between columns, bend just above the target
             (used for arrows into merge blocks).
+        blocked: Other blocks stand between the ends of an arrow down a column:
+            bow out to the right around them.
     """
     path = QPainterPath(start)
     dx, dy = end.x() - start.x(), end.y() - start.y()
     tip = QPointF(end.x(), end.y() - ARROW + 1)
-    if dy > ROW * 1.2 and abs(dx) < BLOCK_W * 0.6:
+    if blocked and along_column(start, end):
         side = max(start.x(), end.x()) + BLOCK_W / 2 + 40
         bend = min(40.0, (dy - BLOCK_H) / 3)
         path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(side, start.y()),
                      QPointF(side, start.y() + 2 * bend))
         path.lineTo(side, end.y() - 2 * bend)
         path.cubicTo(QPointF(side, end.y()), QPointF(end.x(), tip.y() - bend), tip)
+        return path
+    if dy > 0 and abs(dx) < 0.5:  # straight down: a straight line, however long
+        path.lineTo(tip)
         return path
     if dy > ROW * 1.2:
         return _run_then_bend(path, start, tip, bend_late=bend_late)

@@ -67,6 +67,8 @@ class GraphScene(QGraphicsScene):
         for nid in [n for n in self.blocks if n not in graph.nodes]:
             self._remove_block(nid)
         self._sync_edges(graph.edges)
+        for edge in self.edges.values():  # blocks placed after an arrow may stand in its way
+            edge.reroute()
         for group in self.groups.values():
             group.refit()
         bounds = self.itemsBoundingRect()
