@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +32,7 @@ from cnnlab.blocks.base import (
 from cnnlab.blocks.registry import BLOCKS
 from cnnlab.problem import Problem
 from cnnlab.spec.graph import FlatGraph, FlatNode, ModelSpec
+from cnnlab.spec.toposort import cycle_text, topological_order
 
 # Keras's functional model walks the graph recursively, one Python frame per layer
 # (keras.src.ops.function._build_map_helper): about 990 layers deep fail with
@@ -239,21 +240,12 @@ class _Analyzer:
         self.problems.append(Problem(node, message, severity, code))
 
     def _topological_order(self) -> list[str]:
-        indeg = {nid: len(self.preds[nid]) for nid in self.nodes}
-        queue = deque(nid for nid in self.nodes if indeg[nid] == 0)
-        order = []
-        while queue:
-            nid = queue.popleft()
-            order.append(nid)
-            for nxt in self.succs[nid]:
-                indeg[nxt] -= 1
-                if indeg[nxt] == 0:
-                    queue.append(nxt)
-        placed = set(order)
-        stuck = [nid for nid in self.nodes if nid not in placed]
-        if stuck:
-            self._problem(stuck[0], f"the graph has a cycle through {', '.join(stuck[:6])}; "
-                          "remove one of its connections", "cycle")
+        edges = ((src, dst) for src in self.nodes for dst in self.succs[src])
+        order, cycle = topological_order(list(self.nodes), edges)
+        if cycle:
+            first = min(cycle[:-1], key=list(self.nodes).index)
+            self._problem(first, f"the graph has a cycle ({cycle_text(cycle)}); remove one "
+                          "of its connections", "cycle")
         return order
 
     def _check_structure(self, order: Sequence[str]) -> str | None:

@@ -10,8 +10,9 @@ Python, no Qt; positions are top-left corners of the blocks.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+
+from cnnlab.spec.toposort import topological_order
 
 GRID_STEP = 10
 BLOCK_W = 220
@@ -81,16 +82,8 @@ class _Graph:
                 self.succs[src].append(dst)
 
     def topological(self) -> list[str]:
-        indeg = {nid: len(p) for nid, p in self.preds.items()}
-        queue = deque(nid for nid in self.ids if indeg[nid] == 0)
-        order: list[str] = []
-        while queue:
-            nid = queue.popleft()
-            order.append(nid)
-            for nxt in self.succs[nid]:
-                indeg[nxt] -= 1
-                if indeg[nxt] == 0:
-                    queue.append(nxt)
+        edges = ((src, dst) for src in self.ids for dst in self.succs[src])
+        order = topological_order(self.ids, edges).order
         placed = set(order)
         return order + [nid for nid in self.ids if nid not in placed]  # cycles last
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,7 @@ from cnnlab.blocks.registry import get_block
 from cnnlab.errors import SpecError
 from cnnlab.params import validate_params, with_defaults
 from cnnlab.spec.graph import MODULE_INPUT, Edge, FlatGraph, FlatNode, ModelSpec, ModuleDef
+from cnnlab.spec.toposort import cycle_text, topological_order
 
 MAX_DEPTH = 8
 MAX_BLOCKS = 100_000
@@ -98,38 +98,36 @@ def check_expanded_size(model: ModelSpec) -> None:
 
 
 def module_sizes(model: ModelSpec) -> dict[str, ModuleSize]:
-    """The :class:`ModuleSize` of every module, in dependency order (Kahn's algorithm).
+    """The :class:`ModuleSize` of every module, in dependency order (used before users).
 
     Raises:
         SpecError: When modules use each other in a cycle or nest deeper than
             ``MAX_DEPTH`` levels, naming the module.
 
     """
-    uses = {name: {n.type for n in mod.nodes if n.type in model.modules}
-            for name, mod in model.modules.items()}
-    users: dict[str, list[str]] = {name: [] for name in uses}
-    for name in sorted(uses):
-        for used in uses[name]:
-            users[used].append(name)
-    waiting = {name: len(used) for name, used in uses.items()}
-    ready = deque(sorted(name for name, count in waiting.items() if count == 0))
+    names = sorted(model.modules)
+    used_by = [(used, name) for name in names  # a module's parts come before it
+               for used in sorted({n.type for n in model.modules[name].nodes} & set(names))]
+    order, cycle = topological_order(names, used_by)
     sizes: dict[str, ModuleSize] = {}
-    while ready:
-        name = ready.popleft()
+    for name in order:
         sizes[name] = _size(model.modules[name], sizes)
         if sizes[name].depth > MAX_DEPTH:
             raise SpecError(f"model.modules.{name}", f"module {name} nests modules "
                             f"{sizes[name].depth} levels deep; at most {MAX_DEPTH} are allowed")
-        for user in users[name]:
-            waiting[user] -= 1
-            if waiting[user] == 0:
-                ready.append(user)
-    if len(sizes) < len(uses):
-        start = min(name for name in uses if name not in sizes)
-        raise SpecError(f"model.modules.{start}", f"modules use each other in a cycle "
-                        f"({' -> '.join(_cycle(uses, sizes, start))}); a module cannot "
-                        "contain itself")
+    if cycle:
+        path = _uses_path(cycle)
+        raise SpecError(f"model.modules.{path[0]}", f"modules use each other in a cycle "
+                        f"({cycle_text(path)}); a module cannot contain itself")
     return sizes
+
+
+def _uses_path(cycle: list[str]) -> list[str]:
+    """A cycle of "is used by" steps as "uses" steps, from its first name in sorted order."""
+    ring = cycle[:0:-1]  # reversed, without the repeated end
+    start = ring.index(min(ring))
+    ring = ring[start:] + ring[:start]
+    return [*ring, ring[0]]
 
 
 def _size(mod: ModuleDef, sizes: Mapping[str, ModuleSize]) -> ModuleSize:
@@ -148,16 +146,6 @@ def _fed(node_type: str, sizes: Mapping[str, ModuleSize]) -> int:
     """How many blocks a connection into a node of this type reaches."""
     size = sizes.get(node_type)
     return 1 if size is None else size.entries
-
-
-def _cycle(uses: Mapping[str, set[str]], done: Mapping[str, Any], start: str) -> list[str]:
-    """A path of module names from ``start`` back to a module already on it."""
-    path = [start]
-    while True:
-        nxt = min(u for u in uses[path[-1]] if u not in done)
-        if nxt in path:
-            return path[path.index(nxt):] + [nxt]
-        path.append(nxt)
 
 
 def _many(count: int) -> str:

@@ -67,7 +67,9 @@ def test_structural_problems_name_the_node():
                     _n("b", "Add"), _n("o", "Output")],
                    [{"src": "x", "dst": "a"}, {"src": "a", "dst": "b"}, {"src": "b", "dst": "a"},
                     {"src": "b", "dst": "o"}])
-    assert any(p.code == "cycle" for p in analyze(cycle).problems)
+    [found] = [p for p in analyze(cycle).problems if p.code == "cycle"]
+    assert (found.node, found.message) == ("a", "the graph has a cycle (a -> b -> a); remove "
+                                           "one of its connections")
     loose = _graph([_n("x", "Input", shape=[8]), _n("d", "Dense"), _n("lonely", "Dense")],
                    [{"src": "x", "dst": "d"}])
     msgs = {p.node: p.message for p in analyze(loose).problems}
