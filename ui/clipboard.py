@@ -2,12 +2,14 @@
 
 A fragment holds the blocks, the connections between them, their positions
 and the module definitions they use. Pasting gives every block a fresh
-readable id (``conv1`` pasted next to ``conv1``..``conv3`` becomes ``conv4``).
+readable id (``conv1`` pasted next to ``conv1``..``conv3`` becomes ``conv4``)
+and puts the copies at the first free spot beside the originals.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,6 +17,7 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from cnnlab import Edge, Experiment, Node, model_from_dict
+from cnnlab.diagram import arrange
 from cnnlab.spec.edit import all_ids, collapsed, positions, with_graph, with_ui
 from cnnlab.spec.ids import new_id
 
@@ -47,9 +50,15 @@ def _modules_used(exp: Experiment, types: set[str]) -> dict[str, Any]:
     return found
 
 
-def paste(exp: Experiment, frag: Mapping[str, Any], offset: tuple[float, float] = (40, 40)
+def paste(exp: Experiment, frag: Mapping[str, Any], offset: tuple[float, float] | None = None
           ) -> tuple[Experiment, list[str]]:
     """Add a fragment's blocks with fresh ids; return (new experiment, their ids).
+
+    Args:
+        exp: The experiment to paste into.
+        frag: A fragment from :func:`fragment`.
+        offset: How far from the fragment's positions the blocks land; None: at
+            the first free spot beside them, overlapping no block already there.
 
     Raises:
         SpecError: When the fragment is not a valid piece of a spec.
@@ -70,12 +79,21 @@ def paste(exp: Experiment, frag: Mapping[str, Any], offset: tuple[float, float] 
         for e in frag.get("edges", []) if e["src"] in renamed and e["dst"] in renamed]
     out = with_graph(exp, nodes, edges, modules)
     pos = positions(exp)
-    for old, (x, y) in frag.get("positions", {}).items():
-        if old in renamed:
-            pos[renamed[old]] = (x + offset[0], y + offset[1])
+    placed = {old: xy for old, value in frag.get("positions", {}).items()
+              if old in renamed and (xy := _point(value)) is not None}
+    if offset is None:
+        offset = arrange.free_offset(arrange.occupied(exp), list(placed.values()))
+    for old, (x, y) in placed.items():
+        pos[renamed[old]] = (x + offset[0], y + offset[1])
     fresh = list(renamed.values())
     folded = collapsed(exp) | {n for n in fresh if out.model.node(n).type in modules}
     return with_ui(out, pos, folded), fresh
+
+
+def _point(value: Any) -> tuple[float, float] | None:
+    """A fragment's position as two finite numbers, or None (the block gets none)."""
+    x, y = (float(v) for v in value)
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else None
 
 
 def _parse_modules(raw: Mapping[str, Any]) -> dict:

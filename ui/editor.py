@@ -30,7 +30,6 @@ class Editor:
 
     def __init__(self, window: MainWindow):
         self.w = window
-        self._paste_count = 0
         # Before the window's refresh (connected later), so the Problems list shows both.
         window.doc.changed.connect(self.check_data)
         window.problems.fixRequested.connect(self.fix_problem)
@@ -141,7 +140,6 @@ class Editor:
         if not ids:
             return False
         clipboard.put_on_clipboard(clipboard.fragment(self.exp, ids))
-        self._paste_count = 0
         return True
 
     def cut(self) -> None:
@@ -150,24 +148,22 @@ class Editor:
             self.delete_selection()
 
     def paste(self) -> None:
-        """Paste the clipboard's blocks, shifted a little more each time."""
+        """Paste the clipboard's blocks at the first free spot beside their originals."""
         frag = clipboard.from_clipboard()
         if not frag:
             self.w.show_message("the clipboard holds no blocks")
             return
-        self._paste_count += 1
-        step = 40 * self._paste_count
-        self._paste(frag, (step, step), "Paste")
+        self._paste(frag, "Paste")
 
     def duplicate(self) -> None:
-        """Copy the selected blocks next to themselves."""
+        """Copy the selected blocks to the first free spot beside themselves."""
         ids = self.w.scene.selected_top_ids()
         if ids:
-            self._paste(clipboard.fragment(self.exp, ids), (40, 40), "Duplicate")
+            self._paste(clipboard.fragment(self.exp, ids), "Duplicate")
 
-    def _paste(self, frag: dict, offset: tuple[float, float], text: str) -> None:
+    def _paste(self, frag: dict, text: str) -> None:
         try:
-            self.apply(text, clipboard.paste, frag, offset)
+            self.apply(text, clipboard.paste, frag)
         except (KeyError, TypeError, ValueError) as exc:
             self.w.show_message(f"cannot paste these blocks ({exc})")
 

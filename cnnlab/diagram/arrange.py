@@ -1,22 +1,32 @@
-"""Layout edits on an experiment: arrange all, fill in missing positions, fold modules.
+"""Layout edits: arrange all, fill in missing positions, fold modules, find free spots.
 
 These only touch ``exp.ui`` and return new experiments. Pure Python.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Sequence
+
 from cnnlab import Experiment
 from cnnlab.diagram.layout import (
     BLOCK_H,
+    BLOCK_W,
     FRAME_BOTTOM,
+    FRAME_SIDE,
     FRAME_TOP,
+    GRID_STEP,
+    H_GAP,
     ROW,
+    Point,
     bounds,
     layered_layout,
     shift_below,
 )
 from cnnlab.diagram.visible import VisibleGraph, visible_graph
 from cnnlab.spec.edit import collapsed, positions, with_ui
+
+Rect = tuple[float, float, float, float]  # left, top, right, bottom
 
 
 def auto_layout(exp: Experiment) -> Experiment:
@@ -101,3 +111,61 @@ def _unfold(graph: VisibleGraph, pos: dict, instance: str) -> dict:
     out = shift_below(out, y, (bottom + FRAME_BOTTOM) - (y + BLOCK_H))
     out.update(local)
     return out
+
+
+def occupied(exp: Experiment) -> list[Rect]:
+    """The rectangles of the shown blocks and open module frames of ``exp``."""
+    graph = visible_graph(exp)
+    pos = positions(exp)
+    rects = [(x, y, x + BLOCK_W, y + BLOCK_H) for nid, (x, y) in pos.items()
+             if nid in graph.nodes]
+    for members in graph.groups.values():
+        placed = [pos[m] for m in members if m in pos]
+        if placed:
+            left, top, right, bottom = bounds(placed)
+            rects.append((left - FRAME_SIDE, top - FRAME_TOP, right + FRAME_SIDE,
+                          bottom + FRAME_BOTTOM))
+    return rects
+
+
+def free_offset(taken: Iterable[Rect], blocks: Sequence[Point]) -> Point:
+    """How far to move blocks at ``blocks`` so that none overlaps ``taken``.
+
+    The first free spot to the right of the blocks themselves, in the same
+    rows (arrows between copies stay as readable as the originals), at least
+    a grid step away from everything already there.
+
+    Args:
+        taken: Rectangles already on the canvas.
+        blocks: Top-left corners of the blocks to place.
+
+    Returns:
+        The offset ``(dx, dy)``; never ``(0, 0)`` when ``blocks`` is not empty.
+    """
+    blocks = [b for b in blocks if all(map(math.isfinite, b))]
+    if not blocks:
+        return (0.0, 0.0)
+    left, _, right, _ = bounds(blocks)
+    taken = [r for r in taken if all(map(math.isfinite, r))]
+    dx = _grid_up(right - left + H_GAP)
+    while (clash := _first_clash(blocks, dx, taken)) is not None:
+        x, rect = clash
+        dx = _grid_up(rect[2] + GRID_STEP - x)  # just past it: each pair clashes once at most
+    return (dx, 0.0)
+
+
+def _first_clash(blocks: Sequence[Point], dx: float,
+                 taken: Sequence[Rect]) -> tuple[float, Rect] | None:
+    """A block (its left edge) moved by ``dx`` that comes within a grid step of a rectangle."""
+    gap = GRID_STEP
+    for x, y in blocks:
+        a = x + dx
+        for rect in taken:
+            le, t, r, b = rect
+            if a < r + gap and a + BLOCK_W > le - gap and y < b + gap and y + BLOCK_H > t - gap:
+                return x, rect
+    return None
+
+
+def _grid_up(value: float) -> float:
+    return float(math.ceil(value / GRID_STEP) * GRID_STEP)
