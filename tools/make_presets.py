@@ -18,66 +18,20 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from cnnlab.spec.module_library import (
+    INCEPTION_3A,
+    INCEPTION_PARAMS,
+    RELU,
+    Dict,
+    Graph,
+    basic_block,
+    bottleneck_block,
+    inception_module,
+)
 
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "presets"
 ADJUSTABLE = ["input_shape", "classes", "width"]
-NO_BIAS = {"use_bias": False}
-BN_TORCH = {"epsilon": 1e-5, "momentum": 0.9}  # PyTorch's eps and momentum 0.1 in Keras terms
-RELU = {"activation": "relu"}
-
-Dict = dict[str, Any]
-
-
-class Graph:
-    """A small helper that records nodes and edges, chaining each block to the last."""
-
-    def __init__(self, entry: str | None = None):
-        self.nodes: list[Dict] = []
-        self.edges: list[Dict] = []
-        self.last = entry
-
-    def add(self, nid: str, kind: str, params: Dict | None = None,
-            src: str | list[str] | None = None) -> str:
-        """Add a block fed by ``src`` (default: the last block); several sources get ports."""
-        self.nodes.append({"id": nid, "type": kind, "params": dict(params or {})})
-        sources = [self.last] if src is None else [src] if isinstance(src, str) else src
-        for port, s in enumerate(sources):
-            if s is None:
-                continue
-            edge = {"src": s, "dst": nid}
-            if len(sources) > 1:
-                edge["port"] = port
-            self.edges.append(edge)
-        self.last = nid
-        return nid
-
-    def conv_bn(self, n: str, filters: Any, kernel: int, strides: Any = 1,
-                relu: bool = True, src: str | None = None) -> str:
-        """``conv{n}`` (no bias) -> ``bn{n}`` (-> ``relu{n}``), as in He et al.
-
-        Stride-1 convolutions pad ``same``; strided ones pad ``kernel // 2`` explicitly,
-        as the papers do (Keras ``same`` would pad only the bottom and right).
-        """
-        pad = "valid" if kernel == 1 else "same" if strides == 1 else kernel // 2
-        self.add(f"conv{n}", "Conv2D", {"filters": filters, "kernel_size": kernel,
-                                        "strides": strides, "padding": pad, **NO_BIAS}, src)
-        self.add(f"bn{n}", "BatchNormalization", BN_TORCH)
-        if relu:
-            self.add(f"relu{n}", "Activation", RELU)
-        return self.last
-
-    def module(self, description: str, params: Dict, output: str | None = None) -> Dict:
-        """Return this graph as a module definition (``@in`` is the module input)."""
-        return {"description": description, "params": params, "nodes": self.nodes,
-                "edges": self.edges, "output": output or self.last}
-
-    def model(self, modules: Dict | None = None) -> Dict:
-        """Return this graph as a model section."""
-        out: Dict = {"nodes": self.nodes, "edges": self.edges}
-        if modules:
-            out["modules"] = modules
-        return out
 
 
 def preset(name: str, title: str, description: str, paper: str, shape: list[int],
@@ -225,47 +179,6 @@ RESNET_PAPER = ("K. He, X. Zhang, S. Ren, J. Sun. Deep residual learning for ima
                 "recognition. CVPR 2016.")
 
 
-def basic_block(project: bool) -> Dict:
-    """He et al.'s basic block: two 3x3 conv-BN, the shortcut added before the last ReLU."""
-    g = Graph("@in")
-    params: Dict = {"filters": 64, "strides": 2} if project else {"filters": 64}
-    strides: Any = "$strides" if project else 1
-    g.conv_bn("1", "$filters", 3, strides, src="@in")
-    g.conv_bn("2", "$filters", 3, 1, relu=False)
-    shortcut = _shortcut(g, "$filters", strides) if project else "@in"
-    g.add("add", "Add", src=["bn2", shortcut])
-    g.add("out", "Activation", RELU)
-    how = ("a projection shortcut (1x1 conv + BN, option B) where the shape changes"
-           if project else "an identity shortcut")
-    return g.module(f"Basic residual block: 3x3 conv-BN-ReLU, 3x3 conv-BN, plus {how}; "
-                    "ReLU after the sum.", params)
-
-
-def bottleneck_block(project: bool) -> Dict:
-    """Define the bottleneck block: 1x1 reduce, 3x3 (with the stride: v1.5), 1x1 expand."""
-    g = Graph("@in")
-    params: Dict = {"filters": 64, "out_filters": 256}
-    if project:
-        params["strides"] = 2
-    strides: Any = "$strides" if project else 1
-    g.conv_bn("1", "$filters", 1, 1, src="@in")
-    g.conv_bn("2", "$filters", 3, strides)
-    g.conv_bn("3", "$out_filters", 1, 1, relu=False)
-    shortcut = _shortcut(g, "$out_filters", strides) if project else "@in"
-    g.add("add", "Add", src=["bn3", shortcut])
-    g.add("out", "Activation", RELU)
-    how = "a projection shortcut (1x1 conv + BN)" if project else "an identity shortcut"
-    return g.module("Bottleneck block: 1x1 conv reduce, 3x3 conv (with the stride, as in "
-                    f"torchvision's v1.5), 1x1 conv expand, each with BN, plus {how}; ReLU "
-                    "after the sum.", params)
-
-
-def _shortcut(g: Graph, filters: str, strides: Any) -> str:
-    g.add("shortcut_conv", "Conv2D", {"filters": filters, "kernel_size": 1,
-                                      "strides": strides, **NO_BIAS}, "@in")
-    return g.add("shortcut_bn", "BatchNormalization", BN_TORCH)
-
-
 RESNETS = {  # blocks per stage (Table 1), bottleneck?, params, paper's and our GMACs
     "resnet18": ((2, 2, 2, 2), False, "11,689,512", "1.8", "1.81"),
     "resnet34": ((3, 4, 6, 3), False, "21,797,672", "3.6", "3.66"),
@@ -346,36 +259,13 @@ def resnet_cifar(name: str) -> Dict:
 # ----------------------------------------------------------------------------- GoogLeNet
 
 INCEPTIONS = (  # name, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj (Table 1)
-    ("3a", 64, 96, 128, 16, 32, 32), ("3b", 128, 128, 192, 32, 96, 64), ("pool3", ),
+    ("3a", *INCEPTION_3A), ("3b", 128, 128, 192, 32, 96, 64), ("pool3", ),
     ("4a", 192, 96, 208, 16, 48, 64), ("4b", 160, 112, 224, 24, 64, 64),
     ("4c", 128, 128, 256, 24, 64, 64), ("4d", 112, 144, 288, 32, 64, 64),
     ("4e", 256, 160, 320, 32, 128, 128), ("pool4", ),
     ("5a", 256, 160, 320, 32, 128, 128), ("5b", 384, 192, 384, 48, 128, 128),
 )
-INCEPTION_PARAMS = ("n1x1", "n3x3_reduce", "n3x3", "n5x5_reduce", "n5x5", "pool_proj")
 GOOGLENET_LRN = {"depth_radius": 2, "bias": 1.0, "alpha": 2e-5, "beta": 0.75}  # Caffe's
-
-
-def inception_module() -> Dict:
-    """Four parallel branches concatenated along the channels."""
-    g = Graph("@in")
-
-    def conv(nid: str, filters: str, kernel: int, src: str) -> str:
-        return g.add(nid, "Conv2D", {"filters": filters, "kernel_size": kernel,
-                                     "padding": "same", **RELU}, src)
-
-    a = conv("branch1x1", "$n1x1", 1, "@in")
-    conv("branch3x3_reduce", "$n3x3_reduce", 1, "@in")
-    b = conv("branch3x3", "$n3x3", 3, "branch3x3_reduce")
-    conv("branch5x5_reduce", "$n5x5_reduce", 1, "@in")
-    c = conv("branch5x5", "$n5x5", 5, "branch5x5_reduce")
-    g.add("branch_pool", "MaxPooling2D", {"pool_size": 3, "strides": 1, "padding": "same"},
-          "@in")
-    d = conv("branch_pool_proj", "$pool_proj", 1, "branch_pool")
-    g.add("concat", "Concatenate", src=[a, b, c, d])
-    defaults = dict(zip(INCEPTION_PARAMS, INCEPTIONS[0][1:], strict=True))
-    return g.module("Inception module: 1x1, 1x1-3x3, 1x1-5x5 and 3x3 max-pool-1x1 branches "
-                    "(all ReLU, same size) concatenated in that order.", defaults)
 
 
 def googlenet() -> Dict:

@@ -1,9 +1,11 @@
-"""Ready-made module definitions for the palette: residual, bottleneck, inception.
+"""The lab's module definitions: residual, bottleneck, inception (one definition each).
 
-A module is a named sub-graph of the spec (``model.modules``). Dropping one of
-these on the canvas copies its definition into the experiment the first time,
-then adds an instance that refers to it by name. The definitions are plain
-spec dicts, parsed with the core's own loader, so they obey its rules.
+A module is a named sub-graph of the spec (``model.modules``). The classic
+presets (``tools/make_presets.py``) and the palette use the same definitions:
+dropping one on the canvas copies it into the experiment the first time, then
+adds an instance that refers to it by name. Each is written with
+:class:`Graph`, which the preset tool also uses for whole networks, and parsed
+with the core's own loader, so it obeys its rules.
 """
 
 from __future__ import annotations
@@ -14,96 +16,135 @@ from typing import Any
 from cnnlab.spec.graph import ModuleDef
 from cnnlab.spec.load import model_from_dict
 
+NO_BIAS = {"use_bias": False}
+BN_TORCH = {"epsilon": 1e-5, "momentum": 0.9}  # PyTorch's eps and momentum 0.1 in Keras terms
+RELU = {"activation": "relu"}
+INCEPTION_PARAMS = ("n1x1", "n3x3_reduce", "n3x3", "n5x5_reduce", "n5x5", "pool_proj")
+INCEPTION_3A = (64, 96, 128, 16, 32, 32)  # GoogLeNet's first module (Table 1): the defaults
 
-def _conv(nid: str, filters: str, kernel: int, strides: Any = 1, act: str = "linear") -> dict:
-    return {"id": nid, "type": "Conv2D", "params": {
-        "filters": filters, "kernel_size": kernel, "strides": strides, "padding": "same",
-        "activation": act}}
-
-
-def _chain(*ids: str) -> list[dict]:
-    return [{"src": a, "dst": b} for a, b in zip(ids, ids[1:])]
+Dict = dict[str, Any]
 
 
-def _bn_relu(prefix: str) -> list[dict]:
-    return [{"id": f"{prefix}_bn", "type": "BatchNormalization", "params": {}},
-            {"id": f"{prefix}_relu", "type": "Activation", "params": {"activation": "relu"}}]
+class Graph:
+    """A small helper that records nodes and edges, chaining each block to the last."""
+
+    def __init__(self, entry: str | None = None):
+        self.nodes: list[Dict] = []
+        self.edges: list[Dict] = []
+        self.last = entry
+
+    def add(self, nid: str, kind: str, params: Dict | None = None,
+            src: str | list[str] | None = None) -> str:
+        """Add a block fed by ``src`` (default: the last block); several sources get ports."""
+        self.nodes.append({"id": nid, "type": kind, "params": dict(params or {})})
+        sources = [self.last] if src is None else [src] if isinstance(src, str) else src
+        for port, s in enumerate(sources):
+            if s is None:
+                continue
+            edge = {"src": s, "dst": nid}
+            if len(sources) > 1:
+                edge["port"] = port
+            self.edges.append(edge)
+        self.last = nid
+        return nid
+
+    def conv_bn(self, n: str, filters: Any, kernel: int, strides: Any = 1,
+                relu: bool = True, src: str | None = None) -> str:
+        """``conv{n}`` (no bias) -> ``bn{n}`` (-> ``relu{n}``), as in He et al.
+
+        Stride-1 convolutions pad ``same``; strided ones pad ``kernel // 2`` explicitly,
+        as the papers do (Keras ``same`` would pad only the bottom and right).
+        """
+        pad = "valid" if kernel == 1 else "same" if strides == 1 else kernel // 2
+        self.add(f"conv{n}", "Conv2D", {"filters": filters, "kernel_size": kernel,
+                                        "strides": strides, "padding": pad, **NO_BIAS}, src)
+        self.add(f"bn{n}", "BatchNormalization", BN_TORCH)
+        if relu:
+            self.add(f"relu{n}", "Activation", RELU)
+        return self.last
+
+    def module(self, description: str, params: Dict, output: str | None = None) -> Dict:
+        """Return this graph as a module definition (``@in`` is the module input)."""
+        return {"description": description, "params": params, "nodes": self.nodes,
+                "edges": self.edges, "output": output or self.last}
+
+    def model(self, modules: Dict | None = None) -> Dict:
+        """Return this graph as a model section."""
+        out: Dict = {"nodes": self.nodes, "edges": self.edges}
+        if modules:
+            out["modules"] = modules
+        return out
 
 
-def _residual(project: bool) -> dict:
-    params: dict[str, Any] = {"filters": 64}
-    nodes = [_conv("conv1", "$filters", 3, "$strides" if project else 1), *_bn_relu("conv1"),
-             _conv("conv2", "$filters", 3),
-             {"id": "bn2", "type": "BatchNormalization", "params": {}},
-             {"id": "add", "type": "Add", "params": {}},
-             {"id": "out", "type": "Activation", "params": {"activation": "relu"}}]
-    edges = [{"src": "@in", "dst": "conv1"},
-             *_chain("conv1", "conv1_bn", "conv1_relu", "conv2", "bn2"),
-             {"src": "bn2", "dst": "add", "port": 0}, {"src": "add", "dst": "out"}]
-    return _with_shortcut(params, nodes, edges, project, "$filters", 2)
+def basic_block(project: bool) -> Dict:
+    """He et al.'s basic block: two 3x3 conv-BN, the shortcut added before the last ReLU."""
+    g = Graph("@in")
+    params: Dict = {"filters": 64, "strides": 2} if project else {"filters": 64}
+    strides: Any = "$strides" if project else 1
+    g.conv_bn("1", "$filters", 3, strides, src="@in")
+    g.conv_bn("2", "$filters", 3, 1, relu=False)
+    shortcut = _shortcut(g, "$filters", strides) if project else "@in"
+    g.add("add", "Add", src=["bn2", shortcut])
+    g.add("out", "Activation", RELU)
+    how = ("a projection shortcut (1x1 conv + BN, option B) where the shape changes"
+           if project else "an identity shortcut")
+    return g.module(f"Basic residual block: 3x3 conv-BN-ReLU, 3x3 conv-BN, plus {how}; "
+                    "ReLU after the sum.", params)
 
 
-def _bottleneck(project: bool) -> dict:
-    params: dict[str, Any] = {"filters": 64, "out_filters": 256}
-    stride = "$strides" if project else 1
-    nodes = [_conv("conv1", "$filters", 1), *_bn_relu("conv1"),
-             _conv("conv2", "$filters", 3, stride), *_bn_relu("conv2"),
-             _conv("conv3", "$out_filters", 1),
-             {"id": "bn3", "type": "BatchNormalization", "params": {}},
-             {"id": "add", "type": "Add", "params": {}},
-             {"id": "out", "type": "Activation", "params": {"activation": "relu"}}]
-    edges = [{"src": "@in", "dst": "conv1"},
-             *_chain("conv1", "conv1_bn", "conv1_relu", "conv2", "conv2_bn", "conv2_relu",
-                     "conv3", "bn3"),
-             {"src": "bn3", "dst": "add", "port": 0}, {"src": "add", "dst": "out"}]
-    return _with_shortcut(params, nodes, edges, project, "$out_filters", 1)
-
-
-def _with_shortcut(params: dict, nodes: list, edges: list, project: bool, filters: str,
-                   stride: int) -> dict:
-    """Close a residual module: identity shortcut, or a 1x1 projection when ``project``."""
-    shortcut = "@in"
+def bottleneck_block(project: bool) -> Dict:
+    """Define the bottleneck block: 1x1 reduce, 3x3 (with the stride: v1.5), 1x1 expand."""
+    g = Graph("@in")
+    params: Dict = {"filters": 64, "out_filters": 256}
     if project:
-        params["strides"] = stride
-        nodes += [_conv("proj", filters, 1, "$strides"),
-                  {"id": "proj_bn", "type": "BatchNormalization", "params": {}}]
-        edges += [{"src": "@in", "dst": "proj"}, {"src": "proj", "dst": "proj_bn"}]
-        shortcut = "proj_bn"
-    edges.append({"src": shortcut, "dst": "add", "port": 1})
-    return {"params": params, "nodes": nodes, "edges": edges, "output": "out"}
+        params["strides"] = 2
+    strides: Any = "$strides" if project else 1
+    g.conv_bn("1", "$filters", 1, 1, src="@in")
+    g.conv_bn("2", "$filters", 3, strides)
+    g.conv_bn("3", "$out_filters", 1, 1, relu=False)
+    shortcut = _shortcut(g, "$out_filters", strides) if project else "@in"
+    g.add("add", "Add", src=["bn3", shortcut])
+    g.add("out", "Activation", RELU)
+    how = "a projection shortcut (1x1 conv + BN)" if project else "an identity shortcut"
+    return g.module("Bottleneck block: 1x1 conv reduce, 3x3 conv (with the stride, as in "
+                    f"torchvision's v1.5), 1x1 conv expand, each with BN, plus {how}; ReLU "
+                    "after the sum.", params)
 
 
-def _inception() -> dict:
-    params = {"f1": 64, "f3_reduce": 96, "f3": 128, "f5_reduce": 16, "f5": 32, "pool_proj": 32}
-    nodes = [_conv("b1", "$f1", 1, act="relu"),
-             _conv("b3_reduce", "$f3_reduce", 1, act="relu"), _conv("b3", "$f3", 3, act="relu"),
-             _conv("b5_reduce", "$f5_reduce", 1, act="relu"), _conv("b5", "$f5", 5, act="relu"),
-             {"id": "pool", "type": "MaxPooling2D",
-              "params": {"pool_size": 3, "strides": 1, "padding": "same"}},
-             _conv("pool_proj", "$pool_proj", 1, act="relu"),
-             {"id": "concat", "type": "Concatenate", "params": {}}]
-    edges = [{"src": "@in", "dst": d} for d in ("b1", "b3_reduce", "b5_reduce", "pool")]
-    edges += _chain("b3_reduce", "b3") + _chain("b5_reduce", "b5") + _chain("pool", "pool_proj")
-    edges += [{"src": s, "dst": "concat", "port": i}
-              for i, s in enumerate(("b1", "b3", "b5", "pool_proj"))]
-    return {"params": params, "nodes": nodes, "edges": edges, "output": "concat"}
+def _shortcut(g: Graph, filters: str, strides: Any) -> str:
+    g.add("shortcut_conv", "Conv2D", {"filters": filters, "kernel_size": 1,
+                                      "strides": strides, **NO_BIAS}, "@in")
+    return g.add("shortcut_bn", "BatchNormalization", BN_TORCH)
 
 
-def _described(raw: dict, text: str) -> dict:
-    return {"description": text, **raw}
+def inception_module() -> Dict:
+    """Four parallel branches concatenated along the channels (GoogLeNet's module)."""
+    g = Graph("@in")
+
+    def conv(nid: str, filters: str, kernel: int, src: str) -> str:
+        return g.add(nid, "Conv2D", {"filters": filters, "kernel_size": kernel,
+                                     "padding": "same", **RELU}, src)
+
+    a = conv("branch1x1", "$n1x1", 1, "@in")
+    conv("branch3x3_reduce", "$n3x3_reduce", 1, "@in")
+    b = conv("branch3x3", "$n3x3", 3, "branch3x3_reduce")
+    conv("branch5x5_reduce", "$n5x5_reduce", 1, "@in")
+    c = conv("branch5x5", "$n5x5", 5, "branch5x5_reduce")
+    g.add("branch_pool", "MaxPooling2D", {"pool_size": 3, "strides": 1, "padding": "same"},
+          "@in")
+    d = conv("branch_pool_proj", "$pool_proj", 1, "branch_pool")
+    g.add("concat", "Concatenate", src=[a, b, c, d])
+    defaults = dict(zip(INCEPTION_PARAMS, INCEPTION_3A, strict=True))
+    return g.module("Inception module: 1x1, 1x1-3x3, 1x1-5x5 and 3x3 max-pool-1x1 branches "
+                    "(all ReLU, same size) concatenated in that order.", defaults)
 
 
-TEMPLATES: dict[str, dict] = {
-    "residual": _described(_residual(False), "ResNet basic block: two 3x3 convolutions and "
-                           "an identity shortcut added to their output"),
-    "residual_down": _described(_residual(True), "ResNet basic block that changes size: "
-                                "strided 3x3 convolutions and a 1x1 projection shortcut"),
-    "bottleneck": _described(_bottleneck(False), "ResNet bottleneck: 1x1 reduce, 3x3, 1x1 "
-                             "expand, with an identity shortcut"),
-    "bottleneck_proj": _described(_bottleneck(True), "ResNet bottleneck with a 1x1 projection "
-                                  "shortcut (first block of a stage)"),
-    "inception": _described(_inception(), "GoogLeNet inception module: 1x1, 3x3 and 5x5 "
-                            "branches and a pooling branch, concatenated"),
+TEMPLATES: dict[str, Dict] = {  # the palette's names
+    "residual": basic_block(False),
+    "residual_down": basic_block(True),
+    "bottleneck": bottleneck_block(False),
+    "bottleneck_proj": bottleneck_block(True),
+    "inception": inception_module(),
 }
 
 
