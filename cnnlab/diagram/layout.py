@@ -83,7 +83,7 @@ class _Graph:
 
     def topological(self) -> list[str]:
         edges = ((src, dst) for src in self.ids for dst in self.succs[src])
-        order = topological_order(self.ids, edges).order
+        order, _ = topological_order(self.ids, edges)
         placed = set(order)
         return order + [nid for nid in self.ids if nid not in placed]  # cycles last
 

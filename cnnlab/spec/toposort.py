@@ -11,24 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 from graphlib import CycleError, TopologicalSorter
-from typing import Generic, NamedTuple, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T", bound=Hashable)
 
 
-class Order(NamedTuple, Generic[T]):
-    """What :func:`topological_order` found.
-
-    ``order`` holds every node that does not depend on a cycle; ``cycle`` is
-    one cycle as a path that ends where it starts (``[a, b, a]``: ``a`` feeds
-    ``b``, ``b`` feeds ``a``), empty when the graph has none.
-    """
-
-    order: list[T]
-    cycle: list[T]
-
-
-def topological_order(nodes: Sequence[T], edges: Iterable[tuple[T, T]]) -> Order[T]:
+def topological_order(nodes: Sequence[T],
+                      edges: Iterable[tuple[T, T]]) -> tuple[list[T], list[T]]:
     """Order ``nodes`` so that every edge ``(src, dst)`` has ``src`` before ``dst``.
 
     Args:
@@ -37,7 +26,9 @@ def topological_order(nodes: Sequence[T], edges: Iterable[tuple[T, T]]) -> Order
             edge with an end outside ``nodes`` is ignored.
 
     Returns:
-        The order of the nodes that can be placed, and a cycle (empty if none).
+        ``(order, cycle)``: every node that does not depend on a cycle, in order;
+        and one cycle as a path that ends where it starts (``[a, b, a]``: ``a``
+        feeds ``b``, ``b`` feeds ``a``), empty when the graph has none.
 
     """
     known = set(nodes)
@@ -50,13 +41,13 @@ def topological_order(nodes: Sequence[T], edges: Iterable[tuple[T, T]]) -> Order
     cycle: list[T] = []
     try:
         sorter.prepare()
-    except CycleError as exc:  # the ready nodes are set before the check: carry on
+    except CycleError as exc:  # documented: get_ready() still gives what can be placed
         cycle = list(exc.args[1])
     order: list[T] = []
     while ready := sorter.get_ready():
         order.extend(ready)
         sorter.done(*ready)
-    return Order(order, cycle)
+    return order, cycle
 
 
 def cycle_text(cycle: Sequence[str], limit: int = 6) -> str:
