@@ -76,7 +76,7 @@ def look(node: VisibleNode, graph: VisibleGraph, analysis: Analysis,
         helptext = block.help
     state = _state(problems)
     shape = shape_text(info.output_shape) if info else "?"
-    tip = _tooltip(node, helptext, shape, problems, marks)
+    tip = _tooltip(node, (summary, helptext), shape, problems, marks)
     ident = node.id
     if node.kind == "inner" and node.group and ident.startswith(f"{node.group}_"):
         ident = ident[len(node.group) + 1:]  # the frame already names the instance
@@ -174,9 +174,16 @@ def _module_summary(params: Mapping) -> str:
     return " ".join(parts)
 
 
-def _tooltip(node: VisibleNode, helptext: str, shape: str,
+def _tooltip(node: VisibleNode, text: tuple[str, str], shape: str,
              problems: Sequence[Problem], marks: Marks = NO_MARKS) -> str:
-    lines = [f"<b>{node.id}</b> — {node.type}", helptext, f"output: <tt>{shape}</tt>"]
+    """The full title and id, the key parameters, the help, shape, marks and problems.
+
+    ``text`` is (key parameters, help); the card may cut the title and the
+    parameters short, the tooltip never does.
+    """
+    summary, helptext = text
+    lines = [f"<b>{_escape(node.id)}</b> — {_escape(node.type)}", _escape(summary), helptext,
+             f"output: <tt>{shape}</tt>"]
     if marks.frozen:
         lines.append("<span style='color:#2f6fa8'>❄ frozen: its weights do not train</span>")
     if marks.detail:

@@ -156,21 +156,30 @@ class BlockItem(QGraphicsItem):
         painter.fillPath(stripe.intersected(clip), style.group_color(look.group))
 
     def _paint_far(self, painter: QPainter) -> None:
-        painter.setPen(style.INK)
-        painter.setFont(style.ui_font(16, True))
-        painter.drawText(RECT.adjusted(PAD, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter,
-                         self.look.title)
+        self._text(painter, style.ui_font(16, True), style.INK, RECT.adjusted(PAD, 0, -4, 0),
+                   self.look.title)
+
+    def _title_rects(self) -> tuple[QRectF, QRectF]:
+        """Where the title and the id go: the id right-aligned, the title in what is left."""
+        left, right = STRIPE + PAD - 4, BLOCK_W - 10
+        id_w = min(QFontMetricsF(style.ui_font(8.5)).horizontalAdvance(self.look.ident) + 2,
+                   96.0)
+        return (QRectF(left, 5, right - left - id_w - 6, 18),
+                QRectF(right - id_w, 6, id_w, 18))
+
+    def shown_title(self) -> str:
+        """The title as the card shows it: cut with "…" when too long (the tooltip is not)."""
+        title = ("⊞ " if self.node.kind == "module" else "") + self.look.title
+        return _elided(style.ui_font(9.5, True), title, self._title_rects()[0].width())
 
     def _paint_text(self, painter: QPainter) -> None:
         look = self.look
         left, right = STRIPE + PAD - 4, BLOCK_W - 10
         title_font, small = style.ui_font(9.5, True), style.ui_font(8.5)
         title = ("⊞ " if self.node.kind == "module" else "") + look.title
-        id_w = min(QFontMetricsF(small).horizontalAdvance(look.ident) + 2, 96.0)
-        self._text(painter, small, style.MUTED, QRectF(right - id_w, 6, id_w, 18),
-                   look.ident, Qt.AlignmentFlag.AlignRight)
-        self._text(painter, title_font, style.INK,
-                   QRectF(left, 5, right - left - id_w - 6, 18), title)
+        title_rect, id_rect = self._title_rects()
+        self._text(painter, small, style.MUTED, id_rect, look.ident, Qt.AlignmentFlag.AlignRight)
+        self._text(painter, title_font, style.INK, title_rect, title)
         self._text(painter, style.ui_font(8.5), style.INK, QRectF(left, 25, right - left, 17),
                    look.summary)
         if look.state == "error":
@@ -194,8 +203,13 @@ class BlockItem(QGraphicsItem):
             return
         painter.setFont(font)
         painter.setPen(colour)
-        elided = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
-        painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, elided)
+        painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter,
+                         _elided(font, text, rect.width()))
+
+
+def _elided(font, text: str, width: float) -> str:
+    """``text`` cut at the right with "…" to fit ``width``."""
+    return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
 def _snowflake(painter: QPainter, centre: QPointF, radius: float) -> None:
