@@ -175,7 +175,8 @@ class MainWindow(QMainWindow):
         exp = exp or self.doc.experiment
         self._analyse(exp)
         self.graph = visible_graph(exp)
-        self.scene.sync(self.graph, self.analysis, positions(exp), exp)
+        self.scene.sync(self.graph, self.analysis, positions(exp), exp,
+                        self.problems.data_problems)  # set by the editor just before
         self.problems.set_problems(self.analysis.problems)
         self.palette.set_modules(exp.model.modules)
         self._selection_changed()

@@ -48,10 +48,18 @@ REG_NAMES = ("kernel_l1", "kernel_l2", "bias_l2", "max_norm", "activity_l1", "sp
              "sparsity_beta")
 
 
-def problems_by_item(graph: VisibleGraph, analysis: Analysis) -> dict[str, list[Problem]]:
-    """The analysis's problems grouped by the canvas item that shows their block."""
+def problems_by_item(graph: VisibleGraph, analysis: Analysis,
+                     extra: Sequence[Problem] = ()) -> dict[str, list[Problem]]:
+    """The problems grouped by the canvas item that shows their block.
+
+    Args:
+        graph: The visible items.
+        analysis: The model's analysis, whose problems come first.
+        extra: More problems to show on the blocks (the model against its data,
+            such as an Output whose units differ from the data's classes).
+    """
     out: dict[str, list[Problem]] = {}
-    for problem in analysis.problems:
+    for problem in dict.fromkeys([*analysis.problems, *extra]):
         if problem.node is None:
             continue
         item = graph.owner.get(problem.node, problem.node)

@@ -8,14 +8,14 @@ never edits the spec.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
-from cnnlab import Analysis
+from cnnlab import Analysis, Problem
 from cnnlab.diagram.item_text import NO_MARKS, block_marks, look, problems_by_item
 from cnnlab.diagram.visible import VisibleEdge, VisibleGraph
 from cnnlab.ui.canvas import style
@@ -45,7 +45,8 @@ class GraphScene(QGraphicsScene):
 
     # -- keeping items in step -------------------------------------------------------------
     def sync(self, graph: VisibleGraph, analysis: Analysis,
-             pos: Mapping[str, tuple[float, float]], experiment: Any = None) -> None:
+             pos: Mapping[str, tuple[float, float]], experiment: Any = None,
+             extra_problems: Sequence[Problem] = ()) -> None:
         """Show ``graph`` with the analysis's shapes and problems at ``pos``.
 
         Args:
@@ -54,10 +55,12 @@ class GraphScene(QGraphicsScene):
             pos: Item positions.
             experiment: The experiment whose recipe marks frozen and regularized
                 blocks; None: the parent window's document, if it has one.
+            extra_problems: Problems of the model against its data, drawn on
+                their blocks like the analysis's own.
 
         """
         self.graph = graph
-        problems = problems_by_item(graph, analysis)
+        problems = problems_by_item(graph, analysis, extra_problems)
         marks = block_marks(experiment if experiment is not None else self._experiment(),
                             graph, analysis)
         self._sync_groups(graph)
