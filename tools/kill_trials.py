@@ -9,17 +9,17 @@ Keras (``safe_mode``), no ``.NAME.tmp-*`` file left in the run folder,
 ``cnnlab runs show ID`` and ``cnnlab export ID --format keras`` work.
 
 Usage: ``python tools/kill_trials.py [--trials 12] [--seed 0] [--workspace DIR]``;
-one line per trial, a summary, exit status 1 when any trial failed.
+one line per trial, a summary, exit status 1 when any trial failed. Beside it:
+``kill_trials_folder.py`` (what a workspace shows) and ``kill_trials_checks.py``
+(the ``cnnlab`` commands and the checks after a resume).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,17 +27,25 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kill_trials_checks import (
+    ENV,
+    TIMEOUT_S,
+    check_finished,
+    cnnlab,
+    cnnlab_command,
+    error_line,
+    find_run,
+    resume_until_finished,
+)
+from kill_trials_folder import TEMP_MARK, epochs_checkpointed, folder_state, run_folders
+
 # startup: a random time after the start; run-created: spec.json is in the new run folder
 # (the index row may not be); mid-epoch: inside an epoch; checkpoint-write: while
 # checkpoints/last.keras is written; after-checkpoint: as soon as state.json is updated
 # (before the index row); final-save: while model.keras is written.
 KINDS = ("startup", "run-created", "mid-epoch", "checkpoint-write", "after-checkpoint",
          "final-save")
-MAX_RESUMES = 3
 POLL_S = 0.002
-TIMEOUT_S = 600.0  # for any one command
-TEMP_MARK = ".tmp-"
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
 
 
 @dataclass(frozen=True)
@@ -106,27 +114,6 @@ def pick_moment(rng: random.Random, kind: str, epochs: int) -> Moment:
     return Moment(kind)
 
 
-def cnnlab_command() -> list[str]:
-    """The ``cnnlab`` console script beside this Python, else the CLI through ``python -c``."""
-    script = Path(sys.executable).with_name("cnnlab")
-    if script.is_file():
-        return [str(script)]
-    return [sys.executable, "-c", "import sys; from cnnlab.cli import main; sys.exit(main())"]
-
-
-def cnnlab(*args: str) -> subprocess.CompletedProcess:
-    """Run one ``cnnlab`` command to its end and capture its output."""
-    return subprocess.run([*cnnlab_command(), *args], capture_output=True, text=True,
-                          env=ENV, timeout=TIMEOUT_S, check=False)
-
-
-def error_line(proc: subprocess.CompletedProcess) -> str:
-    """The ``cnnlab: error:`` line of a command, else its last stderr line."""
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ln.startswith("cnnlab: error:")]
-    return (errors or lines or [f"exit {proc.returncode}"])[-1][:300]
-
-
 def write_experiment(path: Path, epochs: int, seed: int) -> None:
     """``cnnlab new`` a small CNN, then make it tiny: 96 shapes at 16x16, batch 16."""
     proc = cnnlab("new", str(path), "--input", "16,16,3", "--classes", "3")
@@ -136,45 +123,6 @@ def write_experiment(path: Path, epochs: int, seed: int) -> None:
     spec["data"]["shapes"].update(image_size=16, samples=96, seed=seed)
     spec["training"].update(epochs=epochs, batch_size=16, seed=seed)
     path.write_text(json.dumps(spec, indent=2), encoding="utf-8")
-
-
-def run_folders(workspace: Path) -> list[Path]:
-    """The folders under ``workspace/runs`` (a trial's workspace holds one run at most)."""
-    runs = workspace / "runs"
-    if not runs.is_dir():
-        return []
-    return sorted(p for p in runs.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def temp_files(folder: Path) -> list[str]:
-    """The lab's temporary files (``.NAME.tmp-*``) anywhere under ``folder``, relative."""
-    found = []
-    for root, dirs, files in os.walk(folder):
-        for name in [*dirs, *files]:
-            if name.startswith(".") and TEMP_MARK in name:
-                found.append(str((Path(root) / name).relative_to(folder)))
-    return sorted(found)
-
-
-def epochs_checkpointed(folder: Path) -> int:
-    """``epochs_done`` of the run's ``checkpoints/state.json`` (0 when none is readable)."""
-    try:
-        state = json.loads((folder / "checkpoints" / "state.json").read_text(encoding="utf-8"))
-        return int(state.get("epochs_done", 0))
-    except (OSError, ValueError, TypeError, AttributeError):
-        return 0
-
-
-def indexed(workspace: Path, run_id: str) -> bool:
-    """Whether the workspace's index has a row for the run (read-only, no lab code)."""
-    index = workspace / "index.sqlite"
-    if not index.is_file():
-        return False
-    try:
-        with contextlib.closing(sqlite3.connect(f"{index.as_uri()}?mode=ro", uri=True)) as db:
-            return db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
-    except sqlite3.Error:  # killed while the index was being made
-        return False
 
 
 class Watcher:
@@ -239,120 +187,6 @@ def start_and_kill(spec: Path, workspace: Path, moment: Moment, logs: Path) -> b
                 proc.kill()  # SIGKILL, by its pid
             proc.wait()
     return proc.returncode == -9
-
-
-def folder_state(workspace: Path) -> str:
-    """What the run folder holds: checkpointed epochs, temporary files, model.keras."""
-    folders = run_folders(workspace)
-    if not folders:
-        return "no run folder"
-    folder = folders[0]
-    if not (folder / "spec.json").is_file():
-        return f"folder without spec.json ({', '.join(sorted(os.listdir(folder))) or 'empty'})"
-    parts = [f"{epochs_checkpointed(folder)} epoch(s) checkpointed",
-             "indexed" if indexed(workspace, folder.name) else "no index row"]
-    temps = temp_files(folder)
-    if temps:
-        parts.append("temp " + ", ".join(temps))
-    if (folder / "model.keras").is_file():
-        parts.append("model.keras")
-    return ", ".join(parts)
-
-
-def find_run(workspace: Path, result: TrialResult) -> dict | None:
-    """The run as ``cnnlab runs --json`` lists it, else from its folder (a problem); or None."""
-    proc = cnnlab("runs", "--json", "--workspace", str(workspace))
-    runs = json.loads(proc.stdout) if proc.returncode == 0 else []
-    if not runs:
-        with_spec = [f for f in run_folders(workspace) if (f / "spec.json").is_file()]
-        if not with_spec:
-            if proc.returncode != 0:
-                result.problems.append(f"cnnlab runs --json failed: {error_line(proc)}")
-            return None
-        result.problems.append(f"cnnlab runs --json failed: {error_line(proc)}"
-                               if proc.returncode else
-                               f"cnnlab runs does not list the run folder {with_spec[0]}")
-        runs = [{"id": with_spec[0].name, "status": "unlisted", "run_dir": str(with_spec[0])}]
-    if len(runs) > 1:
-        result.problems.append(f"{len(runs)} runs listed for one training")
-    run = runs[0]
-    result.run_id = run["id"]
-    if result.at_kill and run["status"] != "unlisted":
-        result.at_kill += f", listed as {run['status']}"
-    if run["status"] == "running":
-        result.problems.append("listed as running after its process was killed")
-    return run
-
-
-def resume_until_finished(run_id: str, workspace: Path, result: TrialResult) -> bool:
-    """``cnnlab train --resume ID --json`` until it reports finished (at most MAX_RESUMES)."""
-    tries = []
-    for attempt in range(1, MAX_RESUMES + 1):
-        proc = cnnlab("train", "--resume", run_id, "--workspace", str(workspace), "--json")
-        result.resumes = attempt
-        line = _last_json(proc.stdout)
-        if proc.returncode == 0 and line.get("status") == "finished":
-            return True
-        tries.append(f"resume {attempt}: exit {proc.returncode}, "
-                     f"{line.get('status') or error_line(proc)}")
-    result.problems.append("never finished: " + "; ".join(tries))
-    return False
-
-
-def _last_json(stdout: str) -> dict:
-    try:
-        value = json.loads((stdout.strip().splitlines() or ["{}"])[-1])
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def check_finished(run: dict, workspace: Path, planned: int, trial_dir: Path) -> list[str]:
-    """Every check of a finished run; one line per failed check."""
-    run_id, ws = run["id"], str(workspace)
-    folder = Path(run["run_dir"])
-    problems = []
-    show = cnnlab("runs", "show", run_id, "--workspace", ws, "--json")
-    if show.returncode != 0:
-        problems.append(f"runs show --json: {error_line(show)}")
-    else:
-        record = json.loads(show.stdout)
-        if record["status"] != "finished":
-            problems.append(f"status {record['status']} after the resume, not finished")
-        if record["epochs_done"] != planned or record["epochs_planned"] != planned:
-            problems.append(f"epochs {record['epochs_done']}/{record['epochs_planned']}, "
-                            f"planned {planned}")
-    text = cnnlab("runs", "show", run_id, "--workspace", ws)
-    if text.returncode != 0:
-        problems.append(f"runs show: {error_line(text)}")
-    left = temp_files(folder)
-    if left:
-        problems.append("temporary files left in the run folder: " + ", ".join(left))
-    problems += model_problems(folder / "model.keras")
-    out = trial_dir / "export.keras"
-    export = cnnlab("export", run_id, "--format", "keras", "--out", str(out), "--workspace", ws)
-    if export.returncode != 0 or not out.is_file():
-        problems.append(f"export --format keras: {error_line(export)}")
-    return problems
-
-
-def model_problems(path: Path) -> list[str]:
-    """``[]`` when ``model.keras`` loads with Keras (``safe_mode``), else why not."""
-    if not path.is_file():
-        return [f"no {path.name}"]
-    try:
-        from cnnlab.tfquiet import import_tensorflow
-
-        import_tensorflow()
-        import keras
-
-        import cnnlab.layers  # noqa: F401 - registers the lab's layers for loading
-
-        keras.saving.load_model(str(path), compile=False, safe_mode=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to load is the finding
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        return [f"{path.name} does not load: {type(exc).__name__}: {first}"]
-    return []
 
 
 def run_trial(index: int, moment: Moment, root: Path, epochs: int = 4,

@@ -17,6 +17,8 @@ TOOL = Path(__file__).resolve().parents[2] / "tools" / "kill_trials.py"
 
 
 def _load_tool():
+    if str(TOOL.parent) not in sys.path:  # as `python tools/kill_trials.py` has it: its helpers
+        sys.path.insert(0, str(TOOL.parent))
     spec = importlib.util.spec_from_file_location("kill_trials", TOOL)
     module = importlib.util.module_from_spec(spec)
     sys.modules["kill_trials"] = module  # dataclasses look their module up
