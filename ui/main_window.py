@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtCore import QMargins, QPoint, QPointF, QRect, QSize, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStyle, QTabWidget, QWidget
 
 from cnnlab import Analysis, Experiment, __version__, analyze
 from cnnlab.diagram.visible import VisibleGraph, visible_graph
@@ -30,6 +31,27 @@ from cnnlab.ui.properties import PropertiesPanel
 from cnnlab.ui.recovery import Autosaver
 from cnnlab.ui.settings import LabSettings
 from cnnlab.ui.summary_table import SummaryTable
+
+DEFAULT_SIZE = (1500, 920)
+BORDER = 4  # a window manager's side and bottom frame, before the window is shown
+
+
+def fit_rect(wanted: QRect, available: QRect, frame: QMargins) -> QRect:
+    """A window geometry that fits, with its frame, inside ``available``.
+
+    Args:
+        wanted: The window's geometry (without its frame).
+        available: The screen's available geometry (without panels and docks).
+        frame: The frame around the window (title bar, borders).
+
+    Returns:
+        ``wanted`` made smaller where it is too big and moved where it sticks out.
+    """
+    room = available.marginsRemoved(frame)
+    w, h = min(wanted.width(), room.width()), min(wanted.height(), room.height())
+    x = min(max(wanted.x(), room.left()), room.left() + room.width() - w)
+    y = min(max(wanted.y(), room.top()), room.top() + room.height() - h)
+    return QRect(x, y, w, h)
 
 
 class MainWindow(QMainWindow):
@@ -56,7 +78,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._accept_folder_drops()
         self.autosaver = Autosaver(self.doc, autosave_ms or 30_000, self)
-        self.resize(1500, 920)
+        self._default_geometry()
         self.files.show_experiment(experiment, path)
 
     # -- construction ------------------------------------------------------------------------
@@ -258,13 +280,43 @@ class MainWindow(QMainWindow):
                      "understand convolutional networks.")
 
     # -- layout memory and closing -----------------------------------------------------------
+    def _default_geometry(self) -> None:
+        """The first start's size, centred on the screen and no bigger than it."""
+        available = self.screen().availableGeometry()
+        wanted = QRect(QPoint(), QSize(*DEFAULT_SIZE))
+        wanted.moveCenter(available.center())
+        self.setGeometry(fit_rect(wanted, available, self._frame_margins()))
+
     def restore_layout(self) -> None:
-        """Restore the window geometry and dock layout of the last session."""
+        """Restore the window geometry and dock layout of the last session.
+
+        The restored geometry is fitted to the screen the window lands on (a
+        layout saved on a big monitor and restored on a 1280x800 laptop).
+        """
         geometry, state = self.settings.window_geometry(), self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        self.keep_on_screen()
+
+    def keep_on_screen(self) -> None:
+        """Shrink and move the window (its frame included) into the available screen area."""
+        if self.isMaximized() or self.isFullScreen():
+            return
+        screen = QGuiApplication.screenAt(self.geometry().center()) or self.screen()
+        fitted = fit_rect(self.geometry(), screen.availableGeometry(), self._frame_margins())
+        if fitted != self.geometry():
+            self.setGeometry(fitted)
+
+    def _frame_margins(self) -> QMargins:
+        """The window frame's size: measured once shown, else a title bar and thin borders."""
+        frame, inner = self.frameGeometry(), self.geometry()
+        if frame != inner:
+            return QMargins(inner.left() - frame.left(), inner.top() - frame.top(),
+                            frame.right() - inner.right(), frame.bottom() - inner.bottom())
+        title = self.style().pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight) or 30
+        return QMargins(BORDER, max(title, 24), BORDER, BORDER)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Ask about a training run and unsaved changes, remember the layout, drop recovery."""
