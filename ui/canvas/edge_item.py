@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QGraphicsItem, QStyle
 
 from cnnlab.diagram.layout import BLOCK_H, BLOCK_W, ROW
 from cnnlab.ui.canvas import style
-from cnnlab.ui.canvas.block_item import BlockItem
 
 ARROW = 9.0
 
@@ -31,6 +30,7 @@ class EdgeItem(QGraphicsItem):
         self.top = top
         self._path = QPainterPath()
         self._head = QPolygonF()
+        self.blocked = False  # other blocks stand in the way: the arrow bows around them
         self.setZValue(0)
         if top is not None:
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -56,16 +56,18 @@ class EdgeItem(QGraphicsItem):
         start = self.src.anchor("out")
         end = self.dst.anchor("in", self.index, self.count)
         self.prepareGeometryChange()
-        self._path = route(start, end, bend_late=self.count > 1,
-                           blocked=self._blocked(start, end))
+        self.blocked = self._blocked(start, end)
+        self._path = route(start, end, bend_late=self.count > 1, blocked=self.blocked)
         self._head = _arrow_head(self._path, end)
 
     def reroute(self) -> None:
-        """Recompute a long arrow down a column, whose way may be free or blocked now.
+        """Redraw a long arrow down a column whose way was freed or blocked by other blocks.
 
-        Cheap for every other arrow (nothing else can have changed its path).
+        Cheap for every other arrow: moving its own ends already redraws it.
         """
-        if along_column(self.src.anchor("out"), self.dst.anchor("in", self.index, self.count)):
+        start = self.src.anchor("out")
+        end = self.dst.anchor("in", self.index, self.count)
+        if along_column(start, end) and self._blocked(start, end) != self.blocked:
             self.refresh()
 
     def _blocked(self, start: QPointF, end: QPointF) -> bool:
@@ -73,10 +75,14 @@ class EdgeItem(QGraphicsItem):
         scene = self.scene()
         if scene is None or not along_column(start, end):
             return False
-        corridor = QRectF(QPointF(min(start.x(), end.x()) - 4, start.y() + 2),
-                          QPointF(max(start.x(), end.x()) + 4, end.y() - 2))
-        return any(isinstance(item, BlockItem) and item is not self.src and item is not self.dst
-                   for item in scene.items(corridor))
+        left, right = min(start.x(), end.x()) - 4, max(start.x(), end.x()) + 4
+        top, bottom = start.y() + 2, end.y() - 2
+        for item in getattr(scene, "blocks", {}).values():  # plain arithmetic: no index
+            x, y = item.x(), item.y()
+            if x < right and x + BLOCK_W > left and y < bottom and y + BLOCK_H > top \
+                    and item is not self.src and item is not self.dst:
+                return True
+        return False
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         """The path with room for the pen and the head."""
