@@ -3,8 +3,9 @@
 Two threads must never import TensorFlow at the same time (see
 :mod:`cnnlab.ui.tf_loader`). A job that may import it (a model import, a
 folder check) asks for a gate in the GUI thread and calls it first thing in
-its worker thread: the gate blocks until the window's loader has finished,
-and returns at once when there is no loader or it is done.
+its worker thread: the gate blocks until the process's loader
+(:meth:`TensorFlowLoader.current`) has finished, and returns at once when no
+loader has started or it is done.
 """
 
 from __future__ import annotations
@@ -16,21 +17,17 @@ from PySide6.QtWidgets import QWidget
 from cnnlab.ui.tf_loader import TensorFlowLoader
 
 
-def find_loader(widget: QWidget) -> TensorFlowLoader | None:
-    """The TensorFlow loader of ``widget``'s top-level window, if it has one."""
-    window = widget.window()
-    for child in window.children():
-        if isinstance(child, TensorFlowLoader):
-            return child
-    return None
-
-
 def tensorflow_gate(widget: QWidget) -> Callable[[], None]:
-    """Return a function for a worker thread that waits for the window's TensorFlow import.
+    """Return a function for a worker thread that waits for the TensorFlow import.
 
     Call this in the GUI thread; call what it returns in the worker thread.
+
+    Args:
+        widget: the widget that starts the job. The import is the process's,
+            not the widget's, so any widget gets the same gate.
     """
-    loader = find_loader(widget)
+    del widget  # kept for the callers: one import per process, whoever asks
+    loader = TensorFlowLoader.current()
     if loader is None or loader.state != "loading":
         return lambda: None
     return lambda: loader.wait()
