@@ -21,6 +21,16 @@ What is checked, and how (no Qt is imported here):
   ``unix:N`` is ``/tmp/.X11-unix/XN`` (or Linux's abstract socket of that
   name), ``HOST:N`` is TCP port 6000+N on HOST (``ssh -X`` gives
   ``localhost:10``). Authorisation is not checked: Qt reports that readably.
+
+:func:`pyside_build_problem` refuses a PySide6 build known to crash the window.
+PySide6 6.12.0 ships a stable-ABI build whose ``return None`` paths were
+compiled with Python 3.12 headers, where ``None`` needs no reference count
+(CPython gh-134989). Loaded by Python 3.11, every void Qt method called from
+Python (``QLabel.setText``, ``moveBy``...) drops one reference to ``None``, and
+after a few thousand calls the interpreter aborts ("Fatal Python error:
+none_dealloc"). The project's pin excludes that build; a probe in the UI
+(:func:`cnnlab.ui.app.drops_none_references`) tells whether it is installed
+anyway, and this module words the refusal.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 HEADLESS_HINT = "cnnlab train/inspect/export --help"
+PYSIDE_FIX = 'pip install "PySide6-Essentials<6.12"'
 
 
 class SystemLibrary(NamedTuple):
@@ -164,6 +175,21 @@ def _accepts(family: int, address: str, timeout: float) -> bool:
         except OSError:
             return False
     return True
+
+
+def pyside_build_problem(drops_none_references: bool, version: str) -> str | None:
+    """One line refusing a PySide6 build that loses references to ``None``; None if sound.
+
+    Args:
+        drops_none_references: what the UI's probe found (a void Qt call lost a
+            reference to ``None``).
+        version: the installed PySide6 version, for the message.
+    """
+    if not drops_none_references:
+        return None
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return (f"PySide6 {version} is a build that crashes the window on Python {python} "
+            f"(it loses references to None); install a sound one: {PYSIDE_FIX}")
 
 
 def window_start_problem(environ: Mapping[str, str] | None = None,

@@ -4,6 +4,12 @@ TensorFlow 2.21 writes a few lines straight to file descriptor 2 before its
 logging is initialised (so ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them). This
 module captures stderr during the import and re-emits every line that is not
 known start-up noise.
+
+:func:`quiet_environment` is the one place that sets the environment Keras and
+TensorFlow read when they are imported (the backend, TensorFlow's log level).
+Every entry point calls it before anything imports Keras: the ``cnnlab``
+command, the window (:func:`cnnlab.ui.app.main`), :func:`import_tensorflow`
+and the test suites' ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ NOISE = re.compile(
 
 
 def quiet_environment() -> None:
-    """Set TensorFlow's log level (unless the user chose one) and Keras's backend."""
+    """Choose Keras's TensorFlow backend and TensorFlow's log level, unless the user did.
+
+    Call it before Keras is imported: both are read once, at import.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 

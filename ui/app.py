@@ -9,6 +9,10 @@ With ``--tensorflow-probe`` it prints ``tensorflow_loaded STATE`` once the
 background import has finished (and the views that need TensorFlow have
 started), then quits: a test checks that TensorFlow's start-up log lines
 never reach the terminal.
+
+The process exits by returning its status from :func:`main`; a TensorFlow
+import still running in the background is waited for first (see
+:func:`wait_for_import`).
 """
 
 from __future__ import annotations
@@ -17,18 +21,22 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+import PySide6
+from PySide6.QtCore import QEvent, QObject, QPointF, QTimer
 from PySide6.QtWidgets import QApplication
 
 from cnnlab import CnnlabError, load_experiment, preset_choice
-from cnnlab.startup_check import window_start_problem
+from cnnlab.startup_check import pyside_build_problem, window_start_problem
+from cnnlab.tfquiet import quiet_environment
 from cnnlab.ui import crash, dialogs, gc_policy
 from cnnlab.ui.main_window import MainWindow
 from cnnlab.ui.param_widgets import install_wheel_guard
 from cnnlab.ui.tf_loader import TensorFlowLoader
+
+EXIT_WAIT_S = 30.0  # the longest a closed window waits for TensorFlow's import to end
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -100,14 +108,29 @@ def _application() -> QApplication:
     return app
 
 
-def _cannot_start() -> bool:
-    """Say in one line why Qt could not start here (no display, missing libraries); True then.
+def drops_none_references() -> bool:
+    """True when calling a void Qt method loses a reference to ``None``.
 
-    ``cnnlab`` checks before it imports Qt; this covers ``python -m cnnlab.ui``.
+    The harmless probe for the broken PySide6 build described in
+    :mod:`cnnlab.startup_check`; always False where ``None`` is immortal (3.12+).
     """
-    if QApplication.instance() is not None:
-        return False
-    problem = window_start_problem()
+    point = QPointF()
+    before = sys.getrefcount(None)
+    for _ in range(16):
+        point.setX(1.0)
+    return sys.getrefcount(None) <= before - 16
+
+
+def _cannot_start(pyside_probe: Callable[[], bool]) -> bool:
+    """Say in one line why the window cannot start here; True then.
+
+    A PySide6 build that would crash is refused first. Then, unless a
+    ``QApplication`` exists already, no display or missing system libraries:
+    ``cnnlab`` checks those before it imports Qt; this covers ``python -m cnnlab.ui``.
+    """
+    problem = pyside_build_problem(pyside_probe(), PySide6.__version__)
+    if problem is None and QApplication.instance() is None:
+        problem = window_start_problem()
     if problem is not None:
         print(f"cnnlab: error: {problem}", file=sys.stderr)
     return problem is not None
@@ -119,27 +142,9 @@ def _report_loaded(app: QApplication, loader: TensorFlowLoader) -> None:
     app.quit()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Open the lab's main window; return the exit status."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    if _cannot_start():
-        return 2
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if args.workspace:
-        os.environ["CNNLAB_HOME"] = str(Path(args.workspace).expanduser().resolve())
-    app = _application()
-    gc_policy.install(app)  # Qt objects must never be collected in a worker thread
-    install_wheel_guard()  # the wheel scrolls forms; it changes a box only once focused
-    if not args.startup_probe:
-        crash.install()
-    exp, path, error = initial_document(args.file)
-    window = MainWindow(exp, path)
-    window.restore_layout()
-    loader = TensorFlowLoader(window)
-    loader.stateChanged.connect(lambda _s: window.set_tensorflow_state(loader.label(),
-                                                                       loader.error))
-
+def _after_first_paint(app: QApplication, window: MainWindow, loader: TensorFlowLoader,
+                       args: argparse.Namespace, error: str | None) -> Callable[[float], None]:
+    """What the window does once painted: start TensorFlow's import and the other views."""
     def after_first_paint(stamp: float) -> None:
         if args.startup_probe:
             loaded = "tensorflow" in sys.modules
@@ -157,13 +162,52 @@ def main(argv: Sequence[str] | None = None) -> int:
             dialogs.error(window, "Cannot open the experiment", error)
         window.files.offer_recovery()
 
-    FirstPaint(window.view.viewport(), after_first_paint)
+    return after_first_paint
+
+
+def wait_for_import(loader: TensorFlowLoader, timeout: float = EXIT_WAIT_S) -> bool:
+    """Let a background TensorFlow import end before the process does; True when it has.
+
+    An import cannot be interrupted, and Python does not wait for the
+    loader's daemon thread: it finalises the interpreter around it while
+    TensorFlow's native libraries are half loaded. So a window closed during
+    the import (which takes seconds) waits for it, at most ``timeout``
+    seconds; after that the process exits anyway and the interpreter stops
+    the thread.
+    """
+    return loader.wait(timeout)
+
+
+def main(argv: Sequence[str] | None = None, *,
+         pyside_probe: Callable[[], bool] = drops_none_references) -> int:
+    """Open the lab's main window; return the exit status.
+
+    Args:
+        argv: the window's arguments (default: ``sys.argv[1:]``).
+        pyside_probe: finds the broken PySide6 build (a test passes one that does).
+    """
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if _cannot_start(pyside_probe):
+        return 2
+    quiet_environment()  # before anything imports Keras
+    if args.workspace:
+        os.environ["CNNLAB_HOME"] = str(Path(args.workspace).expanduser().resolve())
+    app = _application()
+    collector = gc_policy.install()  # Qt objects must never be collected in a worker thread
+    install_wheel_guard()  # the wheel scrolls forms; it changes a box only once focused
+    if not args.startup_probe:
+        crash.install()
+    exp, path, error = initial_document(args.file)
+    window = MainWindow(exp, path)
+    window.restore_layout()
+    loader = TensorFlowLoader(window)
+    loader.stateChanged.connect(lambda _s: window.set_tensorflow_state(loader.label(),
+                                                                       loader.error))
+    FirstPaint(window.view.viewport(), _after_first_paint(app, window, loader, args, error))
     window.show()
     code = app.exec()
+    collector.timer.stop()
     if app.platformName() == "offscreen":  # Qt crashes at exit with our data on its clipboard
         app.clipboard().clear()
-    if loader.state == "loading" and not loader.wait(0.1):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)  # an import cannot be interrupted; do not wait for it
+    wait_for_import(loader)
     return code

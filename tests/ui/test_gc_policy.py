@@ -1,23 +1,43 @@
-"""Garbage is collected by the GUI thread's timer, not by whichever thread allocates."""
+"""Garbage is collected by the GUI thread's timer, never by a worker thread that allocates.
+
+Collected in a worker thread, a Qt object is destroyed there, and the worker and
+the GUI thread deadlock (see :mod:`cnnlab.ui.gc_policy`). The test puts a Qt object
+in a reference cycle, lets a worker allocate enough to trigger a collection, and
+records which thread frees the cycle: the GUI thread with the collector
+installed; without it the worker (automatic collection) or nobody (the UI tests
+switch automatic collection off), and the test fails.
+"""
 
 import gc
+import threading
+import weakref
 
-from cnnlab.ui.gc_policy import MainThreadCollector
+from PySide6.QtCore import QObject
+
+from cnnlab.ui import gc_policy
 
 
-def test_collector_disables_automatic_gc_and_collects_on_its_timer(qtbot, qapp):
-    class Cycle:
-        pass
+class Cycle:
+    """A node of a reference cycle."""
 
-    collector = MainThreadCollector(None, tick_ms=20)
+
+def test_a_cycle_holding_a_qt_object_is_freed_in_the_gui_thread(qtbot):
+    freed_in: list[str] = []
+    collector = gc_policy.install(interval=0.05)
     try:
-        collector.start()
-        assert not gc.isenabled()
         a, b = Cycle(), Cycle()
-        a.other, b.other = b, a
+        a.other, b.other, a.qt = b, a, QObject()
+        weakref.finalize(a, lambda: freed_in.append(threading.current_thread().name))
         del a, b
-        before = gc.get_count()[0]
-        assert before > 0
-        qtbot.waitUntil(lambda: gc.get_count()[0] < before, timeout=2000)
+        junk: list[list] = []  # kept until the end: it keeps the young generation full
+
+        def allocate() -> None:
+            junk.extend([] for _ in range(5 * gc.get_threshold()[0]))
+
+        worker = threading.Thread(target=allocate, name="worker")
+        worker.start()
+        worker.join()
+        qtbot.waitUntil(lambda: freed_in != [], timeout=3000)
+        assert freed_in == [threading.main_thread().name]
     finally:
         collector.timer.stop()

@@ -1,21 +1,26 @@
-"""The window's start-up check (display, Qt's system libraries) and a quiet terminal."""
+"""The window's start-up checks (display, Qt's system libraries, the PySide6 build) and a
+quiet terminal."""
 
 import os
 import socket
 import subprocess
 import sys
 
+import PySide6
 import pytest
 
 from cnnlab.startup_check import (
+    PYSIDE_FIX,
     SystemLibrary,
     display_reachable,
     distribution_family,
     library_message,
     missing_libraries,
+    pyside_build_problem,
     qt_would_use_xcb,
     window_start_problem,
 )
+from cnnlab.ui.app import drops_none_references
 
 ABSENT = SystemLibrary("libcnnlab-absent.so.7", "libcnnlab-absent7", "cnnlab-absent",
                        "cnnlab-absent-arch")
@@ -95,3 +100,24 @@ def test_window_start_leaves_tensorflow_start_up_lines_off_the_terminal(tmp_path
     noise = [line for line in done.stderr.splitlines()
              if any(mark in line for mark in TF_START_UP)]
     assert noise == [], done.stderr
+
+
+def test_the_installed_pyside6_build_keeps_its_references_to_none():
+    assert drops_none_references() is False
+    assert pyside_build_problem(False, PySide6.__version__) is None
+
+
+def test_a_pyside6_build_that_drops_none_is_refused_in_one_line(tmp_path):
+    """The real window's start, in a fresh process, told that its probe found the defect."""
+    code = ("import sys; from cnnlab.ui.app import main; "
+            "sys.exit(main(['--workspace', sys.argv[1]], pyside_probe=lambda: True))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ws")],
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert done.returncode == 2 and done.stdout == ""
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert done.stderr.splitlines() == [
+        f"cnnlab: error: PySide6 {PySide6.__version__} is a build that crashes the window on "
+        f"Python {python} (it loses references to None); install a sound one: {PYSIDE_FIX}"]
+    assert PYSIDE_FIX == 'pip install "PySide6-Essentials<6.12"'
+    assert not (tmp_path / "ws").exists()  # refused before anything was set up
