@@ -1,5 +1,1 @@
-"""Qt front end of CNN Lab."""
-
-from cnnlab.ui.qt_compat import protect_singletons
-
-protect_singletons()
+"""Qt front end of CNN Lab: widgets only; what needs no Qt lives in the core (``cnnlab``)."""
