@@ -283,7 +283,19 @@ def _holder(key: str) -> tuple[str, str, str]:
 
 
 def _forget_claims_in_child() -> None:
-    """A forked child drops its copies of the descriptors; the parent keeps the claims."""
+    """Run in a forked child: drop the child's copies of this process's claims.
+
+    Why a fork hook: a claim is a ``flock`` on an open file, and a forked child
+    shares that open file with its parent. Left alone, the child's copy keeps
+    the run locked after the parent releases it or dies (a resume elsewhere is
+    refused while the child lives), the child believes it holds the claim and
+    names itself as the holder, and its ``release_folder`` would erase the
+    holder's text from the lock file. ``_held_lock`` may also have been held at
+    the fork by a parent thread the child does not have. Closing the copies
+    here leaves the claim with the parent alone. ``exec``'d children (the
+    ``subprocess`` module) inherit nothing: ``os.open`` makes descriptors
+    non-inheritable. Tested by tests/core/test_store_claims.py.
+    """
     global _held_lock
     _held_lock = threading.Lock()
     for fd in _held.values():

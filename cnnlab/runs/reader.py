@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.errors import RunError
-from cnnlab.runs.index import RunIndex, metrics_table, tags_by_run
+from cnnlab.runs.index import RunIndex
 from cnnlab.runs.liveness import gone_message, process_gone
 from cnnlab.runs.records import (
     CHECKPOINTS_DIRNAME,
@@ -34,6 +34,7 @@ from cnnlab.runs.records import (
     sorted_records,
 )
 from cnnlab.runs.recovery import unindexed_row, unindexed_rows
+from cnnlab.runs.rows import metrics_table, tags_by_run
 from cnnlab.runs.workspace import (
     INDEX_NAME,
     RUNS_DIRNAME,

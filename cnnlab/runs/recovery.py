@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnnlab.runs.index import IndexUnreadable, folder_row, folder_status, insert_folder_run
+from cnnlab.runs.index import IndexUnreadable
 from cnnlab.runs.liveness import release_folder, try_claim_folder
 from cnnlab.runs.records import INTERRUPTED, RUNNING
+from cnnlab.runs.rows import folder_row, folder_status, insert_folder_run
 from cnnlab.runs.workspace import (
     FolderRun,
     newest_change,

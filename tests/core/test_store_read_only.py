@@ -35,9 +35,10 @@ os.kill(os.getpid(), signal.SIGKILL)
 # Killed between making the run folder and indexing it.
 _KILLED_CREATOR = """
 import os, signal, sys
-import cnnlab.runs.store as store_module
-store_module.insert_run = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
-store_module.RunStore(sys.argv[1]).create_run({"name": "orphan", "model": {}}, "", 3, {})
+import cnnlab.runs.lifecycle as lifecycle
+from cnnlab.runs.store import RunStore
+lifecycle.insert_run = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+RunStore(sys.argv[1]).create_run({"name": "orphan", "model": {}}, "", 3, {})
 """
 
 _CLI = "import sys; from cnnlab.cli import main; sys.exit(main(sys.argv[1:]))"

@@ -36,10 +36,10 @@ with atomic_path(store.checkpoint_dir(run.id) / "epoch-0001.weights.h5") as tmp:
 # Killed between making the run folder (spec.json written) and indexing it.
 _KILLED_CREATOR = """
 import os, signal, sys
-import cnnlab.runs.store as store_module
-store_module.insert_run = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
-store_module.RunStore(sys.argv[1]).create_run({"name": "orphan", "model": {}}, "", 3,
-                                              {"seed": 5})
+import cnnlab.runs.lifecycle as lifecycle
+from cnnlab.runs.store import RunStore
+lifecycle.insert_run = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+RunStore(sys.argv[1]).create_run({"name": "orphan", "model": {}}, "", 3, {"seed": 5})
 """
 
 
