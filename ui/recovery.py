@@ -1,9 +1,10 @@
 """Autosave and crash recovery.
 
 While the document has unsaved changes, a timer writes it every 30 s to a
-recovery file in the user data directory (``CNNLAB_HOME`` when set). A clean
-save or close removes the file. On the next start a recovery file that is
-newer than its document is offered for restoring.
+recovery file in the lab's user data folder (``CNNLAB_HOME`` when set; see
+:func:`cnnlab.runs.workspace.user_data_dir`). A clean save or close removes
+the file. On the next start a recovery file that is newer than its document
+is offered for restoring.
 """
 
 from __future__ import annotations
@@ -18,18 +19,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
 from cnnlab import CnnlabError, Experiment, dumps, experiment_from_dict
+from cnnlab.runs.workspace import home_override, user_data_dir
 from cnnlab.ui.document import Document
 
 INTERVAL_MS = 30_000
 
 
 def data_dir() -> Path:
-    """The lab's per-user data directory (``CNNLAB_HOME`` overrides it)."""
-    home = os.environ.get("CNNLAB_HOME")
-    if home:
-        return Path(home)
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(location or Path.home() / ".cnnlab")
+    """The lab's per-user data folder (``CNNLAB_HOME`` overrides it)."""
+    return user_data_dir()
 
 
 def recovery_dir() -> Path:
@@ -77,14 +75,23 @@ def find_recoverable() -> Recovered | None:
     Stale or unreadable recovery files are removed.
     """
     found = []
-    folder = recovery_dir()
-    for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for file in _recovery_files():
         item = _read(file)
         if item is None or not _newer_than_document(item):
             file.unlink(missing_ok=True)
             continue
         found.append(item)
     return max(found, key=lambda r: r.saved_at, default=None)
+
+
+def _recovery_files() -> list[Path]:
+    """The recovery files, those a lab before the shared data folder left included."""
+    folders = [recovery_dir()]
+    if home_override() is None:  # it kept them in Qt's folder (~/.local/share/CNN Lab/cnnlab)
+        legacy = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        if legacy:
+            folders.append(Path(legacy) / "recovery")
+    return [file for folder in folders if folder.is_dir() for file in sorted(folder.glob("*.json"))]
 
 
 def _read(file: Path) -> Recovered | None:

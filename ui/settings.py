@@ -1,23 +1,25 @@
 """What the window remembers between sessions: layout, recent files, last folder.
 
 Stored with QSettings: an ini file in ``CNNLAB_HOME`` when that is set (tests,
-portable installs), the platform's usual place otherwise.
+portable installs; :func:`cnnlab.runs.workspace.home_override`), the
+platform's usual place for settings otherwise.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from cnnlab.runs.workspace import home_override
 
 MAX_RECENT = 8
 
 
 def _qsettings() -> QSettings:
-    home = os.environ.get("CNNLAB_HOME")
-    if home:
-        return QSettings(str(Path(home) / "window.ini"), QSettings.Format.IniFormat)
+    home = home_override()
+    if home is not None:
+        return QSettings(str(home / "window.ini"), QSettings.Format.IniFormat)
     return QSettings("CNN Lab", "cnnlab")
 
 

@@ -15,13 +15,14 @@ import re
 import secrets
 import shutil
 import stat
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from cnnlab.atomic import atomic_write_json, atomic_write_text
 from cnnlab.runs.liveness import CLAIM_FILENAME
@@ -32,35 +33,33 @@ APP_DIRNAME = "cnnlab"
 HOME_ENV = "CNNLAB_HOME"
 
 
-def default_workspace() -> Path:
-    """Return the workspace directory used when none is given explicitly.
+def home_override() -> Path | None:
+    """The folder ``$CNNLAB_HOME`` names (tests, portable installs), or None when unset."""
+    override = os.environ.get(HOME_ENV, "").strip()
+    return Path(override).expanduser() if override else None
 
-    ``$CNNLAB_HOME`` wins when set; otherwise the platform's user data
-    directory: ``$XDG_DATA_HOME/cnnlab`` or ``~/.local/share/cnnlab`` on
-    Linux, ``~/Library/Application Support/cnnlab`` on macOS,
-    ``%APPDATA%/cnnlab`` on Windows.
+
+def user_data_dir() -> Path:
+    """Return the lab's per-user data folder: the default workspace, recovery files, logs.
+
+    :func:`home_override` wins when set; otherwise platformdirs' user data
+    folder for ``cnnlab``: ``$XDG_DATA_HOME/cnnlab`` or ``~/.local/share/cnnlab``
+    on Linux, ``~/Library/Application Support/cnnlab`` on macOS, the roaming
+    ``%APPDATA%/cnnlab`` on Windows (where the lab kept it before platformdirs).
 
     Returns:
-        The (not necessarily existing) workspace path.
+        The (not necessarily existing) folder.
 
     """
-    override = os.environ.get(HOME_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
-    return _user_data_dir() / APP_DIRNAME
+    override = home_override()
+    if override is not None:
+        return override
+    return Path(platformdirs.user_data_dir(APP_DIRNAME, appauthor=False, roaming=True))
 
 
-def _user_data_dir() -> Path:
-    home = Path.home()
-    if sys.platform == "win32":
-        appdata = os.environ.get("APPDATA", "").strip()
-        return Path(appdata) if appdata else home / "AppData" / "Roaming"
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support"
-    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
-    if xdg and Path(xdg).is_absolute():
-        return Path(xdg)
-    return home / ".local" / "share"
+def default_workspace() -> Path:
+    """Return the workspace directory used when none is given: :func:`user_data_dir`."""
+    return user_data_dir()
 
 
 def resolve_workspace(path: str | os.PathLike | None = None) -> Path:

@@ -19,7 +19,6 @@ import pytest
 
 from cnnlab.errors import RunError
 from cnnlab.runs.store import RunRecord, RunStore
-from cnnlab.runs.workspace import default_workspace
 from cnnlab.spec.diff import diff_specs
 
 SPEC = {
@@ -53,17 +52,6 @@ def store(tmp_path: Path) -> RunStore:
 
 def _run(store: RunStore, name: str = "run", **kwargs) -> RunRecord:
     return store.create_run(SPEC, name, 3, META, **kwargs)
-
-
-def test_workspace_location(monkeypatch, tmp_path):
-    monkeypatch.setenv("CNNLAB_HOME", str(tmp_path / "env"))
-    assert default_workspace() == tmp_path / "env"
-    assert RunStore().workspace == (tmp_path / "env").resolve()
-    assert RunStore(tmp_path / "explicit").workspace == (tmp_path / "explicit").resolve()
-    monkeypatch.delenv("CNNLAB_HOME")
-    if sys.platform.startswith("linux"):
-        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-        assert default_workspace() == tmp_path / "xdg" / "cnnlab"
 
 
 def test_create_run_writes_folder_and_index(store):
