@@ -1,12 +1,13 @@
-"""Form editors generated from the catalogue's parameter declarations.
+"""The field widgets of every generated form, one per :class:`cnnlab.Param` kind.
 
-Each :class:`cnnlab.Param` kind gets a widget: spin boxes with the declared
-range for numbers, a combo box for choices, a check box for flags, a line
-edit for pairs, lists and JSON. The editor reports a value only when the
-user commits it (Enter, focus change, arrow step, pick), so each edit is one
-undo step. Typed values apply as you type, once the typing pauses for
-``TYPING_MS`` (one undo step per burst); values the Param refuses are shown as an
-error at the field and not applied.
+A block's parameters (Properties) and a recipe section's fields (Recipe tab) are
+built by the same :class:`ParamEditor`, laid out by :class:`cnnlab.ui.param_form.ParamForm`:
+spin boxes with the declared range for numbers, a combo box for choices, a check
+box for flags, a line edit for pairs, lists, JSON and optional values (empty: not
+set). A flag or a pick applies at once; typed text applies as you type, once the
+typing pauses for ``TYPING_MS`` (one undo step per burst), and at once on Enter or
+when the focus leaves. A value the Param refuses is shown at the field (a red mark,
+the reason in its tooltip) and not applied. The tooltip is the Param's help text.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QValidator, QWheelEvent
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
-    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -30,67 +30,15 @@ from PySide6.QtWidgets import (
 )
 
 from cnnlab import Param, SpecError
+from cnnlab.ui.wheel_guard import WheelGuard, install_wheel_guard
+
+__all__ = ["ERROR_STYLE", "NOT_SET", "TYPING_MS", "FloatSpin", "ParamEditor", "WheelGuard",
+           "format_value", "install_wheel_guard", "parse_text"]
 
 INT_LIMIT = 2**31 - 1
 TYPING_MS = 300  # a pause this long ends a burst of typing: the value is applied
 ERROR_STYLE = "border: 1.5px solid #d64545; background: #fff0f0;"
-
-
-class WheelGuard(QObject):
-    """Combo and spin boxes take the mouse wheel only when they have the keyboard focus.
-
-    Unfocused, the wheel event is passed on to the parent (the form's scroll area
-    scrolls), so scrolling a form never changes a setting unseen; a click or Tab
-    gives the box focus, and then the wheel steps its value. Installed once on the
-    application, it covers every combo and spin box, also those made later.
-    """
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
-        """Refuse the wheel to unfocused boxes; no focus from the wheel alone."""
-        kind = event.type()
-        if kind == QEvent.Type.Polish and _wheel_box(watched):
-            if watched.focusPolicy() == Qt.FocusPolicy.WheelFocus:
-                watched.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        elif kind == QEvent.Type.Wheel and _wheel_box(watched) and not watched.hasFocus():
-            _pass_on(watched, event)
-            return True
-        return False
-
-
-def _pass_on(box: QWidget, event: QWheelEvent) -> None:
-    """Offer the wheel to the box's parents in turn, as Qt does with an ignored one."""
-    widget = box.parentWidget()
-    while widget is not None:
-        glob = event.globalPosition()
-        clone = QWheelEvent(widget.mapFromGlobal(glob), glob, event.pixelDelta(),
-                            event.angleDelta(), event.buttons(), event.modifiers(),
-                            event.phase(), event.inverted(), event.source())
-        clone.ignore()
-        QApplication.sendEvent(widget, clone)
-        if clone.isAccepted() or widget.isWindow():
-            break
-        widget = widget.parentWidget()
-    event.accept()
-
-
-def _wheel_box(obj: QObject) -> bool:
-    return isinstance(obj, (QComboBox, QAbstractSpinBox))
-
-
-def install_wheel_guard() -> WheelGuard | None:
-    """Install the :class:`WheelGuard` on the running application (once; idempotent)."""
-    app = QApplication.instance()
-    if app is None:
-        return None
-    guard = app.findChild(WheelGuard, "cnnlabWheelGuard")
-    if guard is None:
-        guard = WheelGuard(app)
-        guard.setObjectName("cnnlabWheelGuard")
-        app.installEventFilter(guard)
-        for widget in app.allWidgets():  # boxes polished before the guard came
-            if _wheel_box(widget) and widget.focusPolicy() == Qt.FocusPolicy.WheelFocus:
-                widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-    return guard
+NOT_SET = "(not set)"  # the placeholder of an optional field left empty
 
 
 class FloatSpin(QDoubleSpinBox):
@@ -123,16 +71,23 @@ class FloatSpin(QDoubleSpinBox):
 
 
 class ParamEditor:
-    """A widget for one parameter; calls ``on_commit(name, value)`` with checked values."""
+    """A widget for one parameter: the one field builder of every generated form.
 
-    def __init__(self, param: Param, on_commit: Callable[[str, Any], None]):
+    Calls ``on_commit(name, value)`` with checked values and ``on_error(name, message)``
+    whenever the field's error mark changes (``""``: cleared).
+    """
+
+    def __init__(self, param: Param, on_commit: Callable[[str, Any], None],
+                 on_error: Callable[[str, str], None] | None = None):
         install_wheel_guard()
         self.param = param
         self.on_commit = on_commit
+        self.on_error = on_error
+        self.error = ""
         self._typed: Callable[[], None] | None = None
+        self._loading = False
         self.widget = self._make()
         self.widget.setToolTip(self._tip())
-        self._loading = False
         self.typing = QTimer(self.widget, singleShot=True, interval=TYPING_MS)
         self.typing.timeout.connect(self.flush)
 
@@ -162,45 +117,51 @@ class ParamEditor:
             w = QComboBox()
             w.addItems([str(c) for c in p.choices])
             w.activated.connect(lambda i: self._commit(p.choices[i]))
-        elif p.kind == "int" and not p.optional:
-            w = QSpinBox()
-            w.setRange(_bound(p.min, -INT_LIMIT), _bound(p.max, INT_LIMIT))
-            self._spin(w)
-        elif p.kind == "float" and not p.optional:
-            w = FloatSpin()
-            w.setDecimals(8)
-            w.setRange(p.min if p.min is not None else -1e12, p.max if p.max is not None
-                       else 1e12)
-            w.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        elif p.kind in ("int", "float") and not p.optional:
+            w = _number_box(p)
             self._spin(w)
         elif p.kind == "padding":
             w = QComboBox()
             w.setEditable(True)
             w.addItems(["valid", "same"])
             w.activated.connect(lambda _i: self._commit_text(w.currentText()))
-            w.lineEdit().textEdited.connect(
-                lambda _t: self._typing(lambda: self._commit_text(w.currentText())))
-            w.lineEdit().editingFinished.connect(
-                lambda: (self.flush(), self._commit_text(w.currentText())))
+            self._typed_text(w.lineEdit(), w.currentText)
         else:
             w = QLineEdit()
-            w.setPlaceholderText("default" if p.optional else "")
-            w.textEdited.connect(lambda _t: self._typing(lambda: self._commit_text(w.text())))
-            w.editingFinished.connect(lambda: (self.flush(), self._commit_text(w.text())))
+            w.setPlaceholderText(NOT_SET if p.optional else "")
+            self._typed_text(w, w.text)
         return w
+
+    def _typed_text(self, edit: QLineEdit, text: Callable[[], str]) -> None:
+        """Typing applies after a pause; Enter or leaving the field applies at once."""
+        edit.textEdited.connect(lambda _t: self._typing(lambda: self._commit_text(text())))
+        edit.editingFinished.connect(lambda: (self.flush(), self._commit_text(text())))
 
     def _spin(self, w: QAbstractSpinBox) -> None:
         w.setKeyboardTracking(True)  # typing reports values; the debounce makes one edit
         w.setAccelerated(True)
-        w.valueChanged.connect(lambda v: self._spun(w, v))
-        w.editingFinished.connect(self.flush)
+        w.valueChanged.connect(lambda _v: self._spun(w))
+        w.lineEdit().textEdited.connect(lambda _t: self._typing(lambda: self._commit_box(w)))
+        w.editingFinished.connect(lambda: (self.flush(), self._commit_box(w)))
 
-    def _spun(self, w: QAbstractSpinBox, value: Any) -> None:
+    def _spun(self, w: QAbstractSpinBox) -> None:
         """A set value applies at once; one the user types or steps waits for a pause."""
         if w.hasFocus():
-            self._typing(lambda: self._commit(value))
+            self._typing(lambda: self._commit_box(w))
         else:
-            self._commit(value)
+            self._commit(w.value())
+
+    def _commit_box(self, w: QAbstractSpinBox) -> None:
+        """Apply the box's value, or show at the field why its text is refused."""
+        try:
+            typed = parse_text(self.param, w.cleanText().replace(",", "."))
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        if w.minimum() <= typed <= w.maximum():
+            self._commit(w.value())  # the value the box shows (rounded to its decimals)
+        else:
+            self._commit(typed)  # out of range: the Param's own message
 
     def set_value(self, value: Any) -> None:
         """Show ``value`` without committing it."""
@@ -214,14 +175,32 @@ class ParamEditor:
             elif self._being_typed(value):
                 pass  # the user's text (``3, `` on the way to ``3, 5``) stays as typed
             elif isinstance(w, QComboBox):
-                w.setCurrentText(format_value(value))
+                w.setCurrentText(self._text(value))
             elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
                 w.setValue(value)
             else:
-                w.setText(format_value(value))
+                w.setText(self._text(value))
             self.show_error("")
         finally:
             self._loading = False
+
+    def enter(self, value: Any) -> None:
+        """Put ``value`` in the field and apply it as if the user had entered it."""
+        self.typing.stop()
+        self._typed = None
+        try:
+            value = self._check(value)
+        except SpecError as exc:
+            self.show_error(exc.message)
+            return
+        self.set_value(value)
+        self._commit(value)
+
+    def _text(self, value: Any) -> str:
+        """What a text field shows: JSON for ``json`` kinds, else ``3, 5`` for pairs."""
+        if self.param.kind == "json" and value is not None:
+            return json.dumps(value)
+        return format_value(value)
 
     def _being_typed(self, value: Any) -> bool:
         """The focused field is being typed in, and shows this value or an edit pending."""
@@ -239,9 +218,12 @@ class ParamEditor:
             return False
 
     def show_error(self, message: str) -> None:
-        """Mark the field (empty message: clear the mark)."""
+        """Mark the field (empty message: clear the mark) and tell the form."""
+        self.error = message
         self.widget.setStyleSheet(ERROR_STYLE if message else "")
         self.widget.setToolTip(self._tip(message))
+        if self.on_error is not None:
+            self.on_error(self.param.name, message)
 
     def _commit_text(self, text: str) -> None:
         try:
@@ -251,17 +233,34 @@ class ParamEditor:
             return
         self._commit(value)
 
+    def _check(self, value: Any) -> Any:
+        if value is None and self.param.optional:
+            return None
+        return self.param.validate(value, self.param.name)
+
     def _commit(self, value: Any) -> None:
         if self._loading:
             return
         try:
-            if value is not None or not self.param.optional:
-                value = self.param.validate(value, self.param.name)
+            value = self._check(value)
         except SpecError as exc:
             self.show_error(exc.message)
             return
         self.show_error("")
         self.on_commit(self.param.name, value)
+
+
+def _number_box(p: Param) -> QAbstractSpinBox:
+    """A spin box with the declared range (floats as :class:`FloatSpin`)."""
+    if p.kind == "int":
+        w = QSpinBox()
+        w.setRange(_bound(p.min, -INT_LIMIT), _bound(p.max, INT_LIMIT))
+        return w
+    w = FloatSpin()
+    w.setDecimals(8)
+    w.setRange(p.min if p.min is not None else -1e12, p.max if p.max is not None else 1e12)
+    w.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+    return w
 
 
 def _bound(value: float | None, fallback: int) -> int:

@@ -2,8 +2,9 @@
 
 A block shows its parameters (regularization fields in a collapsible
 section); a module instance shows the instance's parameters; with nothing
-selected the experiment's name. Every committed value is one edit, sent as
-``paramsEdited(node id, new params)``.
+selected the experiment's name. The fields are built by the same
+:class:`~cnnlab.ui.param_form.ParamForm` as the recipe's; every applied value is one
+edit, sent as ``paramsEdited(node id, new params)``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from cnnlab import BLOCKS, REG_PARAM_NAMES, Experiment, Param
 from cnnlab.diagram.visible import VisibleGraph
+from cnnlab.ui.param_form import ParamForm
 from cnnlab.ui.param_widgets import TYPING_MS, ParamEditor, install_wheel_guard
 
 
@@ -55,6 +57,7 @@ class PropertiesPanel(QScrollArea):
         install_wheel_guard()
         self.setWidgetResizable(True)
         self.editors: dict[str, ParamEditor] = {}
+        self.forms: list[ParamForm] = []
         self._key: tuple | None = None
         self._target: str | None = None
         self._given: dict[str, Any] = {}
@@ -126,7 +129,7 @@ class PropertiesPanel(QScrollArea):
         lay.addWidget(_label(block.help, muted=True))
         plain = [p for p in block.params if p.name not in REG_PARAM_NAMES]
         reg = [p for p in block.params if p.name in REG_PARAM_NAMES]
-        lay.addLayout(self._form(plain))
+        lay.addWidget(self._form(plain))
         if reg:
             lay.addWidget(_Section("Regularization", self._form(reg)))
 
@@ -148,7 +151,7 @@ class PropertiesPanel(QScrollArea):
                                  "parameters come from the module's parameters below.",
                                  muted=True))
         lay.addWidget(_label(description or "A module instance.", muted=True))
-        lay.addLayout(self._form(params))
+        lay.addWidget(self._form(params))
         button = QPushButton("Expand in place" if folded else "Collapse to one block")
         button.clicked.connect(lambda: self.foldRequested.emit(instance, not folded))
         lay.addWidget(button)
@@ -156,7 +159,7 @@ class PropertiesPanel(QScrollArea):
     # -- form plumbing -----------------------------------------------------------------------
     def _rebuild(self, key: tuple, build) -> None:
         self._key = key
-        self.editors = {}
+        self.editors, self.forms = {}, []
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(10, 10, 10, 10)
@@ -168,20 +171,16 @@ class PropertiesPanel(QScrollArea):
         self.setWidget(body)
         self._body = body
 
-    def _form(self, params: list[Param]) -> QFormLayout:
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for p in params:
-            editor = ParamEditor(p, self._commit)
-            self.editors[p.name] = editor
-            label = QLabel(p.name)
-            label.setToolTip(p.help)
-            form.addRow(label, editor.widget)
+    def _form(self, params: list[Param]) -> ParamForm:
+        form = ParamForm(params)
+        form.edited.connect(self._commit)
+        self.forms.append(form)
+        self.editors.update(form.editors)
         return form
 
     def _load_values(self, values: Mapping[str, Any]) -> None:
-        for name, editor in self.editors.items():
-            editor.set_value(values.get(name))
+        for form in self.forms:
+            form.set_values(values)
         self.error_label.setText("")
 
     def _commit(self, name: str, value: Any) -> None:
@@ -196,16 +195,18 @@ class PropertiesPanel(QScrollArea):
             self.paramsEdited.emit(self._target, params)
 
     def show_error(self, name: str | None, message: str) -> None:
-        """Show a refused edit at its field and under the form."""
-        if name in self.editors:
-            self.editors[name].show_error(message)
-        self.error_label.setText(message)
+        """Show a refused edit at its field and in its form's error line (else under all)."""
+        form = next((f for f in self.forms if name in f.editors), None)
+        if form is not None:
+            form.show_error(message, name)
+        else:
+            self.error_label.setText(message)
 
 
 class _Section(QWidget):
     """A titled part of the form that folds open on click (closed at first)."""
 
-    def __init__(self, title: str, form: QFormLayout):
+    def __init__(self, title: str, form: QWidget):
         super().__init__()
         self.toggle = QToolButton()
         self.toggle.setText(title)
@@ -213,8 +214,7 @@ class _Section(QWidget):
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.toggle.setStyleSheet("QToolButton { border: none; font-weight: bold; }")
-        self.content = QWidget()
-        self.content.setLayout(form)
+        self.content = form
         self.content.setVisible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 6, 0, 0)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from cnnlab.recipe.augment_catalog import AUGMENTATIONS, HELP
 from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import MixSpec, TrainingSpec
-from cnnlab.ui.views.param_form import ParamForm
+from cnnlab.ui.param_form import ParamForm
 from cnnlab.ui.views.plots import image_view, show_image, tile_images
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
@@ -67,8 +67,8 @@ class AugmentationPanel(QWidget):
         self.layer_form: ParamForm | None = None
         self.mixup = ParamForm(section_params(MixSpec))
         self.cutmix = ParamForm(section_params(MixSpec))
-        self.mixup.edited.connect(self._mix_edited)
-        self.cutmix.edited.connect(self._mix_edited)
+        self.mixup.edited.connect(lambda name, _v: self._mix_edited(self.mixup, name))
+        self.cutmix.edited.connect(lambda name, _v: self._mix_edited(self.cutmix, name))
         left = QVBoxLayout()
         left.addLayout(row)
         left.addWidget(self.list, 1)
@@ -104,16 +104,24 @@ class AugmentationPanel(QWidget):
         self.list.setCurrentRow(self.list.count() - 1)
         self._debounce.start()
 
-    def _emit(self, **changes: Any) -> None:
+    def _emit(self, form: ParamForm | None = None, name: str | None = None,
+              **changes: Any) -> bool:
+        """Apply ``changes`` to the augmentation; refused: shown at ``form``'s field ``name``."""
         aug = dataclasses.replace(self.training.augmentation, **changes)
         try:
             aug.check("training.augmentation")
-        except Exception as exc:  # noqa: BLE001
-            self.preview_message.setText(str(exc))
-            return
+        except Exception as exc:  # noqa: BLE001 - SpecError, shown at the field
+            if form is None:
+                self.preview_message.setText(str(exc))
+            else:
+                form.refuse(exc, name)
+            return False
+        if aug == self.training.augmentation:
+            return True  # the same value again (Enter, leaving the field): no edit
         self.training = dataclasses.replace(self.training, augmentation=aug)
         self.changed.emit(self.training)
         self._debounce.start()
+        return True
 
     def add_layer(self, name: str) -> None:
         """Append a transform with its default settings."""
@@ -143,28 +151,22 @@ class AugmentationPanel(QWidget):
             return
         layer = layers[row]
         form = ParamForm(AUGMENTATIONS.get(layer.get("type"), ()), layer.get("params", {}))
-        form.edited.connect(lambda r=row: self._layer_edited(r))
+        form.edited.connect(lambda name, _v, r=row: self._layer_edited(r, name))
         self.settings_holder.addWidget(form)
         self.layer_form = form
 
-    def _layer_edited(self, row: int) -> None:
-        try:
-            params = self.layer_form.values()
-        except ValueError as exc:
-            self.layer_form.show_error(str(exc))
-            return
+    def _layer_edited(self, row: int, name: str) -> None:
+        form = self.layer_form
         layers = [dict(x) for x in self.training.augmentation.layers]
-        layers[row] = {"type": layers[row]["type"], "params": params}
-        self._emit(layers=layers)
+        layers[row] = {"type": layers[row]["type"], "params": form.values()}
+        if self._emit(form, name, layers=layers):
+            form.set_values(form.values())  # applied: no old marks (as after a block edit)
 
-    def _mix_edited(self) -> None:
-        try:
-            mixup = MixSpec(**self.mixup.values())
-            cutmix = MixSpec(**self.cutmix.values())
-        except ValueError as exc:
-            self.preview_message.setText(str(exc))
-            return
-        self._emit(mixup=mixup, cutmix=cutmix)
+    def _mix_edited(self, form: ParamForm, name: str) -> None:
+        mixup, cutmix = MixSpec(**self.mixup.values()), MixSpec(**self.cutmix.values())
+        if self._emit(form, name, mixup=mixup, cutmix=cutmix):
+            self.mixup.set_values(dataclasses.asdict(mixup))
+            self.cutmix.set_values(dataclasses.asdict(cutmix))
 
     def update_preview(self) -> None:
         """Render a grid of augmented samples in the worker thread."""

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from cnnlab.data.preflight_text import preflight_text, skipped_rows, split_rows
 from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import DataSpec, ShapesSpec
-from cnnlab.ui.views.param_form import ParamForm
+from cnnlab.ui.param_form import ParamForm
 from cnnlab.ui.views.plots import image_view, make_plot, show_image, tile_images
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
@@ -70,8 +70,8 @@ class DataPanel(QWidget):
         self.data = data or DataSpec()
         self.form = ParamForm(section_params(DataSpec))
         self.shapes_form = ParamForm(section_params(ShapesSpec))
-        self.form.edited.connect(self._edited)
-        self.shapes_form.edited.connect(self._edited)
+        self.form.edited.connect(lambda name, _v: self._edited(self.form, name))
+        self.shapes_form.edited.connect(lambda name, _v: self._edited(self.shapes_form, name))
         self.grid, self.grid_item = image_view()
         self.grid.setMinimumSize(300, 300)
         self.labels = QLabel("")
@@ -150,24 +150,30 @@ class DataPanel(QWidget):
         self._forget_skipped(data)
         self.data = data
         self._update_check_button()
-        own = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
-        self.form.set_values(own)
-        self.shapes_form.set_values(dataclasses.asdict(data.shapes))
+        self._show_forms()
         self._debounce.start()
 
-    def _edited(self) -> None:
+    def _show_forms(self) -> None:
+        own = {f.name: getattr(self.data, f.name) for f in dataclasses.fields(self.data)}
+        self.form.set_values(own)
+        self.shapes_form.set_values(dataclasses.asdict(self.data.shapes))
+
+    def _edited(self, form: ParamForm, name: str) -> None:
+        """Field ``name`` of ``form`` applied a value: check the data section, emit."""
         try:
             shapes = ShapesSpec(**self.shapes_form.values())
             shapes.check("data.shapes")
             new = dataclasses.replace(self.data, **self.form.values(), shapes=shapes)
             new.check("data")
-        except Exception as exc:  # noqa: BLE001
-            self.message.setText(str(exc))
+        except Exception as exc:  # noqa: BLE001 - SpecError, shown at the field it names
+            shapes_problem = str(getattr(exc, "path", "")).startswith("data.shapes")
+            owner = self.shapes_form if shapes_problem else self.form
+            owner.refuse(exc, name if owner is form else None)
             return
-        self.message.setText("")
         if new != self.data:
             self._forget_skipped(new)
             self.data = new
+            self._show_forms()  # as Properties after an edit: the applied data, no old marks
             self._update_check_button()
             self.changed.emit(new)
             self._debounce.start()

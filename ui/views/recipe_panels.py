@@ -1,7 +1,8 @@
 """Recipe panels: forms that emit a new TrainingSpec (new value, never mutation).
 
 Every panel has ``set_value(training)`` and a ``changed(new_training)``
-signal. The forms are generated from the sections' parameter declarations.
+signal. The forms are generated from the sections' parameter declarations by
+the same :class:`~cnnlab.ui.param_form.ParamForm` as the block properties.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from cnnlab import SpecError
 from cnnlab.spec.schema import section_params
 from cnnlab.spec.sections import TrainingSpec
-from cnnlab.ui.views.param_form import ParamForm
+from cnnlab.ui.param_form import ParamForm
 from cnnlab.ui.views.plots import curve, make_plot, set_finite
 from cnnlab.ui.views.transfer_panel import BaseInserter
 from cnnlab.ui.views.worker import Worker, call_in_thread, error_text
@@ -25,16 +27,13 @@ def replace_section(training: TrainingSpec, attr: str, values: dict[str, Any]) -
     """Return ``training`` with section ``attr`` replaced by ``values`` (checked).
 
     Raises:
-        ValueError: The section's own check failed (message names the path).
+        SpecError: The section's own check failed (naming the path of the problem).
 
     """
     section = dataclasses.replace(getattr(training, attr), **values)
     check = getattr(section, "check", None)
     if check is not None:
-        try:
-            check(f"training.{attr}")
-        except Exception as exc:  # noqa: BLE001 - SpecError
-            raise ValueError(str(exc)) from None
+        check(f"training.{attr}")
     return dataclasses.replace(training, **{attr: section})
 
 
@@ -68,7 +67,7 @@ class SectionPanel(QWidget):
                 self.layout_.addWidget(QLabel(f"<b>{attr.replace('_', ' ').capitalize()}</b>"))
             keep = self.FIELDS.get(attr)
             form = ParamForm([p for p in section_params(cls) if not keep or p.name in keep])
-            form.edited.connect(lambda a=attr: self._edited(a))
+            form.edited.connect(lambda name, _v, a=attr: self._edited(a, name))
             self.forms[attr] = form
             self.layout_.addWidget(form)
         self.set_value(self.training)
@@ -76,22 +75,27 @@ class SectionPanel(QWidget):
     def set_value(self, training: TrainingSpec) -> None:
         """Show this recipe (no signal)."""
         self.training = training
-        for attr, form in self.forms.items():
-            form.set_values(_own_values(getattr(training, attr) if attr else training))
+        self._show_forms()
 
-    def _edited(self, attr: str) -> None:
+    def _show_forms(self) -> None:
+        for attr, form in self.forms.items():
+            form.set_values(_own_values(getattr(self.training, attr) if attr else self.training))
+
+    def _edited(self, attr: str, name: str) -> None:
+        """Field ``name`` of section ``attr`` applied a value: check the section, emit."""
         form = self.forms[attr]
         try:
-            values = form.values()
             if attr:
-                new = replace_section(self.training, attr, values)
+                new = replace_section(self.training, attr, form.values())
             else:
-                new = dataclasses.replace(self.training, **values)
-        except ValueError as exc:
-            form.show_error(str(exc))
+                new = dataclasses.replace(self.training, **form.values())
+                new.check("training")
+        except SpecError as exc:
+            form.refuse(exc, name)
             return
         if new != self.training:
             self.training = new
+            self._show_forms()  # as Properties after an edit: the applied recipe, no old marks
             self.after_change()
             self.changed.emit(new)
 
@@ -221,7 +225,6 @@ class TransferPanel(SectionPanel):
         (:func:`cnnlab.recipe.transfer.check_transfer`), so the window names
         the problem while the user edits, not only when training starts.
         """
-        from cnnlab.errors import SpecError
         from cnnlab.recipe.transfer import check_transfer
 
         try:
