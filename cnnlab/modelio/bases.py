@@ -145,17 +145,34 @@ def fresh_layer_names() -> Iterator[None]:
     time it is built; the session's counters are restored afterwards.
     """
     try:
-        from keras.src.backend.common import global_state
+        saved = swap_name_counters(None)
     except ImportError:  # a Keras without this module: names may carry suffixes
         yield
         return
-    key = "object_name_uids"
-    saved = global_state.get_global_attribute(key)
-    global_state.set_global_attribute(key, None)
     try:
         yield
     finally:
-        global_state.set_global_attribute(key, saved)
+        swap_name_counters(saved)
+
+
+def swap_name_counters(counters: Any) -> Any:
+    """Install ``counters`` as Keras's layer-name counters; return the ones in use.
+
+    ``None`` starts from scratch. Keras has no public way to do this:
+    ``keras.backend.get_uid`` only counts up, and ``keras.backend.clear_session``
+    drops the whole session (every model's graph), so this sets Keras's private
+    global state. ``tests/core/test_keras_internals.py`` fails when a Keras
+    release moves it.
+
+    Raises:
+        ImportError: When this Keras has no such module.
+    """
+    from keras.src.backend.common import global_state
+
+    key = "object_name_uids"  # what keras.src.utils.naming.uniquify counts in
+    previous = global_state.get_global_attribute(key)
+    global_state.set_global_attribute(key, counters)
+    return previous
 
 
 def _construct(app: Application, shape: tuple[int, int, int], weights: str | None) -> Any:

@@ -6,8 +6,12 @@ learning_rate)``. :class:`LayerwiseOptimizer` is a mixin that passes
 ``learning_rate * m`` there, where ``m`` is the multiplier of the variable's
 layer. That scales the update itself, not the gradient (scaling Adam's
 gradient would not change its step), and it scales decoupled weight decay
-too. Variables with ``m == 0`` are left out of the update altogether, so they
-stay bit-identical (no weight decay, no constraint, no slot update).
+too: Keras decays the variables with ``m == 1``, and the others are excluded
+from its decay (``exclude_from_weight_decay``) and decayed in ``update_step``
+with the rate times ``m``. Variables with ``m == 0`` are left out of the
+update altogether, so they stay bit-identical (no weight decay, no
+constraint, no slot update). The mixin therefore sets the optimizer's weight
+decay exclusions itself, when it is built.
 
 The concrete classes (``LayerwiseSGD``, ``LayerwiseAdam``, ...) are plain Keras
 optimizers otherwise: same variables, same ``iterations`` and
@@ -23,6 +27,8 @@ from collections.abc import Mapping
 
 import keras
 from keras import ops
+
+from cnnlab.recipe.counter import counter_variable
 
 
 def multiplier_for(path: str, multipliers: Mapping[str, float]) -> float:
@@ -51,29 +57,41 @@ class LayerwiseOptimizer:
         self.layer_multipliers = {str(k): float(v) for k, v in
                                   (layer_multipliers or {}).items()}
         self._multipliers: list[float] = []
+        self._built_variables: list = []
 
     def build(self, variables):
-        """Build the optimizer, and look up each variable's multiplier."""
+        """Build the optimizer, and look up each variable's multiplier.
+
+        Keras's own weight decay is limited to the variables with multiplier 1;
+        :meth:`update_step` decays the others.
+        """
+        variables = list(variables)
+        multipliers = [multiplier_for(v.path, self.layer_multipliers) for v in variables]
+        self.exclude_from_weight_decay(
+            var_list=[v for v, m in zip(variables, multipliers, strict=True) if m != 1.0])
         super().build(variables)
-        self._multipliers = [multiplier_for(v.path, self.layer_multipliers)
-                             for v in variables]
+        self._multipliers = multipliers
+        self._built_variables = variables
 
     def multiplier(self, variable) -> float:
         """Return the multiplier of a variable the optimizer was built with."""
+        # ``_get_variable_index`` is how Keras's own optimizers (and the custom
+        # optimizer in Keras's ``Optimizer`` docstring) find a variable's slots; it
+        # also maps the TensorFlow variable that ``update_step`` receives.
         return self._multipliers[self._get_variable_index(variable)]
 
     def apply(self, grads, trainable_variables=None):
         """Apply the gradients of every variable whose multiplier is not 0."""
         if trainable_variables is None:
-            trainable_variables = self._trainable_variables
+            trainable_variables = self._built_variables
         trainable_variables = list(trainable_variables)
         if not self.built:
             with keras.name_scope(self.name, caller=self):
                 self.build(trainable_variables)
         pairs = [(g, v) for g, v in zip(grads, trainable_variables, strict=True)
                  if self.multiplier(v) != 0]
-        if not pairs:
-            self._iterations.assign_add(1)
+        if not pairs:  # nothing to update: the batch still counts, as in Keras's apply
+            counter_variable(self).assign_add(1)
             return
         kept_grads = [g for g, _ in pairs]
         kept_vars = [v for _, v in pairs]
@@ -83,24 +101,17 @@ class LayerwiseOptimizer:
         """Run the Keras update with the learning rate times the variable's multiplier."""
         m = self.multiplier(variable)
         if m != 1.0:
+            self._scaled_weight_decay(variable, learning_rate, m)
             learning_rate = ops.multiply(ops.cast(learning_rate, variable.dtype), m)
         super().update_step(gradient, variable, learning_rate)
 
-    def _apply_weight_decay(self, variables):
-        """Decoupled weight decay, scaled by each group's multiplier like the update."""
-        decay = self.weight_decay
-        if decay is None:
-            return super()._apply_weight_decay(variables)
-        groups: dict[float, list] = {}
-        for v in variables:
-            groups.setdefault(self.multiplier(v), []).append(v)
-        try:
-            for m, group in groups.items():
-                # Keras reads ``weight_decay`` while it applies it; scale it per group.
-                self.weight_decay = decay * m
-                super()._apply_weight_decay(group)
-        finally:
-            self.weight_decay = decay
+    def _scaled_weight_decay(self, variable, learning_rate, m: float) -> None:
+        """Decoupled weight decay with the decay times ``m``, as Keras decays the others."""
+        if self.weight_decay is None:
+            return
+        lr = ops.cast(learning_rate, variable.dtype)
+        wd = ops.cast(self.weight_decay * m, variable.dtype)
+        self.assign_sub(variable, variable * wd * lr)
 
     def get_config(self):
         """Return the optimizer's config plus the multipliers."""

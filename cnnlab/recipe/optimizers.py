@@ -1,13 +1,13 @@
 """The recipe's optimizer: a Keras optimizer with schedule, clipping, decay and accumulation.
 
-Two counters (Keras's own): the *batch counter* (``optimizer._iterations``, a
-variable) counts the batches the optimizer has seen, and the learning-rate
-schedule is evaluated at it; ``optimizer.iterations`` counts *updates*. They
-are the same without gradient accumulation; with N accumulation steps
-``iterations`` is the batch counter floor-divided by N, a computed tensor that
-cannot be assigned. Set and read the schedule position with
-:func:`set_batch_counter` and :func:`batch_counter`, never through
-``iterations``.
+Two counters (Keras's own): the *batch counter* (a variable,
+:func:`cnnlab.recipe.counter.counter_variable`) counts the batches the
+optimizer has seen, and the learning-rate schedule is evaluated at it;
+``optimizer.iterations`` counts *updates*. They are the same without gradient
+accumulation; with N accumulation steps ``iterations`` is the batch counter
+floor-divided by N, a computed tensor that cannot be assigned. Set and read
+the schedule position with :func:`set_batch_counter` and
+:func:`batch_counter`, never through ``iterations``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import keras
 
 from cnnlab.errors import SpecError
+from cnnlab.recipe.counter import counter_variable
 from cnnlab.recipe.layerwise import LAYERWISE
 from cnnlab.recipe.schedules import make_schedule
 from cnnlab.spec.sections import TrainingSpec
@@ -74,7 +75,7 @@ def batch_counter(optimizer: keras.optimizers.Optimizer) -> int:
     With gradient accumulation this is N times the number of updates (plus
     the batches of an unfinished group); without, it equals ``iterations``.
     """
-    return int(keras.ops.convert_to_numpy(optimizer._iterations))
+    return int(keras.ops.convert_to_numpy(counter_variable(optimizer)))
 
 
 def set_batch_counter(optimizer: keras.optimizers.Optimizer, batches: int) -> None:
@@ -83,7 +84,7 @@ def set_batch_counter(optimizer: keras.optimizers.Optimizer, batches: int) -> No
     Keras has no public setter: ``iterations`` is read-only under gradient
     accumulation, so this assigns the batch counter variable itself.
     """
-    optimizer._iterations.assign(int(batches))
+    counter_variable(optimizer).assign(int(batches))
 
 
 def update_count(optimizer: keras.optimizers.Optimizer) -> int:
