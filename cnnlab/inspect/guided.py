@@ -1,15 +1,17 @@
 """Guided backpropagation (Springenberg et al. 2015).
 
 At every ReLU the gradient passes only where both the forward input and the
-backward gradient are positive. The model's forward pass is re-run layer by
-layer through its own functional graph (branches, ``Add`` and
-``Concatenate`` included, nested models too), calling the original layers, so their weights are
-used live and the model is never changed. Behind every ReLU (a layer with
-``activation="relu"``, an ``Activation("relu")`` or a plain ``ReLU`` layer)
-the walk inserts a guided gate made with ``tf.custom_gradient``: identity
+backward gradient are positive. :func:`guided_model` makes a guided copy of
+the model's body with Keras's ``clone_model``: every layer that ends in a
+ReLU (a layer with ``activation="relu"``, an ``Activation("relu")`` or a
+plain ``ReLU`` layer) is replaced by :class:`GuidedReLU`, which calls that
+same layer and then a guided gate made with ``tf.custom_gradient``: identity
 forward, ``max(gradient, 0)`` backward. The ReLU's own backward pass then
 masks where its input was not positive, so together they apply the guided
-rule ``g * (x > 0) * (g > 0)`` exactly, without rebuilding any layer.
+rule ``g * (x > 0) * (g > 0)`` exactly. Every other layer is reused as it
+is, nested models (a base kept as one layer, e.g. from an ``.h5`` file) are
+cloned the same way, so the copy shares the model's weights live and the
+model itself is never changed.
 
 The score is the class logit (see :mod:`cnnlab.inspect.score`).
 """
@@ -25,7 +27,7 @@ import tensorflow as tf
 from cnnlab.inspect.attribution import class_gradient_fn
 from cnnlab.inspect.cache import cached
 from cnnlab.inspect.graph import as_single
-from cnnlab.inspect.score import activation_name, class_array
+from cnnlab.inspect.score import activation_name, class_array, score_parts
 
 _RELU_NAMES = ("relu", "relu6")
 
@@ -50,35 +52,44 @@ def is_relu(layer: object) -> bool:
     return activation_name(layer) in _RELU_NAMES
 
 
-def _guided_operation(op: Callable) -> Callable:
-    if isinstance(op, keras.Sequential):
-        return lambda x, **kwargs: _guided_sequence(op.layers, x)
-    if isinstance(op, keras.Model) and len(getattr(op, "inputs", None) or []) == 1:
-        return lambda x, **kwargs: guided_forward(op, x)
-    if not is_relu(op):
-        return op
+class GuidedReLU(keras.layers.Layer):
+    """A ReLU-ending layer followed by the guided gate; the wrapped layer is shared, not copied.
 
-    def call(*args, **kwargs):
-        return guided_gate(op(*args, **kwargs))
+    Args:
+        layer: The layer whose output goes through the gate (its name is kept).
 
-    return call
-
-
-def _guided_sequence(layers: list, x: tf.Tensor) -> tf.Tensor:
-    for layer in layers:
-        x = _guided_operation(layer)(x)
-    return x
-
-
-def guided_forward(body: keras.Model, x: tf.Tensor) -> tf.Tensor:
-    """Run ``body`` (a functional model) on ``x`` with guided gates behind every ReLU.
-
-    Nested models (a base model kept as one layer, e.g. from an ``.h5`` file)
-    are walked the same way, so their ReLUs are guided too.
     """
-    # Keras's own graph walk (as used by Functional.call); each op is wrapped.
-    out = body._run_through_graph([x], operation_fn=_guided_operation)
-    return out[0] if isinstance(out, (list, tuple)) else out
+
+    def __init__(self, layer: keras.layers.Layer):
+        super().__init__(name=layer.name, dtype=layer.dtype_policy)
+        self.layer = layer
+
+    def call(self, inputs):
+        """Run the wrapped layer, then the gate."""
+        return guided_gate(self.layer(inputs))
+
+    def compute_output_spec(self, inputs):
+        """The wrapped layer's output (the gate does not change it)."""
+        return self.layer.compute_output_spec(inputs)
+
+
+def _guided_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
+    return GuidedReLU(layer) if is_relu(layer) else layer
+
+
+def guided_model(body: keras.Model) -> keras.Model:
+    """Return a copy of ``body`` (a functional or sequential model) with guided ReLUs.
+
+    The copy calls ``body``'s own layers (so their weights are used live), each
+    ReLU-ending one inside a :class:`GuidedReLU`; nested models are copied the
+    same way.
+    """
+    return keras.models.clone_model(body, clone_function=_guided_layer, recursive=True)
+
+
+def _guided_gradient_fn(model: keras.Model) -> Callable:
+    guided = guided_model(score_parts(model).body)
+    return class_gradient_fn(model, lambda body, x: guided(x, training=False))
 
 
 def guided_backprop(
@@ -97,6 +108,6 @@ def guided_backprop(
 
     """
     x = as_single(model, image)
-    fn = cached(model, "guided_gradient", lambda: class_gradient_fn(model, guided_forward))
+    fn = cached(model, "guided_gradient", lambda: _guided_gradient_fn(model))
     grads, _ = fn(tf.constant(x), tf.constant(class_array(model, 1, class_index)))
     return np.asarray(grads, dtype=np.float32)[0]

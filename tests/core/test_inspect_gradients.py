@@ -123,3 +123,21 @@ def test_binary_sigmoid_scores_and_sequential_models():
     assert saliency(model, x).shape == (4, 4)
     probability = model.predict(x[None, ..., None], verbose=0)[0, 0]
     assert predicted_class(model, x) == int(probability > 0.5)
+
+
+def test_the_guided_copy_uses_the_model_weights_live():
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential([keras.Input((4,)), L.Dense(6, activation="relu", name="h"),
+                              L.Dense(2, activation="softmax", name="out")])
+    x = np.random.default_rng(8).normal(size=4).astype("float32")
+
+    def reference():
+        (wh, bh), (wo, _) = (model.get_layer(n).get_weights() for n in ("h", "out"))
+        return wh @ gate(wo[:, 0], x @ wh + bh)
+
+    np.testing.assert_allclose(guided_backprop(model, x, 0), reference(), rtol=1e-5, atol=1e-7)
+    hidden = model.get_layer("h")
+    hidden.set_weights([-w for w in hidden.get_weights()])  # after the copy was made
+    assert np.any(reference() != 0)
+    np.testing.assert_allclose(guided_backprop(model, x, 0), reference(), rtol=1e-5, atol=1e-7)
+    assert [layer.name for layer in model.layers] == ["h", "out"]
