@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from cnnlab.recipe.optimizers import batch_counter
+from cnnlab.recipe.schedules import constant_warm_up
 from cnnlab.spec.sections import TrainingSpec
 
 
@@ -12,18 +14,18 @@ class WarmUpCallback(keras.callbacks.Callback):
 
     A schedule cannot be combined with ``ReduceLROnPlateau`` (Keras can only
     change a float rate), so the plateau schedule warms up here: before each
-    batch of the first ``warmup_epochs`` the rate is set to
-    ``target * step / warmup_steps``, then once to ``target``; after that the
-    callback leaves the rate alone. The step is the optimizer's batch counter
-    (batches, also inside a gradient-accumulation group), so a resumed run
-    does not warm up again.
+    batch of the first ``warmup_epochs`` the rate is set to the value of
+    :class:`~cnnlab.recipe.schedules.LinearWarmUp` (the schedules' own
+    warm-up: ``target * step / warmup_steps``), then once to ``target``;
+    after that the callback leaves the rate alone. The step is the
+    optimizer's batch counter (batches, also inside a gradient-accumulation
+    group), so a resumed run does not warm up again.
     """
 
-    def __init__(self, warmup_epochs: float, target: float, accumulation: int = 1):
+    def __init__(self, warmup_epochs: float, target: float):
         super().__init__()
         self.warmup_epochs = float(warmup_epochs)
         self.target = float(target)
-        self.accumulation = max(int(accumulation), 1)
         self._done = False
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -31,17 +33,12 @@ class WarmUpCallback(keras.callbacks.Callback):
         if self._done:
             return
         steps = (self.params or {}).get("steps") or 1
-        warm = int(round(self.warmup_epochs * steps))
+        warm_up = constant_warm_up(self.warmup_epochs, steps, self.target)
         optimizer = self.model.optimizer
-        from cnnlab.recipe.optimizers import batch_counter
-
         step = batch_counter(optimizer)  # batches seen, also inside an accumulation group
-        if step >= warm:
-            self._done = True
-            if step == warm:
-                optimizer.learning_rate = self.target
-            return
-        optimizer.learning_rate = self.target * step / warm
+        if step <= warm_up.warmup_steps:
+            optimizer.learning_rate = float(warm_up(step))
+        self._done = step >= warm_up.warmup_steps
 
     def on_train_batch_end(self, batch, logs=None):
         """Set the next batch's rate now, so that the rate read after a batch is the next one's."""
@@ -75,6 +72,5 @@ def recipe_callbacks(training: TrainingSpec) -> list:
             out.append(keras.callbacks.ReduceLROnPlateau(
                 monitor=es.monitor, factor=s.factor, patience=s.patience, min_lr=s.min_lr))
         if s.warmup_epochs > 0:
-            out.append(WarmUpCallback(s.warmup_epochs, training.optimizer.learning_rate,
-                                      training.gradient_accumulation_steps))
+            out.append(WarmUpCallback(s.warmup_epochs, training.optimizer.learning_rate))
     return out

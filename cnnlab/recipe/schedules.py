@@ -1,7 +1,7 @@
 """Learning-rate schedules from the recipe: Keras schedules plus a linear warm-up.
 
 Step unit: one step is one training batch. Keras evaluates a schedule at the
-optimizer's batch counter (``optimizer._iterations``), also with gradient
+optimizer's batch counter (:mod:`cnnlab.recipe.counter`), also with gradient
 accumulation, where the public ``optimizer.iterations`` counts updates
 instead; an update made after N accumulated batches uses the rate of its last
 batch. So ``steps_per_epoch`` is the number of batches per epoch, with or
@@ -19,6 +19,11 @@ still divides by N (a smaller step).
 Durations are in epochs and are measured from the end of the warm-up (the
 schedule starts when the warm-up ends), except ``step`` boundaries, which
 are absolute epochs of the run.
+
+There is one linear warm-up, :class:`LinearWarmUp`: the schedules wrap their
+rate in it, and ``plateau`` (a float rate that Keras's ``ReduceLROnPlateau``
+changes) has :class:`cnnlab.recipe.callbacks.WarmUpCallback` set the rate
+from it batch by batch.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class LinearWarmUp(schedules.LearningRateSchedule):
 
     ``after`` (a float or a schedule) starts at its own step 0 when the
     warm-up ends; ``target`` is its value there, so the rate is continuous.
+    With ``warmup_steps == 0`` it is ``after`` from step 0.
     """
 
     def __init__(self, after, warmup_steps: int, target: float, name: str = "LinearWarmUp"):
@@ -52,8 +58,8 @@ class LinearWarmUp(schedules.LearningRateSchedule):
     def __call__(self, step):
         """Return the learning rate at ``step`` (a scalar or a vector of steps)."""
         step = ops.cast(step, "float32")
-        warm = float(max(self.warmup_steps, 1))
-        ramp = self.target * step / warm
+        warm = float(self.warmup_steps)
+        ramp = self.target * step / max(warm, 1.0)
         if isinstance(self.after, schedules.LearningRateSchedule):
             rest = ops.cast(self.after(ops.maximum(step - warm, 0.0)), "float32")
         else:
@@ -71,7 +77,18 @@ class LinearWarmUp(schedules.LearningRateSchedule):
 
 def warmup_steps(training: TrainingSpec, steps_per_epoch: int) -> int:
     """Return the number of warm-up batches (``warmup_epochs * steps_per_epoch``, rounded)."""
-    return int(round(training.schedule.warmup_epochs * steps_per_epoch))
+    return warmup_batches(training.schedule.warmup_epochs, steps_per_epoch)
+
+
+def warmup_batches(warmup_epochs: float, steps_per_epoch: int) -> int:
+    """Return ``warmup_epochs * steps_per_epoch`` rounded to whole batches."""
+    return int(round(float(warmup_epochs) * int(steps_per_epoch)))
+
+
+def constant_warm_up(warmup_epochs: float, steps_per_epoch: int, target: float) -> LinearWarmUp:
+    """The warm-up of a constant rate: 0 to ``target`` over the warm-up, then ``target``."""
+    return LinearWarmUp(float(target), warmup_batches(warmup_epochs, steps_per_epoch),
+                        float(target))
 
 
 def make_schedule(training: TrainingSpec, steps_per_epoch: int):
@@ -162,13 +179,10 @@ def lr_curve(training: TrainingSpec, steps_per_epoch: int,
     spe = max(int(steps_per_epoch), 1)
     total = (training.epochs if epochs is None else int(epochs)) * spe
     steps = np.arange(total, dtype=np.float32)
-    lr = float(training.optimizer.learning_rate)
-    if training.schedule.name == "plateau":
-        warm = warmup_steps(training, spe)
-        if warm <= 0:
-            return np.full(total, lr)
-        return np.where(steps < warm, lr * steps / warm, lr).astype(np.float64)
     schedule = make_schedule(training, spe)
+    s = training.schedule
+    if s.name == "plateau" and warmup_steps(training, spe) > 0:
+        schedule = constant_warm_up(s.warmup_epochs, spe, float(schedule))
     if not isinstance(schedule, schedules.LearningRateSchedule):
         return np.full(total, float(schedule))
     if total == 0:

@@ -117,3 +117,36 @@ def test_plateau_warms_up_then_reduces_when_the_loss_stalls():
     np.testing.assert_allclose(rates[:8], [0, 0.025, 0.05, 0.075, 0.1, 0.1, 0.1, 0.1])
     np.testing.assert_allclose(rates[8:12], 0.05)
     np.testing.assert_allclose(rates[-4:], 0.01)  # halved each stalled epoch down to min_lr
+
+
+def _plateau_rates(t, epochs):
+    """The rate each batch of a 4-batch epoch trained with, with the recipe's callbacks."""
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, use_bias=False)])
+    model.compile(optimizer=make_optimizer(t, 4), loss="mse")
+    rates = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_begin=lambda b, logs: rates.append(float(model.optimizer.learning_rate)))
+    x, y = np.zeros((16, 4), "float32"), np.ones((16, 2), "float32")
+    model.fit(x, y, batch_size=4, epochs=epochs, verbose=0,
+              callbacks=[*recipe_callbacks(t), record])
+    return np.asarray(rates, dtype=np.float32)
+
+
+def test_plateau_warm_up_is_the_planned_ramp_per_batch_with_accumulation():
+    t = recipe(epochs=2, gradient_accumulation_steps=2,
+               optimizer={"name": "sgd", "learning_rate": 0.3, "momentum": 0.0},
+               schedule={"name": "plateau", "factor": 0.5, "patience": 5,
+                         "warmup_epochs": 1.5},
+               early_stopping={"monitor": "loss"})
+    planned = lr_curve(t, 4).astype(np.float32)
+    np.testing.assert_allclose(planned[:7], 0.3 * np.arange(7) / 6, rtol=1e-6)
+    np.testing.assert_array_equal(_plateau_rates(t, 2), planned)
+
+
+def test_a_warm_up_shorter_than_half_a_batch_is_no_warm_up():
+    t = recipe(epochs=1, optimizer={"name": "sgd", "learning_rate": 0.1},
+               schedule={"name": "plateau", "warmup_epochs": 0.1},
+               early_stopping={"monitor": "loss"})
+    np.testing.assert_array_equal(_plateau_rates(t, 1), np.float32(0.1))
+    ramp = LinearWarmUp(0.1, 0, 0.1)(np.arange(3))
+    np.testing.assert_array_equal(np.asarray(ramp), np.float32(0.1))
