@@ -71,17 +71,23 @@ def test_resnet50_refresh_is_under_100_ms(qtbot):
     assert best < 0.1
 
 
-def test_resnet50_expanded_refresh_is_under_100_ms(qtbot):
+def test_resnet50_expanded_edit_refreshes_once_and_shows_it(qtbot, monkeypatch):
+    # Speed: benchmarks/bench_canvas_refresh.py. Here: one edit, one refresh, the right one.
     window = make_window(qtbot, resnet(50))
     window.editor.fold_all(False)
     assert len(window.scene.blocks) > 150
-    start = time.perf_counter()
+    changes, syncs = [], []
+    window.doc.changed.connect(changes.append)
+    sync = window.scene.sync
+    monkeypatch.setattr(window.scene, "sync", lambda *a: (syncs.append(a[0]), sync(*a))[1])
     node = window.doc.experiment.model.node("conv1")
     window.editor.edit_params("conv1", {**node.params, "filters": 48})
     QApplication.processEvents()
-    elapsed = time.perf_counter() - start
-    print(f"ResNet-50 (expanded) edit -> refresh: {elapsed * 1000:.1f} ms")
-    assert elapsed < 0.1
+    assert len(changes) == 1 and len(syncs) == 1
+    assert window.analysis.layer("conv1").output_shape[-1] == 48
+    assert window.scene.blocks["conv1"].look.shape.endswith("×48")
+    assert len(window.scene.blocks) > 150  # still expanded
+    assert not window.analysis.errors()
 
 
 def test_resnet152_loads_lays_out_and_paints_fast(qtbot):
