@@ -6,11 +6,16 @@ by edge; everything else (``data``, ``training``, module definitions, the
 spec's name) is compared field by field with dotted paths
 (``training.optimizer.learning_rate``). The ``ui`` section is ignored: layout
 never changes what runs.
+
+:func:`change_label` turns a diff into a few words (``lr 0.01``, ``+conv4``,
+``dropout rate 0.5, epochs 20``) and :func:`label_runs` names each run of an
+experiment by what changed since the one before it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -260,3 +265,103 @@ def _edges(edges: Any) -> list[EdgeRef]:
         if ref not in out:
             out.append(ref)
     return out
+
+
+# -- short labels: a run named by what changed -------------------------------------------
+
+QUIET_FIELDS = frozenset({"name", "description", "schema_version"})  # never change what runs
+LABEL_ITEMS = 3
+_SECTIONS = ("training.", "data.", "model.")
+_ALIASES = {"training.optimizer.learning_rate": "lr", "training.optimizer.name": "",
+            "training.batch_size": "batch", "training.regularization.kernel_l2": "L2",
+            "training.regularization.kernel_l1": "L1", "data.source": "data",
+            "data.keras_name": "data", "training.transfer.strategy": "transfer"}
+
+
+@dataclass(frozen=True)
+class RunLabel:
+    """What a run is called in lists: ``text``, the run it was compared with, the diff."""
+
+    text: str
+    previous: str | None = None  # the run id compared with; None for the first run
+    lines: tuple[str, ...] = ()  # the full diff against ``previous``
+
+
+def change_label(diff: SpecDiff, limit: int = LABEL_ITEMS) -> str:
+    """Return a short label of what a diff changed: ``lr 0.01``, ``+conv4``, ``epochs 20``.
+
+    The spec's name and description are left out (they do not change what
+    runs); past ``limit`` items the label ends ``+N more``.
+
+    Args:
+        diff: The difference from the earlier spec to this one.
+        limit: How many changes the label names.
+
+    Returns:
+        The label, or ``same spec`` when nothing that runs changed.
+
+    """
+    items = [f"+{b.id}" for b in diff.blocks_added] + [f"-{b.id}" for b in diff.blocks_removed]
+    items += [_change_item(c, block=True) for c in diff.block_changes]
+    items += [_change_item(c) for c in diff.field_changes if c.path not in QUIET_FIELDS]
+    if not items:
+        items = [f"+module {m}" for m in diff.modules_added]
+        items += [f"-module {m}" for m in diff.modules_removed]
+    if not items and (diff.edges_added or diff.edges_removed):
+        items = ["rewired"]
+    if not items:
+        return "same spec"
+    more = len(items) - limit
+    return ", ".join(items[:limit] + ([f"+{more} more"] if more > 0 else []))
+
+
+def label_runs(runs: Iterable[tuple[str, str, Mapping[str, Any] | None]]) -> dict[str, RunLabel]:
+    """Label each run by what changed since the previous run of the same experiment.
+
+    Args:
+        runs: ``(run id, name, spec snapshot or None when unreadable)``, oldest
+            first. Runs with the same name are one experiment.
+
+    Returns:
+        Run id -> :class:`RunLabel`; the first run of an experiment (and one
+        whose spec cannot be read) is called by its name.
+
+    """
+    last: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    out: dict[str, RunLabel] = {}
+    for run_id, name, spec in runs:
+        before = last.get(name)
+        if spec is None or before is None:
+            out[run_id] = RunLabel(name)
+        else:
+            diff = diff_specs(dict(before[1]), dict(spec))
+            out[run_id] = RunLabel(change_label(diff), before[0], tuple(diff.lines()))
+        if spec is not None:
+            last[name] = (run_id, spec)
+    return out
+
+
+def _change_item(change: Change, block: bool = False) -> str:
+    """One change in a few words: ``lr 0.01``, ``conv2 filters 64``, ``no weight_decay``."""
+    key = _ALIASES.get(change.path)
+    if key is None:
+        parts = change.path.split(".")
+        if not block and change.path.startswith(_SECTIONS):
+            parts = parts[1:]
+        switch = len(parts) > 1 and parts[-1] in ("enabled", "type")  # "mixup on"
+        key = parts[-2] if switch else " ".join(parts[-2:])
+    if change.kind == "removed":  # a block parameter back to its default, a field unset
+        return f"{key} default" if block else f"no {key}".strip()
+    value = _short_value(change.new)
+    return f"{key} {value}".strip() if value else f"{key} changed"
+
+
+def _short_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if value is None:
+        return "none"
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= 24 else ""
