@@ -8,8 +8,10 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-COLUMNS = ("Name", "Date", "Status", "Architecture", "Params", "Best val acc", "Test acc",
-           "Reproducible", "Duration", "Tags")
+COLUMNS = ("Name", "What changed", "Date", "Status", "Architecture", "Params", "Best val acc",
+           "Test acc", "Reproducible", "Duration", "Tags")
+PARAMS_TIP = ("Keras's count_params(): the learned parameters plus the batch-norm state "
+              "(moving means and variances)")
 ID_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -48,19 +50,40 @@ def _test_cell(rec) -> SortItem:
     return item
 
 
-def row_cells(rec) -> list[SortItem]:
-    """Return the cells of one run record (a ``RunRecord``)."""
+def _tipped(item: SortItem, tip: str) -> SortItem:
+    item.setToolTip(tip)
+    return item
+
+
+def _architecture(rec, summary: str) -> str:
+    """The run's own label (a preset's title) with the layer summary, or the summary."""
+    if rec.label and summary not in ("", "-"):
+        return f"{rec.label} ({summary})"
+    return rec.label or summary or "-"
+
+
+def row_cells(rec, change: tuple[str, str] = ("", ""), summary: str = "") -> list[SortItem]:
+    """Return the cells of one run record (a ``RunRecord``).
+
+    Args:
+        rec: The run's record.
+        change: What changed since the experiment's previous run, and its tooltip.
+        summary: The layer summary of the run's network (``3 conv, 2 dense``).
+
+    """
     from cnnlab.formatting import format_duration
 
     date = dt.datetime.fromtimestamp(rec.created_at).strftime("%Y-%m-%d %H:%M")
     acc = rec.best_val_accuracy
     dur = _duration(rec)
+    arch = _architecture(rec, summary)
     return [
         _cell(rec.name, rec.name.lower()),
+        _tipped(_cell(change[0] or "-", change[0].lower()), change[1]),
         _cell(date, rec.created_at),
         _cell(rec.status, rec.status),
-        _cell(rec.label or "-", rec.label or ""),
-        _cell(f"{rec.params:,}" if rec.params else "-", rec.params or -1),
+        _cell(arch, arch.lower()),
+        _tipped(_cell(f"{rec.params:,}" if rec.params else "-", rec.params or -1), PARAMS_TIP),
         _cell(f"{acc:.4f}" if acc is not None else "-", acc if acc is not None else -1.0),
         _test_cell(rec),
         _cell("yes" if rec.deterministic else "-", int(rec.deterministic)),
@@ -82,13 +105,24 @@ class RunsTable(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
 
-    def fill(self, records) -> None:
-        """Replace the rows with ``records``, keeping the selection where possible."""
+    def fill(self, records, labels=None) -> None:
+        """Replace the rows with ``records``, keeping the selection where possible.
+
+        Args:
+            records: The run records to show.
+            labels: A :class:`~cnnlab.ui.views.run_labels.RunLabels` for the
+                "What changed" and "Architecture" columns; None leaves them empty.
+
+        """
         keep = set(self.selected_ids())
         self.setSortingEnabled(False)
         self.setRowCount(len(records))
         for r, rec in enumerate(records):
-            cells = row_cells(rec)
+            if labels is None:
+                cells = row_cells(rec)
+            else:
+                cells = row_cells(rec, labels.change_cell(rec.id),
+                                  labels.architectures.get(rec.id, ""))
             cells[0].setData(ID_ROLE, rec.id)
             cells[0].setToolTip(f"{rec.id}\n{rec.message or ''}".strip())
             for c, item in enumerate(cells):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnlab.ui.views.plots import PALETTE, curve, make_plot, set_finite
+from cnnlab.ui.views.run_labels import RunLabels
 from cnnlab.ui.views.runs_table import RunsTable
 from cnnlab.ui.views.worker import error_text
 
@@ -53,6 +54,7 @@ class RunsView(QWidget):
         read_only = not workspace_writable(resolve_workspace(workspace))
         self.store = RunStore(workspace, read_only=read_only)
         self.records: dict[str, object] = {}
+        self.labels = RunLabels(self.store)
         self._build()
         self.refresh()
         notes = ["This workspace is read-only: runs can be viewed and exported, not changed."
@@ -64,7 +66,7 @@ class RunsView(QWidget):
 
     def _build(self) -> None:
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by name, id, architecture or tag")
+        self.filter_edit.setPlaceholderText("Filter by name, change, id, architecture or tag")
         self.filter_edit.textChanged.connect(lambda _t: self.refresh())
         bar = QHBoxLayout()
         bar.addWidget(self.filter_edit, 1)
@@ -131,14 +133,25 @@ class RunsView(QWidget):
     def refresh(self) -> None:
         """Reload the runs from the store (keeps the selection)."""
         try:
-            records = self.store.list_runs(text=self.filter_edit.text().strip() or None)
+            records = self.store.list_runs()
         except Exception as exc:  # noqa: BLE001
             self._show(f"Cannot read the runs: {error_text(exc)}", True)
             return
+        self.labels.update(records)  # every run: a label compares with the run before
+        text = self.filter_edit.text().strip()
+        records = [r for r in records if not text or self._matches(r, text)]
         self.records = {r.id: r for r in records}
-        self.table.fill(records)
+        self.table.fill(records, self.labels)
         self._plot_scatter()
         self._selection_changed()
+
+    def _matches(self, rec, text: str) -> bool:
+        """The filter: the store's fields (id, name, label, tags), the change, the layers."""
+        from cnnlab.runs.records import matches
+
+        needle = text.casefold()
+        words = (self.labels.text(rec.id), self.labels.architectures.get(rec.id, ""))
+        return matches(rec, text) or any(needle in w.casefold() for w in words)
 
     def selected_ids(self) -> list[str]:
         """Return the selected run ids."""
@@ -174,10 +187,8 @@ class RunsView(QWidget):
         except Exception as exc:  # noqa: BLE001
             self._show(f"Cannot read metrics: {error_text(exc)}", True)
             return
-        for i, run_id in enumerate(ids):
+        for i, (run_id, name) in enumerate(zip(ids, self.labels.legend(ids), strict=True)):
             values = data.get(run_id, {}).get(metric, [])
-            rec = self.records.get(run_id)
-            name = getattr(rec, "name", run_id)
             item = curve(plot, name, PALETTE[i % len(PALETTE)], symbol="o")
             set_finite(item, list(range(1, len(values) + 1)), values)
             self.overlay_items.append(item)
@@ -199,6 +210,8 @@ class RunsView(QWidget):
     def _scatter_tip(self, x: float, y: float, data: object) -> str:
         rec = self.records.get(data)
         name = getattr(rec, "name", data)
+        if rec is not None and self.labels.text(rec.id) != name:
+            name = f"{name}: {self.labels.text(rec.id)}"
         return f"{name}\nbest val acc {y:.3f}\ncost {10 ** x:,.0f}"
 
     def _scatter_clicked(self, _item, points, *_args) -> None:
@@ -206,16 +219,18 @@ class RunsView(QWidget):
             self.select([points[0].data()])
 
     def _show_diff(self) -> None:
+        """The older selected run's spec -> the newer one's, headed by their labels."""
         ids = self.selected_ids()
         if len(ids) != 2:
             self.diff_text.setPlainText("")
             return
+        ids.sort(key=lambda i: (getattr(self.records.get(i), "created_at", 0.0), i))
         try:
             lines = self.store.diff(ids[0], ids[1]).lines()
         except Exception as exc:  # noqa: BLE001
             self.diff_text.setPlainText(f"Cannot compare the specs: {error_text(exc)}")
             return
-        a, b = (getattr(self.records.get(i), "name", i) for i in ids)
+        a, b = self.labels.legend(ids)
         head = f"{a}  ->  {b}\n"
         self.diff_text.setPlainText(head + ("\n".join(lines) if lines else "The specs are equal."))
 
