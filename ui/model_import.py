@@ -3,7 +3,9 @@
 The file is inspected and loaded by :func:`cnnlab.modelio.importer.import_model_file`
 in a worker thread (it needs TensorFlow; the job first waits for the window's
 own TensorFlow import, see :mod:`cnnlab.ui.tf_gate`). A refused or damaged
-file shows the importer's message and keeps the open document.
+file shows the importer's message and keeps the open document. The report
+ends with the parameter total as learned parameters plus batch-norm state,
+which adds up to the count Keras gives for the file's model.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from cnnlab.ui import dialogs
+from cnnlab.ui.summary_table import count_sentence
 from cnnlab.ui.tf_gate import tensorflow_gate
 from cnnlab.ui.views.worker import Worker
 
@@ -32,10 +35,29 @@ def ask_model_path(parent: QWidget, folder: str) -> str | None:
     return path or None
 
 
-def report_text(report: list[str], path: Path) -> str:
-    """The message after an import: the importer's report and how to reuse the weights."""
+def report_text(report: list[str], path: Path, totals=None) -> str:
+    """The message after an import: the importer's report and how to reuse the weights.
+
+    Args:
+        report: The importer's report lines.
+        path: The imported file.
+        totals: The imported network's analysis totals, for the parameter line.
+
+    """
+    if totals is not None:
+        report = [*report, f"parameters: {count_sentence(totals)}"]
     lines = "\n".join(f"• {line}" for line in report)
     return f"{lines}\n\n{REUSE_HINT.format(path=path)}"
+
+
+def _totals(experiment):
+    """The imported network's totals (None when it cannot be analysed)."""
+    from cnnlab.analysis import analyze_experiment
+
+    try:
+        return analyze_experiment(experiment).totals
+    except Exception:  # noqa: BLE001 - the import itself succeeded; the line is left out
+        return None
 
 
 class ModelImporter:
@@ -75,7 +97,8 @@ class ModelImporter:
 
         def job(_sink, _control):
             gate()
-            return import_model_file(path, keep_weights=True)
+            result = import_model_file(path, keep_weights=True)
+            return result, _totals(result.experiment)
 
         if not self.worker.start(job, name="cnnlab-import"):
             return False
@@ -84,7 +107,8 @@ class ModelImporter:
         self.w.show_message(f"Importing {path.name}…", 0)
         return True
 
-    def _imported(self, result) -> None:
+    def _imported(self, outcome) -> None:
+        result, totals = outcome
         doc = self.files.doc
         if doc.experiment is not self._snapshot and not self.files.maybe_save():
             self.w.show_message(f"Import of {self.path.name} not opened.")
@@ -92,7 +116,7 @@ class ModelImporter:
         self.files.show_experiment(result.experiment, None, dirty=True)
         self.w.settings.set_last_dir(self.path)
         self.w.show_message(f"Imported {self.path.name}")
-        dialogs.info(self.w, "Model imported", report_text(result.report, self.path))
+        dialogs.info(self.w, "Model imported", report_text(result.report, self.path, totals))
 
     def _refused(self, text: str) -> None:
         self.w.show_message(f"Cannot import {self.path.name}")

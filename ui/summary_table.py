@@ -2,7 +2,9 @@
 
 Columns follow the lecture's arithmetic: output shape, parameters,
 multiply-adds, activations and receptive field. Clicking a row selects its
-block on the canvas.
+block on the canvas. Parameters are the learned ones (the papers' count); a
+network with batch-norm gets two more footer rows, its moving statistics and
+the sum, which is Keras's ``count_params()``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,26 @@ from cnnlab.ui.canvas.style import mono_font
 COLUMNS = ("Block", "Type", "Output shape", "Params", "Mult-adds", "Activations",
            "Receptive field")
 NUMERIC = {3, 4, 5, 6}
+
+
+def count_sentence(totals) -> str:
+    """The parameter total in words that add up to Keras's ``count_params()``.
+
+    ``2,230,277 learned + 34,112 batch-norm state = 2,264,389 (Keras's count)``;
+    a network without batch-norm: ``1,234 learned parameters (Keras's count)``.
+    """
+    if not totals.state:
+        return f"{grouped(totals.params)} learned parameters (Keras's count)"
+    return (f"{grouped(totals.params)} learned + {grouped(totals.state)} batch-norm state = "
+            f"{grouped(totals.params + totals.state)} (Keras's count)")
+
+
+def footer_rows(totals) -> list[tuple[str, int]]:
+    """The footer: the learned total; with batch-norm, its state and Keras's count."""
+    if not totals.state:
+        return [("Total", totals.params)]
+    return [("Total learned", totals.params), ("+ batch-norm state", totals.state),
+            ("= Keras's count", totals.params + totals.state)]
 
 
 class SummaryModel(QAbstractTableModel):
@@ -36,8 +58,10 @@ class SummaryModel(QAbstractTableModel):
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008 (Qt override)
-        """Blocks plus the totals row."""
-        return 0 if parent.isValid() or self.analysis is None else len(self.layers) + 1
+        """Blocks plus the footer rows (:func:`footer_rows`)."""
+        if parent.isValid() or self.analysis is None:
+            return 0
+        return len(self.layers) + len(footer_rows(self.analysis.totals))
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008 (Qt override)
         """The fixed columns."""
@@ -52,15 +76,18 @@ class SummaryModel(QAbstractTableModel):
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         """Cell text, alignment, fonts and tooltips."""
         row, col = index.row(), index.column()
-        total = row == len(self.layers)
+        total = row >= len(self.layers)
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._total_text(col) if total else self._text(self.layers[row], col)
+            return self._total_text(row - len(self.layers), col) if total else self._text(
+                self.layers[row], col)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.FontRole:
             return self._font(col, total)
         if role == Qt.ItemDataRole.BackgroundRole and total:
             return QBrush(QColor("#eef1f5"))
+        if role == Qt.ItemDataRole.ToolTipRole and total and col in (0, 3):
+            return count_sentence(self.analysis.totals)
         if role == Qt.ItemDataRole.ToolTipRole and not total and col in (3, 4, 5):
             layer = self.layers[row]
             value = (layer.params, layer.macs, layer.activations)[col - 3]
@@ -93,9 +120,12 @@ class SummaryModel(QAbstractTableModel):
             return compact(layer.activations)
         return field_text(layer.receptive_field)
 
-    def _total_text(self, col: int) -> str:
+    def _total_text(self, footer: int, col: int) -> str:
         totals = self.analysis.totals
-        return {0: "Total", 3: grouped(totals.params), 4: compact(totals.macs),
+        title, count = footer_rows(totals)[footer]
+        if footer:  # the batch-norm state and Keras's count: the parameter column only
+            return {0: title, 3: grouped(count)}.get(col, "")
+        return {0: title, 3: grouped(count), 4: compact(totals.macs),
                 5: f"{compact(totals.activations)} ({compact(totals.activation_bytes)}B)"
                 }.get(col, "")
 

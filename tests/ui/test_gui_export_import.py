@@ -193,6 +193,35 @@ def test_import_opens_a_new_unsaved_document_and_reports(qtbot, recorder, model_
     assert recorder.errors == []
 
 
+def test_imported_batch_norm_total_adds_up_to_keras_count(qtbot, recorder, tmp_path):
+    """Learned parameters + batch-norm state = Keras's count_params(), in the report and
+    the summary footer, for a real Keras model with BatchNormalization."""
+    import keras
+
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.Activation("relu", name="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = keras.layers.Dense(6, activation="softmax", name="out")(x)
+    model = keras.Model(inputs, outputs)
+    path = tmp_path / "bn.keras"
+    model.save(path)
+    keras_count = model.count_params()  # 3*3*3*8+8 + 4*8 (2 of them state) + 8*6+6
+    state = 2 * 8  # the moving mean and variance of 8 channels
+    window = make_window(qtbot)
+    import_and_wait(qtbot, window, path)
+    _title, text = recorder.infos[-1]
+    assert (f"parameters: {keras_count - state:,} learned + {state:,} batch-norm state = "
+            f"{keras_count:,} (Keras's count)") in text
+    summary = window.summary.summary
+    footer = [[summary.data(summary.index(row, col)) for col in (0, 3)]
+              for row in range(summary.rowCount() - 3, summary.rowCount())]
+    assert footer == [["Total learned", f"{keras_count - state:,}"],
+                      ["+ batch-norm state", f"{state:,}"],
+                      ["= Keras's count", f"{keras_count:,}"]]
+
+
 @pytest.mark.parametrize("which, words", [(1, "Lambda"), (2, "truncated.keras")])
 def test_refused_import_keeps_the_document(qtbot, recorder, model_files, which, words):
     window = make_window(qtbot)
