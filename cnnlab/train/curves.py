@@ -19,7 +19,11 @@ def _num(value: object) -> float:
 
 @dataclass
 class CurveBuffers:
-    """Per-epoch metrics and per-batch loss/lr, x in (fractional) epochs.
+    """Per-epoch metrics, per-batch loss and the learning rate, x in (fractional) epochs.
+
+    The rate (``lr_x``, ``lr``) has a point per batch report and one at the end
+    of each epoch: batch reports are throttled, so a short epoch may report only
+    its first batches, and the rate line still reaches the end of the run.
 
     Attributes:
         smoothing: Weight of the previous value in the batch-loss moving average.
@@ -33,7 +37,8 @@ class CurveBuffers:
     batch_x: list[float] = field(default_factory=list)
     batch_loss: list[float] = field(default_factory=list)
     batch_smooth: list[float] = field(default_factory=list)
-    batch_lr: list[float] = field(default_factory=list)
+    lr_x: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
     dirty: bool = False
     _ema: float = math.nan
 
@@ -42,7 +47,7 @@ class CurveBuffers:
         self.epoch_x.clear()
         for values in self.epoch.values():
             values.clear()
-        for values in (self.batch_x, self.batch_loss, self.batch_smooth, self.batch_lr):
+        for values in (self.batch_x, self.batch_loss, self.batch_smooth, self.lr_x, self.lr):
             values.clear()
         self._ema = math.nan
         self.dirty = True
@@ -57,15 +62,27 @@ class CurveBuffers:
         self.batch_x.append(x)
         self.batch_loss.append(loss)
         self.batch_smooth.append(self._ema if math.isfinite(loss) else math.nan)
-        self.batch_lr.append(_num(ev.lr))
+        self._add_rate(x, ev.lr)
         self.dirty = True
 
     def add_epoch(self, ev: EpochEnded) -> None:
-        """Append one epoch's metrics at x = epoch + 1 (the end of that epoch)."""
+        """Append one epoch's metrics (and its rate) at x = epoch + 1, the end of that epoch."""
         self.epoch_x.append(float(ev.epoch + 1))
         for key, values in self.epoch.items():
             values.append(_num(ev.metrics.get(key, math.nan)))
+        if math.isfinite(_num(ev.lr)):
+            self._add_rate(float(ev.epoch + 1), ev.lr)
         self.dirty = True
+
+    def _add_rate(self, x: float, lr: object) -> None:
+        """Append a rate point; one at the same x as the last replaces it."""
+        if self.lr_x and self.lr_x[-1] >= x:
+            if self.lr_x[-1] > x:
+                return  # an older point (a report arriving late) adds nothing
+            self.lr_x.pop()
+            self.lr.pop()
+        self.lr_x.append(x)
+        self.lr.append(_num(lr))
 
     def values_at(self, x: float) -> dict[str, float]:
         """Return the values nearest to ``x`` (for the crosshair read-out)."""
@@ -76,7 +93,9 @@ class CurveBuffers:
         if self.batch_x:
             i = min(range(len(self.batch_x)), key=lambda k: abs(self.batch_x[k] - x))
             out["batch loss (smoothed)"] = self.batch_smooth[i]
-            out["lr"] = self.batch_lr[i]
+        if self.lr_x:
+            i = min(range(len(self.lr_x)), key=lambda k: abs(self.lr_x[k] - x))
+            out["lr"] = self.lr[i]
         return out
 
 

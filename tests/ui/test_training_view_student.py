@@ -106,3 +106,40 @@ def test_plot_ignores_the_plain_wheel_and_resets_after_a_zoom(qtbot):
     plot.reset_button.click()
     assert not plot.reset_button.isVisible() and not plot.user_moved
     assert plot.getPlotItem().vb.viewRange() == before
+
+
+def _short_epochs(spec, sink, control, **kw):
+    """Epochs faster than the 50 ms throttle: only each epoch's first batch is reported."""
+    sink(ev.RunStarted("r4", "/tmp", "CPU", "float32", 3, 4, params=10))
+    for e in range(3):
+        sink(ev.BatchProgress(e, 1, 4, 1.0, 0.01, 0.0))
+        sink(ev.EpochEnded(e, 3, {"loss": 1.0}, 0.01, 0.01))
+    sink(ev.Finished("r4", 3, {}))
+
+
+def test_rate_line_reaches_the_end_of_the_run(qtbot):
+    view = _view(qtbot, _short_epochs)
+    view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+    x, y = view.curves["lr"].getData()
+    assert x[-1] == 3.0 and y[-1] == 0.01  # not 2.25, the last reported batch
+    assert list(x) == sorted(x)
+    assert len(view.curves["batch"].getData()[0]) == 3  # the loss keeps only real batches
+
+
+def test_failure_after_a_run_clears_the_plots_and_says_so(qtbot):
+    def fails(spec, sink, control, **kw):
+        sink(ev.Failed("", "the data folder is empty"))
+
+    runs = iter((_short_epochs, fails))
+    view = _view(qtbot, lambda *a, **kw: next(runs)(*a, **kw))
+    view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+    assert len(view.curves["lr"].getData()[0]) > 0
+    view.start()
+    qtbot.waitUntil(lambda: not view.running, timeout=5000)
+    assert "the data folder is empty" in view.message.text()
+    assert "Curves are kept" not in view.message.text()
+    for key in ("lr", "batch", "loss"):  # what is on screen: nothing of the old run
+        x, _ = view.curves[key].getData()
+        assert x is None or len(x) == 0

@@ -181,7 +181,7 @@ class TrainingView(QWidget):
         if self._epochs:
             for plot in (self.loss_plot, self.lr_plot):
                 plot.setXRange(0, max(self._epochs, 1), padding=0.02)
-        self._fit_lr_axis(self.buffers.batch_lr)
+        self._fit_lr_axis(self.buffers.lr)
 
     def _readout_at(self, x: float) -> str:
         for c in self.crosshairs:
@@ -326,6 +326,8 @@ class TrainingView(QWidget):
 
     def _job_finished(self) -> None:
         self._set_running(False)
+        self._drawn.pop("lr", None)  # the last stretch of the rate is drawn now, not in 1 s
+        self.buffers.dirty = True
         self.redraw()
         self.run_ended.emit(self.run_id)
 
@@ -345,21 +347,32 @@ class TrainingView(QWidget):
         drawn = self._drawn
         if len(b.batch_x) != drawn.get("batches"):
             set_finite(self.curves["batch"], b.batch_x, b.batch_smooth)
-            self._draw_lr(b.batch_x, b.batch_lr)
+        if self._rate_key() != drawn.get("rates"):
+            self._draw_lr(b.lr_x, b.lr)
+            b.dirty = self._rate_key() != drawn.get("rates")  # skipped: a later frame draws it
         if len(b.epoch_x) != drawn.get("epochs"):
             for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
                 set_finite(self.curves[key], b.epoch_x, b.epoch[key])
         drawn.update(batches=len(b.batch_x), epochs=len(b.epoch_x))
 
+    def _rate_key(self) -> tuple:
+        """What the drawn rate line must match: its length and its last point."""
+        b = self.buffers
+        return len(b.lr_x), b.lr_x[-1:], b.lr[-1:]
+
     def _draw_lr(self, x: list[float], rates: list[float]) -> None:
-        """Redraw the learning rate when it changed, else once a second (cheap to watch)."""
+        """Redraw the learning rate when it changed, else once a second (cheap to watch).
+
+        A skipped frame is drawn by a later one: only a drawn line counts as drawn,
+        and the end of the run draws the last stretch at once.
+        """
         last = rates[-1] if rates else None
         now = time.monotonic()
         if last == self._drawn.get("lr") and now - self._drawn.get("lr_at", 0.0) < 1.0:
             return
         set_finite(self.curves["lr"], x, rates)
         self._fit_lr_axis(rates)
-        self._drawn.update(lr=last, lr_at=now)
+        self._drawn.update(lr=last, lr_at=now, rates=self._rate_key())
 
     def _fit_lr_axis(self, rates: list[float]) -> None:
         """Start the learning-rate axis at 0: a constant rate is a line, not noise at 0."""
