@@ -3,6 +3,7 @@ import time
 
 import numpy as np
 from graphs import chain
+from PySide6.QtCore import Qt
 
 from cnnlab.train import events as ev
 from cnnlab.train.curves import CurveBuffers
@@ -115,6 +116,16 @@ def test_training_view_real_training(qtbot, tmp_path):
     assert "test loss" in view.message.text()
 
 
+def click_run_row(qtbot, runs, run_id: str) -> None:
+    """Click a run's row in the Runs view's table, as the user does."""
+    table = runs.table
+    row = next(r for r in range(table.rowCount())
+               if table.item(r, 0).data(Qt.ItemDataRole.UserRole) == run_id)
+    table.scrollToItem(table.item(row, 0))
+    center = table.visualItemRect(table.item(row, 0)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=center)
+
+
 def test_real_run_stopped_from_the_ui_resumes_and_compares(qtbot, tmp_path):
     """Train for real from the view, stop mid-run, resume from the Runs view, compare runs."""
     from cnnlab.runs.store import RunStore
@@ -136,7 +147,13 @@ def test_real_run_stopped_from_the_ui_resumes_and_compares(qtbot, tmp_path):
     runs = RunsView(tmp_path)
     qtbot.addWidget(runs)
     runs.resume_requested.connect(lambda run_id: first.start(resume=run_id))
-    runs.resume_requested.emit(stopped_id)
+    runs.show()
+    qtbot.waitExposed(runs)
+    click_run_row(qtbot, runs, stopped_id)
+    assert runs.selected_ids() == [stopped_id]
+    with qtbot.waitSignal(runs.resume_requested) as resumed:
+        qtbot.mouseClick(runs.buttons["Resume"], Qt.MouseButton.LeftButton)
+    assert resumed.args == [stopped_id] and first.running
     qtbot.waitUntil(lambda: not first.running and "Finished" in first.message.text(),
                     timeout=120_000)
     record = store.get(stopped_id)
@@ -151,4 +168,5 @@ def test_real_run_stopped_from_the_ui_resumes_and_compares(qtbot, tmp_path):
     runs.refresh()
     runs.select([stopped_id, second.run_id])
     assert len(runs.overlay_items) == 2
-    assert "epochs" in runs.diff_text.toPlainText()
+    assert {item.name() for item in runs.overlay_items} == {"t", "epochs 2"}  # by the change
+    assert "training.epochs: 6 -> 2" in runs.diff_text.toPlainText()
