@@ -8,6 +8,7 @@ on first use, so ``import cnnlab`` stays fast.
 from cnnlab.analysis import Analysis, LayerInfo, Problem, analyze
 from cnnlab.blocks import BLOCKS, GROUPS, REG_PARAM_NAMES, blocks_by_group, get_block
 from cnnlab.errors import CnnlabError, DataError, ModelFileError, RunError, SpecError
+from cnnlab.lazy import lazy_exports
 from cnnlab.params import Param
 from cnnlab.spec import (
     SCHEMA_VERSION,
@@ -42,17 +43,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'cnnlab' has no attribute {name!r}")
-    import importlib
-
-    module_name, _, attr = target.partition(":")
-    module = importlib.import_module(module_name)
-    value = getattr(module, attr) if attr else module
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 
 __all__ = [

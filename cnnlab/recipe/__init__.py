@@ -13,32 +13,34 @@ from __future__ import annotations
 
 import importlib
 
+from cnnlab.lazy import lazy_exports
+
 # name -> module under cnnlab.recipe; resolved on first access.
 _LAZY = {
-    "make_optimizer": "optimizers",
-    "make_schedule": "schedules",
-    "lr_curve": "schedules",
-    "LinearWarmUp": "schedules",
-    "make_loss": "losses",
-    "uses_one_hot": "losses",
-    "make_metrics": "losses",
-    "recipe_callbacks": "callbacks",
-    "WarmUpCallback": "callbacks",
-    "make_augmentation_layers": "augment_layers",
-    "augmentation_model": "augment_layers",
-    "xla_compatible": "augment_layers",
-    "augment_dataset": "augment",
-    "make_eval_labels": "augment",
-    "preview_augmentations": "augment",
-    "Phase": "transfer",
-    "base_layers": "transfer",
-    "transfer_phases": "transfer",
-    "apply_phase": "transfer",
-    "check_transfer": "transfer",
-    "base_block_ids": "transfer",
-    "LayerwiseOptimizer": "layerwise",
-    "Advice": "advisor",
-    "advise_transfer": "advisor",
+    "make_optimizer": "cnnlab.recipe.optimizers:make_optimizer",
+    "make_schedule": "cnnlab.recipe.schedules:make_schedule",
+    "lr_curve": "cnnlab.recipe.schedules:lr_curve",
+    "LinearWarmUp": "cnnlab.recipe.schedules:LinearWarmUp",
+    "make_loss": "cnnlab.recipe.losses:make_loss",
+    "uses_one_hot": "cnnlab.recipe.losses:uses_one_hot",
+    "make_metrics": "cnnlab.recipe.losses:make_metrics",
+    "recipe_callbacks": "cnnlab.recipe.callbacks:recipe_callbacks",
+    "WarmUpCallback": "cnnlab.recipe.callbacks:WarmUpCallback",
+    "make_augmentation_layers": "cnnlab.recipe.augment_layers:make_augmentation_layers",
+    "augmentation_model": "cnnlab.recipe.augment_layers:augmentation_model",
+    "xla_compatible": "cnnlab.recipe.augment_layers:xla_compatible",
+    "augment_dataset": "cnnlab.recipe.augment:augment_dataset",
+    "make_eval_labels": "cnnlab.recipe.augment:make_eval_labels",
+    "preview_augmentations": "cnnlab.recipe.augment:preview_augmentations",
+    "Phase": "cnnlab.recipe.transfer:Phase",
+    "base_layers": "cnnlab.recipe.transfer:base_layers",
+    "transfer_phases": "cnnlab.recipe.transfer:transfer_phases",
+    "apply_phase": "cnnlab.recipe.transfer:apply_phase",
+    "check_transfer": "cnnlab.recipe.transfer:check_transfer",
+    "base_block_ids": "cnnlab.recipe.transfer:base_block_ids",
+    "LayerwiseOptimizer": "cnnlab.recipe.layerwise:LayerwiseOptimizer",
+    "Advice": "cnnlab.recipe.advisor:Advice",
+    "advise_transfer": "cnnlab.recipe.advisor:advise_transfer",
 }
 
 __all__ = sorted([*_LAZY, "register_keras_objects"])
@@ -50,14 +52,4 @@ def register_keras_objects() -> None:
         importlib.import_module(f"cnnlab.recipe.{module}")
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cnnlab.recipe' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"cnnlab.recipe.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
