@@ -95,67 +95,44 @@ def build_figure(args: argparse.Namespace):
     import_tensorflow()
     from cnnlab.inspect.report import Request, inspection_figure
 
-    model, source, exp = _inspection_target(args)
-    fields = _inputs(args, model, exp)
-    request = Request(method=args.method, source=source, layer=args.layer,
+    session = _session(args)
+    fields = _inputs(args, session)
+    request = Request(method=args.method, source=session.source, layer=args.layer,
                       class_index=args.class_index, steps=args.steps,
                       step_size=args.step_size, octaves=args.octaves, **fields)
-    return inspection_figure(model, request), out
+    return inspection_figure(session.model, request), out
 
 
-def _inspection_target(args: argparse.Namespace):
-    """(model, title of the source, experiment or None) for a run id or a model file."""
-    from cnnlab.modelio.loader import load_model_file
-    from cnnlab.spec import experiment_from_dict
+def _session(args: argparse.Namespace):
+    """The inspection session of a model file or a run (its samples unless ``filters``)."""
+    from cnnlab.inspect.session import is_model_file, open_model_file, open_run
 
-    path = Path(args.target)
-    if path.suffix.lower() in (".keras", ".h5", ".hdf5") or path.exists():
-        return load_model_file(path)[0], f"model file {path.name}", None
-    store = open_store(args, read_only=True)
-    record = store.get(args.target)
-    if not record.model_path.exists():
-        raise CnnlabError(f"run {record.id} has no saved model yet ({record.model_path})")
-    model = load_model_file(record.model_path)[0]
-    return model, f"run '{record.name}' ({record.id})", experiment_from_dict(
-        store.spec(record.id))
+    if is_model_file(args.target):
+        return open_model_file(args.target, samples=False)
+    count = CONFUSION_SAMPLES if args.method == "confusion" else 1
+    count = 0 if args.method == "filters" else count
+    return open_run(open_store(args, read_only=True), args.target, samples=count, strict=True)
 
 
-def _inputs(args: argparse.Namespace, model, exp) -> dict:
+def _inputs(args: argparse.Namespace, session) -> dict:
     """The Request fields that come from the data: image, labels, class names, range."""
-    fields: dict = {}
-    if exp is not None and args.method != "filters":
-        fields = _run_samples(exp, model, args.method)
+    fields: dict = {"class_names": session.class_names, "value_range": session.value_range}
+    if session.has_data:
+        fields.update(image=session.samples[0], image_label=session.sample_label(0),
+                      eval_data=(session.samples, session.sample_labels, session.split))
     if args.image:
-        fields["image"] = _read_image(args.image, model, fields.get("value_range", (0.0, 1.0)))
+        fields["image"] = session.fit(_read_image(args.image))
         fields["image_label"] = Path(args.image).name
     return fields
 
 
-def _read_image(path: str, model, value_range: tuple[float, float]):
-    import numpy as np
+def _read_image(path: str):
+    """An image file as a uint8 array (PNG, JPEG, BMP, GIF), or one line why not."""
     import tensorflow as tf
-
-    from cnnlab.inspect.images import fit_image
 
     try:
         data = tf.io.read_file(path)
         img = tf.io.decode_image(data, expand_animations=False).numpy()
     except (tf.errors.OpError, ValueError) as exc:
         raise CnnlabError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
-    return fit_image(np.asarray(img), tuple(model.input_shape[1:]), value_range)
-
-
-def _run_samples(exp, model, method: str) -> dict:
-    """The run's first sample of its test split (else val, else train), and its labels."""
-    from cnnlab.data import load_data
-
-    splits = load_data(exp.data, tuple(model.input_shape[1:]), exp.training.seed)
-    split = next((s for s in ("test", "val", "train") if len(splits.labels(s))), "train")
-    count = CONFUSION_SAMPLES if method == "confusion" else 1
-    x, y = splits.samples(split, count)
-    if not len(y):
-        raise CnnlabError("the run's dataset has no samples to inspect")
-    names = list(splits.class_names)
-    lo, hi = min(0.0, float(x.min())), max(1.0, float(x.max()))
-    return {"image": x[0], "image_label": f"{split} sample 0 (true: {names[int(y[0])]})",
-            "class_names": names, "eval_data": (x, y, split), "value_range": (lo, hi)}
+    return img

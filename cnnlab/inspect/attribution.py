@@ -3,7 +3,7 @@
 The map is the gradient of the class score (the pre-softmax logit, see
 :mod:`cnnlab.inspect.score`) with respect to the input pixels, reduced to one
 value per pixel by the maximum absolute value over channels. Maps are raw
-magnitudes; use :func:`cnnlab.inspect.images.to_unit` for display.
+magnitudes; use :func:`cnnlab.inspect.scaling.to_unit` for display.
 """
 
 from __future__ import annotations

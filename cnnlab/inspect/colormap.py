@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.inspect.images import resize, to_channels, to_unit
+from cnnlab.inspect.images import resize, to_channels
+from cnnlab.inspect.scaling import to_unit
 
 
 def jet(values: np.ndarray) -> np.ndarray:

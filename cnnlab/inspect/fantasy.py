@@ -141,3 +141,21 @@ def maximize_class(
     fn = cached(model, "class_objective", lambda: _class_fn(model))
     x0 = _start(model, start, value_range, settings)
     return ascend(_numpy(fn, classes), x0, settings, value_range, sink, stop)
+
+
+def never_active(result: AscentResult) -> bool:
+    """True when the objective was 0 at the start, at every step and at the end.
+
+    A ReLU unit that is negative before its activation for every input the
+    ascent reaches outputs 0 with a gradient of 0: the image cannot change.
+    """
+    values = np.asarray(result.values)
+    return (result.start_value == 0.0 and result.final_value == 0.0
+            and bool(np.all(values == 0.0)))
+
+
+def dead_unit_note(what: str) -> str:
+    """Plain words for a fantasy that ended at objective 0 (see :func:`never_active`)."""
+    return (f"{what} never activated: its output stayed 0 for every input the ascent tried, "
+            "so there was no gradient to follow and the image could not change (a dead "
+            "unit). Try another filter or layer.")

@@ -53,19 +53,11 @@ def title(fig, text: str) -> None:
     fig.suptitle(text, fontsize=TITLE_SIZE)
 
 
-def _display(image: np.ndarray) -> np.ndarray:
-    img = np.asarray(image, dtype=np.float32)
-    if img.ndim == 3 and img.shape[-1] == 1:
-        img = img[..., 0]
-    lo, hi = float(img.min()), float(img.max())
-    if lo < 0 or hi > 1:
-        img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
-    return img
-
-
 def show_image(ax, image: np.ndarray, caption: str) -> None:
     """Draw a model input (grey or RGB, stretched to 0..1 when outside) without axes."""
-    img = _display(image)
+    from cnnlab.inspect.scaling import display_image
+
+    img = display_image(image)
     ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1,
               interpolation="nearest")
     ax.set_title(caption, fontsize=9)

@@ -1,4 +1,7 @@
-"""Small image helpers: display scaling, resizing, channel conversion, blur."""
+"""Small image helpers: resizing, channel conversion, fitting an image to a model, blur.
+
+Display scaling lives in :mod:`cnnlab.inspect.scaling` (re-exported here).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,9 @@ import numpy as np
 import tensorflow as tf
 
 from cnnlab.inspect.errors import InspectError
+from cnnlab.inspect.scaling import signed_to_unit, to_unit
 
-
-def to_unit(x: np.ndarray) -> np.ndarray:
-    """Scale ``x`` linearly to 0..1 (min to 0, max to 1); a constant becomes zeros."""
-    x = np.asarray(x, dtype=np.float32)
-    lo, hi = (float(np.min(x)), float(np.max(x))) if x.size else (0.0, 0.0)
-    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
-
-
-def signed_to_unit(x: np.ndarray) -> np.ndarray:
-    """Map signed values to 0..1 with zero at 0.5 (scaled by the max absolute value)."""
-    x = np.asarray(x, dtype=np.float32)
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
-    return 0.5 + 0.5 * x / peak if peak > 0 else np.full_like(x, 0.5)
+__all__ = ["fit_image", "gaussian_blur", "resize", "signed_to_unit", "to_channels", "to_unit"]
 
 
 def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

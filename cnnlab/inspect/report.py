@@ -19,7 +19,7 @@ from cnnlab.inspect.settings import DREAM_DEFAULTS, FANTASY_DEFAULTS, METHODS
 
 NEEDS_IMAGE = ("feature-maps", "saliency", "smoothgrad", "guided-backprop", "gradcam",
                "deep-dream")
-MAX_CHANNEL_TILES = 4096
+MAX_CHANNEL_TILES = 4096  # a figure has room for more tiles than the window
 TITLES = {"saliency": "Saliency", "smoothgrad": "SmoothGrad", "guided-backprop": "Guided backprop",
           "gradcam": "Grad-CAM"}
 
@@ -77,28 +77,17 @@ def inspection_figure(model, request: Request):
 
 def class_names(model, request: Request) -> list[str]:
     """The request's class names, or the class indices as text."""
-    from cnnlab.inspect.score import num_classes
+    from cnnlab.inspect.score import class_labels
 
-    k = num_classes(model)
-    names = list(request.class_names or [])
-    return names if len(names) == k else [str(i) for i in range(k)]
+    return class_labels(model, request.class_names)
 
 
 def _explained_class(model, request: Request) -> tuple[int, str]:
     """(class index, how to say it in a title), from the asked or the predicted class."""
-    from cnnlab.inspect.evaluation import probabilities
-    from cnnlab.inspect.graph import as_single
-    from cnnlab.inspect.score import class_array
+    from cnnlab.inspect.explanation import explained_class
 
-    class_array(model, 1, request.class_index)  # range check, one-line error
-    names = class_names(model, request)
-    probs = probabilities(model.predict(as_single(model, request.image), verbose=0))[0]
-    best = int(np.argmax(probs))
-    if request.class_index is None or request.class_index == best:
-        return best, f"class '{names[best]}' (predicted, p={probs[best]:.2f})"
-    index = int(request.class_index)
-    return index, (f"class '{names[index]}' (asked, p={probs[index]:.2f}; predicted "
-                   f"'{names[best]}', p={probs[best]:.2f})")
+    target = explained_class(model, request.image, request.class_index, request.class_names)
+    return target.index, target.describe()
 
 
 def _where(request: Request) -> str:
@@ -116,7 +105,7 @@ def first_conv(model) -> str:
 
 
 def _filters(model, request: Request):
-    from cnnlab.inspect.filters import filter_grid, kernels
+    from cnnlab.inspect.filters import auto_mode, filter_image, kernels
     from cnnlab.inspect.graph import find_layer
 
     layer_id = request.layer or first_conv(model)
@@ -125,12 +114,13 @@ def _filters(model, request: Request):
     n, kh, kw, c = w.shape
     head = (f"filters of {layer_id} ({type(layer).__name__}): {n} filters of "
             f"{kh}x{kw}x{c}\n{request.source}")
-    if c == 3:
-        tiles = filter_grid(model, layer_id, mode="rgb").tiles
-        return fg.grid_figure(tiles, head, xlabel="filter = row + column", ylabel="",
+    mode = auto_mode(w, max_tiles=MAX_CHANNEL_TILES)
+    if mode == "rgb":
+        return fg.grid_figure(filter_image(w, "rgb").tiles, head,
+                              xlabel="filter = row + column", ylabel="",
                               note="colour = the filter's weights on the R, G, B input, "
                                    "each filter scaled to its own min..max")
-    if c > 1 and n * c <= MAX_CHANNEL_TILES:
+    if mode == "channels":
         tiles = w.transpose(0, 3, 1, 2).reshape(n * c, kh, kw)
         return fg.grid_figure(tiles, head, cols=c, xlabel="input channel", ylabel="filter",
                               row_step=1, cbar_label="weight", cmap="RdBu_r",
@@ -200,7 +190,7 @@ def _heat(model, request: Request, index: int) -> tuple[np.ndarray, str, str]:
 
 def _fantasy(model, request: Request):
     from cnnlab.inspect.ascent import AscentSettings
-    from cnnlab.inspect.fantasy import maximize_class, maximize_filter
+    from cnnlab.inspect.fantasy import dead_unit_note, maximize_class, maximize_filter, never_active
 
     steps = request.steps or FANTASY_DEFAULTS["steps"]
     settings = AscentSettings(steps=steps,
@@ -220,6 +210,8 @@ def _fantasy(model, request: Request):
              f"{result.final_value:.3g}", objective)
     fg.title(fig, f"fantasy image of {what}: {len(result.values)} steps, step size "
                   f"{settings.step_size:g}\n{request.source}")
+    if never_active(result):
+        fig.supxlabel(dead_unit_note(what.capitalize()), fontsize=8, wrap=True)
     return fig
 
 

@@ -16,7 +16,7 @@ counters) are copied. The original model is never modified.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,10 +106,68 @@ def randomized_copy(model: keras.Model, seed: int = 0, mode: str = "normal") -> 
     return clone
 
 
+def attribution_maps(model: keras.Model, image: np.ndarray, class_index: int,
+                     methods: Sequence[str] | None = None,
+                     options: Mapping[str, Mapping[str, Any]] | None = None
+                     ) -> dict[str, np.ndarray]:
+    """The ``(H, W)`` maps of several methods for one image and one class.
+
+    Args:
+        model: The model.
+        image: One image shaped like the model's input.
+        class_index: The class to explain.
+        methods: Keys of :data:`METHODS` (default: all, in that order).
+        options: Per method, keyword arguments (``{"smoothgrad": {"samples": 16}}``).
+
+    Raises:
+        InspectError: For an unknown method.
+
+    """
+    chosen = list(METHODS) if methods is None else list(methods)
+    unknown = [m for m in chosen if m not in METHODS]
+    if unknown:
+        raise InspectError(f"Unknown attribution method '{unknown[0]}'; use "
+                           f"{', '.join(METHODS)}")
+    options = options or {}
+    return {m: METHODS[m](model, image, class_index=class_index, **options.get(m, {}))
+            for m in chosen}
+
+
+def sanity_checks(model: keras.Model, image: np.ndarray, methods: Sequence[str] | None = None,
+                  class_index: int | None = None, seed: int = 0, mode: str = "normal",
+                  options: Mapping[str, Mapping[str, Any]] | None = None
+                  ) -> dict[str, SanityResult]:
+    """Compare several attribution maps on the model and on one randomised copy.
+
+    Args:
+        model: The trained model (left untouched).
+        image: One image shaped like the model's input.
+        methods: Keys of :data:`METHODS` (default: all).
+        class_index: The class to explain in both; ``None`` for the class the
+            trained model predicts.
+        seed: Seed of the randomisation.
+        mode: ``normal`` or ``initializer`` (see module docs).
+        options: Per method, keyword arguments (see :func:`attribution_maps`).
+
+    Returns:
+        One :class:`SanityResult` per method.
+
+    """
+    x = as_single(model, image)
+    cls = predicted_class(model, x) if class_index is None else int(class_index)
+    original = attribution_maps(model, x, cls, methods, options)
+    copy = randomized_copy(model, seed, mode)
+    randomized = attribution_maps(copy, x, cls, list(original), options)
+    return {m: SanityResult(m, cls, original[m], randomized[m],
+                            spearman(original[m], randomized[m]),
+                            pearson(original[m], randomized[m]),
+                            ssim(original[m], randomized[m])) for m in original}
+
+
 def sanity_check(model: keras.Model, image: np.ndarray, method: str = "saliency",
                  class_index: int | None = None, seed: int = 0, mode: str = "normal",
                  **options: Any) -> SanityResult:
-    """Compare an attribution map on the model and on a randomised copy.
+    """Compare one attribution map on the model and on a randomised copy.
 
     Args:
         model: The trained model (left untouched).
@@ -126,12 +184,5 @@ def sanity_check(model: keras.Model, image: np.ndarray, method: str = "saliency"
         A :class:`SanityResult`.
 
     """
-    fn = METHODS.get(method)
-    if fn is None:
-        raise InspectError(f"Unknown attribution method '{method}'; use {', '.join(METHODS)}")
-    x = as_single(model, image)
-    cls = predicted_class(model, x) if class_index is None else int(class_index)
-    original = fn(model, x, class_index=cls, **options)
-    randomized = fn(randomized_copy(model, seed, mode), x, class_index=cls, **options)
-    return SanityResult(method, cls, original, randomized, spearman(original, randomized),
-                        pearson(original, randomized), ssim(original, randomized))
+    return sanity_checks(model, image, [method], class_index, seed, mode,
+                         {method: options})[method]

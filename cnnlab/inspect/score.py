@@ -15,7 +15,7 @@ For a single sigmoid unit (binary), class 1 scores ``+z`` and class 0 ``-z``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -122,6 +122,13 @@ def num_classes(model: keras.Model) -> int:
     """Return the number of classes (2 for a single sigmoid unit)."""
     k = output_tensor(model).shape[-1]
     return 2 if k == 1 else int(k)
+
+
+def class_labels(model: keras.Model, names: Sequence[str] | None = None) -> list[str]:
+    """One name per class: ``names`` when there is one for every class, else the indices."""
+    k = num_classes(model)
+    labels = [str(n) for n in names or []]
+    return labels if len(labels) == k else [str(i) for i in range(k)]
 
 
 def class_array(model: keras.Model, n: int, class_index: int | None) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.inspect.errors import InspectError
+from cnnlab.inspect.scaling import to_unit
 
 
 def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -46,8 +47,7 @@ def spearman(a: np.ndarray, b: np.ndarray, absolute: bool = True) -> float:
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
     """Return a global SSIM of two maps after scaling each to 0..1 (1 = identical)."""
     a, b = _pair(a, b)
-    a = (a - a.min()) / (np.ptp(a) or 1.0)
-    b = (b - b.min()) / (np.ptp(b) or 1.0)
+    a, b = to_unit(a).astype(np.float64), to_unit(b).astype(np.float64)
     c1, c2 = 0.01**2, 0.03**2
     ma, mb = a.mean(), b.mean()
     cov = ((a - ma) * (b - mb)).mean()

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from cnnlab.inspect.errors import InspectError
+from cnnlab.inspect.scaling import to_unit
 
 
 def grid(tiles: np.ndarray, cols: int | None = None, pad: int = 1, fill: float = 1.0) -> np.ndarray:
@@ -32,17 +33,6 @@ def grid(tiles: np.ndarray, cols: int | None = None, pad: int = 1, fill: float =
         r, c = divmod(i, cols)
         out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = tiles[i]
     return out
-
-
-def _unit_per_channel(act: np.ndarray) -> np.ndarray:
-    lo = act.min(axis=(0, 1), keepdims=True)
-    span = act.max(axis=(0, 1), keepdims=True) - lo
-    return np.where(span > 0, (act - lo) / np.where(span > 0, span, 1.0), 0.0)
-
-
-def _unit(act: np.ndarray) -> np.ndarray:
-    lo, hi = float(act.min()), float(act.max())
-    return (act - lo) / (hi - lo) if hi > lo else np.zeros_like(act)
 
 
 def tile_channels(
@@ -85,9 +75,9 @@ def tile_channels(
     missing = np.isnan(a)
     a = np.nan_to_num(a, nan=float(np.nanmin(a)) if (~missing).any() else 0.0)
     if normalize == "channel":
-        a = _unit_per_channel(a)
+        a = to_unit(a, axes=(0, 1))
     elif normalize == "layer":
-        a = _unit(a)
+        a = to_unit(a)
     elif normalize != "none":
         raise InspectError(f"Unknown normalisation '{normalize}'; use channel, layer or none")
     a = np.where(missing, fill, a)
