@@ -84,12 +84,15 @@ def test_feature_maps_and_attribution(qtbot, views, run):
     assert not view.select_layer("nope")
     panel = view.attribution
     qtbot.waitUntil(lambda: panel.result is not None, timeout=WAIT)
-    assert set(panel.result.maps) == {"saliency", "smoothgrad", "guided backprop", "grad-cam"}
+    assert set(panel.result.maps) == {"saliency", "smoothgrad", "guided", "gradcam"}
     assert all(m.shape == (16, 16) for m in panel.result.maps.values())
     panel.sanity.setChecked(True)
-    qtbot.waitUntil(lambda: len(panel.result.random_maps) == 4, timeout=WAIT)
-    assert all(-1.0 <= rho <= 1.0 for rho, _ in panel.result.similarity.values())
-    assert "rank corr" in panel.random_views["saliency"].title.text
+    qtbot.waitUntil(lambda: len(panel.result.checks) == 4, timeout=WAIT)
+    assert all(-1.0 <= c.spearman <= 1.0 for c in panel.result.checks.values())
+    caption = panel.captions["saliency"]
+    assert "rank corr" in caption.text() and "SSIM" in caption.text()
+    assert caption.isVisibleTo(panel) and caption.wordWrap()  # wrapped, never cut off
+    assert caption.heightForWidth(90) > caption.heightForWidth(2000)
 
 
 def test_fantasy_runs_and_stops(qtbot, views, run):
@@ -117,8 +120,11 @@ def test_evaluation_confusion_and_cells(qtbot, views, run, tmp_path):
     ws, run_id, _, data = run
     view = loaded_view(qtbot, views, ws, run_id)
     panel = view.evaluation
+    assert panel.confusion.currentWidget() is panel.confusion.empty  # a sentence, no axes
+    assert "Press Evaluate" in panel.confusion.empty.text()
     assert panel.evaluate()
     qtbot.waitUntil(lambda: panel.result is not None, timeout=WAIT)
+    assert panel.confusion.currentWidget() is panel.heatmap
     n_test = len(data.labels("test"))
     assert int(panel.heatmap.confusion.sum()) == n_test
     assert len(panel.heatmap.texts) == 36
@@ -153,6 +159,7 @@ def test_model_file_and_broken_file(qtbot, views, run, tmp_path):
     assert view.session.run_dir is None
     assert not view.filters.slider.isEnabled()
     assert not view.evaluation.eval_button.isEnabled()
+    assert "model file" in view.evaluation.confusion.empty.text()
     qtbot.waitUntil(lambda: view.features.tile_count > 0, timeout=WAIT)
 
 
@@ -212,3 +219,57 @@ def test_a_dream_on_the_last_model_is_dropped_when_another_loads(qtbot, views, r
     assert panel.result is None and panel.dream_view.shown is None
     assert "dropped" in panel.note.text()
     assert panel.input is not None  # the new model's first sample
+
+
+def test_attribution_explains_a_class_picked_by_name(qtbot, views, run):
+    ws, run_id, _, data = run
+    view = loaded_view(qtbot, views, ws, run_id)
+    panel = view.attribution
+    names = list(data.class_names)
+    assert [panel.class_box.itemText(i) for i in range(panel.class_box.count())] == [
+        "predicted class", *names]
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=WAIT)
+    predicted = panel.result.target.predicted
+    assert panel.result.target.index == predicted and "(predicted, p=" in panel.note.text()
+    other = names[(predicted + 1) % len(names)]
+    assert panel.choose_class(other) and panel.chosen_class() == names.index(other)
+    qtbot.waitUntil(lambda: panel.result.target.index == names.index(other), timeout=WAIT)
+    assert f"Explaining class '{other}' (asked, p=" in panel.note.text()
+    assert f"predicted '{names[predicted]}'" in panel.note.text()
+    assert not panel.choose_class("no such class")
+
+
+def test_fantasy_names_classes_and_says_why_a_dead_filter_stays_grey(qtbot, views, run,
+                                                                   tmp_path):
+    ws, run_id, run_dir, data = run
+    view = loaded_view(qtbot, views, ws, run_id)
+    panel = view.fantasy
+    panel.target_box.setCurrentText("class")
+    assert panel.class_box.isVisibleTo(panel) and not panel.index_spin.isVisibleTo(panel)
+    names = [panel.class_box.itemText(i) for i in range(panel.class_box.count())]
+    assert names == list(data.class_names)
+    panel.class_box.setCurrentText("square")
+    assert panel.goal().index == names.index("square")
+    panel.steps_spin.setValue(4)
+    assert panel.run()
+    assert "class 'square'" in panel.note.text()
+    qtbot.waitUntil(lambda: not panel.worker.running, timeout=WAIT)
+    assert "Done after 4 steps." == panel.note.text()
+
+    import keras
+
+    model = keras.saving.load_model(run_dir / "model.keras")
+    kernel, bias = model.get_layer("b1").get_weights()
+    kernel[..., 2], bias[2] = 0.0, -1.0  # filter 2 of b1 (ReLU) can never fire
+    model.get_layer("b1").set_weights([kernel, bias])
+    model.save(tmp_path / "dead.keras")
+    assert view.load_file(tmp_path / "dead.keras")
+    qtbot.waitUntil(lambda: view.session.run_dir is None, timeout=WAIT)
+    panel.target_box.setCurrentText("filter")
+    panel.layer_box.setCurrentText("b1")
+    panel.index_spin.setValue(2)
+    panel.steps_spin.setValue(10)
+    assert panel.run()
+    qtbot.waitUntil(lambda: not panel.worker.running, timeout=WAIT)
+    assert "Filter 2 of b1 never activated" in panel.note.text()
+    assert "Try another filter or layer." in panel.note.text()

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnlab.inspect import Session, display_image
 from cnnlab.inspect.settings import DREAM_DEFAULTS, LIMITS
-from cnnlab.ui.views.inspect_source import Session
-from cnnlab.ui.views.inspect_widgets import ZoomImage, display, note_label, row
+from cnnlab.ui.views.inspect_widgets import ZoomImage, note_label, row
 from cnnlab.ui.views.worker import Worker, error_text
 
 PREVIEW_SECONDS = 0.1
@@ -138,7 +138,7 @@ class DreamPanel(QWidget):
         """Dream on this image (shaped for the model) next time."""
         self.input = np.asarray(image, dtype=np.float32)
         self.input_label = label or "the chosen image"
-        self.input_view.set_image(display(self.input))
+        self.input_view.set_image(display_image(self.input))
         self.input_view.set_title(f"input: {self.input_label}")
 
     def settings(self) -> DreamSettings:
@@ -183,7 +183,7 @@ class DreamPanel(QWidget):
             return
         self.frames += 1
         self.last = frame
-        self.dream_view.set_image(display(frame.image))
+        self.dream_view.set_image(display_image(frame.image))
         self.progress.setValue(frame.step)
         self.dream_view.set_title(f"octave {frame.octave + 1}, step {frame.step} / "
                                   f"{frame.total}: objective {frame.value:.3g}")
@@ -195,7 +195,7 @@ class DreamPanel(QWidget):
             self.note.setText("The dream on the previous model was dropped.")
             return
         self.result = result
-        self.dream_view.set_image(display(result.image))
+        self.dream_view.set_image(display_image(result.image))
         done = len(result.values)
         self.progress.setValue(done)
         self.save_button.setEnabled(True)

@@ -22,13 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnlab.ui.views.inspect_confusion import ConfusionHeatmap
-from cnnlab.ui.views.inspect_source import IMAGE_FILTER, Session, read_image
+from cnnlab.inspect import Session
+from cnnlab.ui.views.inspect_confusion import EMPTY_TEXT, ConfusionView
+from cnnlab.ui.views.inspect_source import IMAGE_FILTER, read_image
 from cnnlab.ui.views.inspect_widgets import Thumbnails, note_label, row
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 MAX_CELL_EXAMPLES = 60
 COLUMNS = ("class", "precision", "recall", "support")
+NO_DATA_TEXT = ("No confusion matrix for a model file: it needs the run's dataset. Load a "
+                "run to evaluate it; Predict my image... works for any model.")
 
 
 @dataclass(eq=False)
@@ -79,7 +82,8 @@ class EvaluationPanel(QWidget):
         predict = QPushButton("Predict my image...")
         predict.clicked.connect(self._open_image)
         self.summary = QLabel("")
-        self.heatmap = ConfusionHeatmap()
+        self.confusion = ConfusionView()
+        self.heatmap = self.confusion.heatmap
         self.heatmap.cell_clicked.connect(self.show_cell)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -97,7 +101,7 @@ class EvaluationPanel(QWidget):
         layout.addLayout(row(QLabel("Split"), self.split_box, self.eval_button, self.summary,
                              predict))
         grid = QGridLayout()
-        grid.addWidget(self.heatmap, 0, 0, 2, 1)
+        grid.addWidget(self.confusion, 0, 0, 2, 1)
         grid.addWidget(self.table, 0, 1)
         grid.addWidget(self.predict_label, 1, 1)
         grid.addWidget(self.cell_label, 2, 0)
@@ -119,6 +123,7 @@ class EvaluationPanel(QWidget):
         self.note.setText("Press Evaluate." if has_data else
                           "No dataset with this model: evaluation needs a run; "
                           "you can still predict your own image.")
+        self.confusion.clear(EMPTY_TEXT if has_data else NO_DATA_TEXT)
 
     def evaluate(self) -> bool:
         """Evaluate on the chosen split in the worker."""
@@ -162,7 +167,7 @@ class EvaluationPanel(QWidget):
     def _show_evaluation(self, result: EvalResult) -> None:
         self.result = result
         ev = result.evaluation
-        self.heatmap.set_matrix(ev.confusion, ev.class_names)
+        self.confusion.set_matrix(ev.confusion, ev.class_names)
         self._fill_table(ev)
         self.summary.setText(f"accuracy {ev.overall_accuracy:.1%} on {len(result.y)} "
                              f"{result.split} samples")

@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
-from cnnlab.ui.views.inspect_source import Session
-from cnnlab.ui.views.inspect_widgets import ZoomImage, display, note_label, row
+from cnnlab.inspect import Session, display_image
+from cnnlab.ui.views.inspect_widgets import ZoomImage, note_label, row
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 
@@ -64,7 +64,7 @@ class FeaturesPanel(QWidget):
     def set_input(self, image: np.ndarray) -> None:
         """Use a new input image (shaped for the model) and recompute."""
         self.image = image
-        self.input_view.set_image(display(image))
+        self.input_view.set_image(display_image(image))
         self.compute()
 
     def select_layer(self, block_id: str) -> bool:

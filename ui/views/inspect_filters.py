@@ -14,48 +14,24 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QVBoxLayout, QWidget
 
-from cnnlab.ui.views.inspect_source import Session
+from cnnlab.inspect import Session
 from cnnlab.ui.views.inspect_widgets import ZoomImage, note_label, row
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 POLL_MS = 2000
-MAX_CHANNEL_TILES = 2048
 
 
-def kernel_image(kernel: np.ndarray) -> np.ndarray:
-    """Return a ``(kh, kw, c_in, n)`` kernel as a grid image, one tile per filter.
+def kernel_image(kernel: np.ndarray, kind: str) -> np.ndarray:
+    """A raw kernel (as Keras stores it, a ``kind`` layout) as the core's filter grid image."""
+    from cnnlab.inspect import as_filters, filter_image
 
-    Three input channels are shown in colour; otherwise one grey tile per filter
-    and input channel (a row per filter), or the mean over input channels when
-    that would be too many tiles. Each filter is scaled to 0..1 on its own.
-    """
-    from cnnlab.inspect.tiling import grid
-
-    w = np.asarray(kernel, dtype=np.float32).transpose(3, 0, 1, 2)  # (n, kh, kw, c)
-    n, _, _, c = w.shape
-    if c == 3:
-        return grid(_per_filter(w))
-    if n * c <= MAX_CHANNEL_TILES:
-        tiles = _per_filter(w).transpose(0, 3, 1, 2)  # (n, c, kh, kw)
-        return grid(tiles.reshape(n * c, *tiles.shape[2:]), cols=c)
-    return grid(_per_filter(w.mean(axis=-1, keepdims=True))[..., 0])
+    return filter_image(as_filters(kernel, kind)).image
 
 
-def _per_filter(w: np.ndarray) -> np.ndarray:
-    axes = tuple(range(1, w.ndim))
-    lo, hi = w.min(axis=axes, keepdims=True), w.max(axis=axes, keepdims=True)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    return np.where(hi > lo, (w - lo) / span, 0.5).astype(np.float32)
+def _model_kernels(model: Any, kinds: dict[str, str]) -> dict[str, np.ndarray]:
+    from cnnlab.inspect import raw_kernel
 
-
-def _model_kernels(model: Any, ids: list[str]) -> dict[str, np.ndarray]:
-    out = {}
-    for layer in model.layers:
-        if layer.name in ids:
-            kernel = getattr(layer, "depthwise_kernel", None)
-            kernel = kernel if kernel is not None else layer.kernel
-            out[layer.name] = np.asarray(kernel, dtype=np.float32)
-    return out
+    return {layer.name: raw_kernel(layer) for layer in model.layers if layer.name in kinds}
 
 
 def snapshot_signature(run_dir: Path | None) -> tuple[str, ...]:
@@ -72,6 +48,7 @@ class FiltersPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.session: Session | None = None
+        self.kinds: dict[str, str] = {}
         self.history: list[tuple[int, dict[str, np.ndarray]]] = []
         self.saved: dict[str, np.ndarray] = {}
         self._signature: tuple[str, ...] = ()
@@ -98,7 +75,8 @@ class FiltersPanel(QWidget):
         """Show a newly loaded model's filters and read its run's history."""
         self.session = session
         self.history, self._signature = [], ()
-        self.saved = _model_kernels(session.model, session.conv_ids())
+        self.kinds = session.filter_kinds()
+        self.saved = _model_kernels(session.model, self.kinds)
         self.layer_box.blockSignals(True)
         self.layer_box.clear()
         self.layer_box.addItems(list(self.saved))
@@ -178,4 +156,4 @@ class FiltersPanel(QWidget):
             if layer:
                 self.note.setText(f"Epoch {epoch} has no snapshot of layer '{layer}'.")
             return
-        self.image.set_image(kernel_image(kernel))
+        self.image.set_image(kernel_image(kernel, self.kinds[layer]))

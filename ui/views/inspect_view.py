@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtWidgets import QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
+from cnnlab.inspect import Session, open_model_file
 from cnnlab.ui.views.inspect_attribution import AttributionPanel
 from cnnlab.ui.views.inspect_dream import DreamPanel
 from cnnlab.ui.views.inspect_evaluation import EvaluationPanel
@@ -25,12 +26,9 @@ from cnnlab.ui.views.inspect_filters import FiltersPanel
 from cnnlab.ui.views.inspect_source import (
     IMAGE_FILTER,
     IMAGE_SUFFIXES,
-    Session,
     SourceBar,
-    fit_to_model,
     list_runs,
-    load_file_session,
-    load_run_session,
+    load_run,
     read_image,
 )
 from cnnlab.ui.views.inspect_widgets import Thumbnails, note_label, row
@@ -127,11 +125,11 @@ class InspectView(QWidget):
             self._show("No run with a saved model yet.")
             return False
         workspace = self.workspace
-        return self._start_load(f"run {run_id}", lambda: load_run_session(workspace, run_id))
+        return self._start_load(f"run {run_id}", lambda: load_run(workspace, run_id))
 
     def load_file(self, path: str | os.PathLike) -> bool:
         """Load a user's ``.keras``/``.h5`` model file in the worker (safe mode)."""
-        return self._start_load(Path(path).name, lambda: load_file_session(path))
+        return self._start_load(Path(path).name, lambda: open_model_file(path))
 
     def _start_load(self, what: str, job: Any) -> bool:
         if self.worker.running:
@@ -145,9 +143,7 @@ class InspectView(QWidget):
         for panel in self.panels.values():
             panel.set_session(session)
         n = len(session.samples)
-        labels = session.sample_labels
-        captions = [session.class_names[int(labels[i])] if labels is not None else f"#{i}"
-                    for i in range(n)]
+        captions = [session.sample_caption(i) for i in range(n)]
         self.samples.set_images(list(session.samples), captions)
         self._show(" ".join([f"Loaded {session.title}: {len(session.layer_ids())} layers, "
                              f"input {session.input_shape}.", *session.notes]))
@@ -174,7 +170,7 @@ class InspectView(QWidget):
             self._show("Load a model before choosing an image.")
             return False
         try:
-            image = fit_to_model(self.session, read_image(path))
+            image = self.session.fit(read_image(path))
         except Exception as exc:  # noqa: BLE001 - bad image files are shown, not raised
             self._show(f"Cannot use {Path(path).name}: {exc}")
             return False

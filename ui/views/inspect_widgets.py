@@ -1,4 +1,7 @@
-"""Small widgets shared by the inspection panels: zoomable images, thumbnails, labels."""
+"""Small widgets shared by the inspection panels: zoomable images, thumbnails, labels.
+
+Images arrive scaled for display by the core (:mod:`cnnlab.inspect.scaling`).
+"""
 
 from __future__ import annotations
 
@@ -8,22 +11,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QWidget
 
-
-def unit(a: np.ndarray) -> np.ndarray:
-    """Scale an array linearly to 0..1 (a constant array becomes zeros)."""
-    a = np.nan_to_num(np.asarray(a, dtype=np.float32))
-    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
-    return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
-
-
-def display(image: np.ndarray) -> np.ndarray:
-    """Return a model input (any range, 1 or 3 channels) as a 0..1 gray or RGB image."""
-    img = np.asarray(image, dtype=np.float32)
-    if img.ndim == 3 and img.shape[-1] == 1:
-        img = img[..., 0]
-    if 0.0 <= float(img.min(initial=0.0)) and float(img.max(initial=0.0)) <= 1.0:
-        return img
-    return unit(img)
+from cnnlab.inspect import display_image
 
 
 class ZoomImage(pg.GraphicsLayoutWidget):
@@ -47,9 +35,10 @@ class ZoomImage(pg.GraphicsLayoutWidget):
         self.setMinimumSize(120, 120)
 
     def set_title(self, text: str) -> None:
-        """Change the text above the image."""
+        """Change the text above the image (also its tooltip, should it be cut off)."""
         if self.title is not None:
             self.title.setText(text, color="#222")
+            self.setToolTip(text)
 
     def set_image(self, image: np.ndarray | None) -> None:
         """Show a 0..1 gray or RGB image and fit it; None clears it."""
@@ -114,7 +103,7 @@ class Thumbnails(QListWidget):
         self.clear()
         indices = list(range(len(images))) if indices is None else indices
         for image, caption, index in zip(images, captions, indices, strict=True):
-            item = QListWidgetItem(to_icon(display(image), self.size), caption)
+            item = QListWidgetItem(to_icon(display_image(image), self.size), caption)
             item.setData(Qt.ItemDataRole.UserRole, int(index))
             item.setToolTip(caption)
             self.addItem(item)
