@@ -129,8 +129,16 @@ class Menus:
         self._add(menu, "save", "&Save", f.save, [QKeySequence.StandardKey.Save])
         self._add(menu, "save_as", "Save &As…", f.save_as, ["Ctrl+Shift+S"])
         menu.addSeparator()
+        self._add(menu, "export_figure", "Export Network &Figure…", self._export_figure,
+                  tip="The canvas as SVG, PDF or PNG, for slides and theses")
+        menu.addSeparator()
         self._add(menu, "quit", "&Quit", self.w.close, ["Ctrl+Q"])
         self.update_recent(self.w.settings.recent_files())
+
+    def _export_figure(self) -> None:
+        from cnnlab.ui.figure_export import export_network_figure
+
+        export_network_figure(self.w)
 
     def update_recent(self, files: list[str]) -> None:
         """List the recent files in File ▸ Open Recent."""
