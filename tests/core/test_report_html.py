@@ -13,13 +13,13 @@ import shutil
 from html.parser import HTMLParser
 
 import pytest
+from cli_support import train_run
 
 from cnnlab.cli import main
 from cnnlab.cli import report as report_command
 from cnnlab.errors import CnnlabError
 from cnnlab.report.recipe_text import recipe_rows
 from cnnlab.runs.store import RunStore
-from tests.cli_support import train_run
 
 HOSTILE_NAME = 'Small <script>alert("x")</script> & CNN'
 SHAPES = ["circle", "square", "triangle", "star", "cross", "ring"]

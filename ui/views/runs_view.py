@@ -73,7 +73,7 @@ class RunsView(QWidget):
         actions = (("Refresh", self.refresh), ("Rename...", self._ask_rename),
                    ("Tag...", self._ask_tag), ("Delete", self._ask_delete),
                    ("Resume", self.resume_selected), ("Open in editor", self.open_selected),
-                   ("Export…", self.export_selected))
+                   ("Export…", self.export_selected), ("Report…", self.report_selected))
         self.buttons: dict[str, QPushButton] = {}
         for text, slot in actions:
             button = QPushButton(text)
@@ -84,6 +84,10 @@ class RunsView(QWidget):
         self.export_button.setToolTip("Export the selected run's trained model (.keras, .h5, "
                                       "SavedModel or a Python script), verified")
         self.export_dialog = None
+        self.buttons["Report…"].setToolTip("Write the selected run's report: one HTML page "
+                                           "with its network, recipe, curves, test results, "
+                                           "confusion matrix and attribution maps")
+        self.report = None
         self.table = RunsTable()
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.message = QLabel("")
@@ -336,6 +340,18 @@ class RunsView(QWidget):
         self.export_dialog = ExportDialog(rec.run_dir, rec.name, self)
         self.export_dialog.open()
         return self.export_dialog
+
+    def report_selected(self, path=None) -> bool:
+        """Write the selected run's HTML report in the background (asks where unless ``path``)."""
+        run_id = self._one_selected()
+        if not run_id:
+            return False
+        if self.report is None:
+            from cnnlab.ui.views.run_report import RunReport
+
+            self.report = RunReport(self.store.workspace, self)
+            self.report.message.connect(self._show)
+        return self.report.start(self.records[run_id], path)
 
     def _show(self, text: str, error: bool) -> None:
         self.message.setStyleSheet("color: #b00020;" if error else "color: #333;")
