@@ -22,9 +22,9 @@ EPILOG = "Run 'cnnlab COMMAND --help' for the options of a command. With no comm
 COMMANDS = {
     "presets": "presets", "summary": "summary", "validate": "validate", "new": "new",
     "train": "train", "runs": "runs", "inspect": "inspect", "export": "export",
-    "import": "import_model",
+    "convert": "convert", "report": "report", "import": "import_model",
 }
-TENSORFLOW_COMMANDS = ("train", "inspect", "export", "import")
+TENSORFLOW_COMMANDS = ("train", "inspect", "export", "convert", "report", "import")
 # Options of the window (cnnlab.ui.app.parse_args) that may come first: `cnnlab --workspace D`.
 WINDOW_OPTIONS = ("--workspace", "--startup-probe", "--tensorflow-probe", "--no-tensorflow")
 

@@ -19,14 +19,6 @@ from cnnlab.modelio.fully_conv_file import load_fully_conv, verify
 from cnnlab.presetlib import load_preset
 
 
-@pytest.fixture
-def with_convert(monkeypatch):
-    """`cnnlab convert` registered as the lead will register it (COMMANDS entry)."""
-    from cnnlab import cli
-
-    monkeypatch.setitem(cli.COMMANDS, "convert", "convert")
-
-
 @pytest.fixture(scope="module")
 def flatten_run(tmp_path_factory):
     """The default CNN with a Flatten head (instead of global pooling), trained one epoch."""
@@ -45,7 +37,7 @@ def flatten_run(tmp_path_factory):
     return folder, ws, train_run(spec, ws)
 
 
-def test_cli_converts_a_trained_run_and_verifies_it(flatten_run, with_convert, capsys):
+def test_cli_converts_a_trained_run_and_verifies_it(flatten_run, capsys):
     import keras
 
     folder, ws, run_id = flatten_run
@@ -73,7 +65,7 @@ def test_cli_converts_a_trained_run_and_verifies_it(flatten_run, with_convert, c
 
 
 def test_cli_refuses_to_replace_without_force_and_explains_bad_requests(
-        flatten_run, with_convert, capsys):
+        flatten_run, capsys):
     folder, ws, run_id = flatten_run
     out = folder / "kept.keras"
     out.write_bytes(b"precious")
@@ -93,7 +85,7 @@ def test_cli_refuses_to_replace_without_force_and_explains_bad_requests(
     assert load_fully_conv(out).inputs[0].shape[1:] == (None, None, 3)
 
 
-def test_cli_says_in_one_line_that_a_pooled_model_has_no_head(tmp_path, with_convert, capsys):
+def test_cli_says_in_one_line_that_a_pooled_model_has_no_head(tmp_path, capsys):
     from cnnlab.cli import main
 
     spec = tmp_path / "gap.json"

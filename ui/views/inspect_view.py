@@ -23,6 +23,7 @@ from cnnlab.ui.views.inspect_evaluation import EvaluationPanel
 from cnnlab.ui.views.inspect_fantasy import FantasyPanel
 from cnnlab.ui.views.inspect_features import FeaturesPanel
 from cnnlab.ui.views.inspect_filters import FiltersPanel
+from cnnlab.ui.views.inspect_score_map import ScoreMapPanel
 from cnnlab.ui.views.inspect_source import (
     IMAGE_FILTER,
     IMAGE_SUFFIXES,
@@ -62,10 +63,12 @@ class InspectView(QWidget):
         self.attribution = AttributionPanel()
         self.fantasy = FantasyPanel()
         self.dream = DreamPanel()
+        self.score_map = ScoreMapPanel()
         self.evaluation = EvaluationPanel()
         self.panels = {"Filters": self.filters, "Feature maps": self.features,
                        "Attribution": self.attribution, "Fantasy": self.fantasy,
-                       "Deep dream": self.dream, "Evaluation": self.evaluation}
+                       "Deep dream": self.dream, "Score map": self.score_map,
+                       "Evaluation": self.evaluation}
         self.tabs = QTabWidget()
         for title, panel in self.panels.items():
             self.tabs.addTab(panel, title)

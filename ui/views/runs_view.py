@@ -73,7 +73,9 @@ class RunsView(QWidget):
         actions = (("Refresh", self.refresh), ("Rename...", self._ask_rename),
                    ("Tag...", self._ask_tag), ("Delete", self._ask_delete),
                    ("Resume", self.resume_selected), ("Open in editor", self.open_selected),
-                   ("Export…", self.export_selected), ("Report…", self.report_selected))
+                   ("Export…", self.export_selected),
+                   ("Make fully convolutional…", self.fully_conv_selected),
+                   ("Report…", self.report_selected))
         self.buttons: dict[str, QPushButton] = {}
         for text, slot in actions:
             button = QPushButton(text)
@@ -84,6 +86,7 @@ class RunsView(QWidget):
         self.export_button.setToolTip("Export the selected run's trained model (.keras, .h5, "
                                       "SavedModel or a Python script), verified")
         self.export_dialog = None
+        self.fully_conv_dialog = None
         self.buttons["Report…"].setToolTip("Write the selected run's report: one HTML page "
                                            "with its network, recipe, curves, test results, "
                                            "confusion matrix and attribution maps")
@@ -170,6 +173,7 @@ class RunsView(QWidget):
         self._plot_overlay()
         self._show_diff()
         self.export_button.setEnabled(self.exportable() is not None)
+        self.buttons["Make fully convolutional…"].setEnabled(self.exportable() is not None)
 
     def exportable(self):
         """The selected run's record when exactly one run with a trained model is selected."""
@@ -340,6 +344,17 @@ class RunsView(QWidget):
         self.export_dialog = ExportDialog(rec.run_dir, rec.name, self)
         self.export_dialog.open()
         return self.export_dialog
+
+    def fully_conv_selected(self):
+        """Open the FC-to-convolution dialog for the selected run (None when none fits)."""
+        rec = self.exportable()
+        if rec is None:
+            self._show("Select one run with a trained model to convert.", True)
+            return None
+        from cnnlab.ui.fully_conv_action import open_for_run
+
+        self.fully_conv_dialog = open_for_run(self, rec, self.fully_conv_dialog)
+        return self.fully_conv_dialog
 
     def report_selected(self, path=None) -> bool:
         """Write the selected run's HTML report in the background (asks where unless ``path``)."""
