@@ -1,23 +1,20 @@
 """`cnnlab report RUN --out REPORT.html`: one self-contained page of a real trained run.
 
 The run is trained through `cnnlab train` (one epoch of a small shapes set); the
-report is written through the command's own ``run(args)`` and read back with
-:mod:`html.parser`: it names the run, its test accuracy and every class, embeds
-its pictures and refers to nothing outside itself.
+report is written through `cnnlab report` and read back with :mod:`html.parser`:
+it names the run, its test accuracy and every class, embeds its pictures and
+refers to nothing outside itself.
 """
 
-import argparse
 import base64
 import json
 import shutil
 from html.parser import HTMLParser
 
 import pytest
-from cli_support import train_run
+from cli_support import run_cli, train_run
 
 from cnnlab.cli import main
-from cnnlab.cli import report as report_command
-from cnnlab.errors import CnnlabError
 from cnnlab.report.recipe_text import recipe_rows
 from cnnlab.runs.store import RunStore
 
@@ -74,18 +71,11 @@ def trained(tmp_path_factory):
     return folder, ws, RunStore(ws, read_only=True).get(run_id)
 
 
-def report_args(*argv):
-    """``cnnlab report ARGV`` parsed by the command's own parser on a throwaway CLI."""
-    parser = argparse.ArgumentParser(prog="cnnlab")
-    report_command.add_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(["report", *map(str, argv)])
-
-
 @pytest.fixture(scope="module")
 def page(trained):
     folder, ws, record = trained
     out = folder / "report.html"
-    assert report_command.run(report_args(record.id, "--out", out, "--workspace", ws)) == 0
+    assert main(["report", record.id, "--out", str(out), "--workspace", str(ws)]) == 0
     text = out.read_text(encoding="utf-8")
     return text, Page(text)
 
@@ -127,18 +117,27 @@ def test_the_report_has_recipe_curves_and_environment(page):
     assert "Grad-CAM at conv3" in words
 
 
-def test_an_existing_file_is_kept_without_force(trained):
+@pytest.mark.parametrize("out, words", [("kept.html", "already exists; use --force"),
+                                         ("r.json", "needs a file name ending in .html")])
+def test_a_refused_target_is_one_line_and_keeps_the_file(trained, capsys, out, words):
     folder, ws, record = trained
-    out = folder / "kept.html"
-    out.write_text("mine")
-    with pytest.raises(CnnlabError, match="already exists; use --force"):
-        report_command.run(report_args(record.id, "--out", out, "--workspace", ws))
-    assert out.read_text() == "mine"
-    with pytest.raises(CnnlabError, match="ending in .html"):
-        report_command.run(report_args(record.id, "--out", folder / "r.json",
-                                       "--workspace", ws))
-    with pytest.raises(CnnlabError, match="no run 'nope'"):
-        report_command.run(report_args("nope", "--out", folder / "n.html", "--workspace", ws))
+    target = folder / out
+    target.write_text("mine")
+    code, printed, err = run_cli(capsys, "report", record.id, "--out", target,
+                                 "--workspace", ws)
+    assert code == 2 and not printed and err.count("\n") == 1 and words in err
+    assert target.read_text() == "mine"
+    code, _, _ = run_cli(capsys, "report", record.id, "--out", target, "--workspace", ws,
+                         "--force")
+    assert code == (0 if out.endswith(".html") else 2)
+    assert target.read_text().startswith("<!DOCTYPE html>") == out.endswith(".html")
+
+
+def test_an_unknown_run_is_one_line(trained, capsys):
+    folder, ws, _ = trained
+    code, _, err = run_cli(capsys, "report", "nope", "--out", folder / "n.html",
+                           "--workspace", ws)
+    assert code == 2 and err.strip() == f"cnnlab: error: no run 'nope' in the workspace {ws}"
 
 
 def test_a_run_without_a_model_still_gets_a_report(trained, tmp_path, capsys):
@@ -147,9 +146,10 @@ def test_a_run_without_a_model_still_gets_a_report(trained, tmp_path, capsys):
     shutil.copytree(ws, copy)
     (copy / "runs" / record.id / "model.keras").unlink()
     out = tmp_path / "r.html"
-    assert report_command.run(report_args(record.id, "--out", out, "--workspace", copy)) == 0
+    code, printed, err = run_cli(capsys, "report", record.id, "--out", out, "--workspace",
+                                 copy)
+    assert code == 0 and f"wrote {out}" in printed and "saved no model" in err
     parsed = Page(out.read_text(encoding="utf-8"))
-    assert "saved no model" in capsys.readouterr().err
     assert [t for t, _ in parsed.tags].count("img") == 1  # the curves only
     assert parsed.after("test accuracy") == f"{record.test_accuracy:.4f}"
 
