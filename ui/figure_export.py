@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QImage, QPageSize, QPainter, QPdfWriter, QTran
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QGraphicsScene, QStyle, QStyleOptionGraphicsItem
 
-from cnnlab.errors import CnnlabError
+from cnnlab import CnnlabError
 from cnnlab.ui import dialogs
 
 FORMATS = {".svg": "SVG drawing", ".pdf": "PDF document", ".png": "PNG image"}
@@ -201,7 +201,7 @@ def write_figure(scene: QGraphicsScene, path: str | Path, title: str = "") -> Pa
         OSError: When the file cannot be written.
 
     """
-    from cnnlab.atomic import atomic_write_bytes
+    from cnnlab import atomic_write_bytes
 
     path = Path(path)
     suffix = figure_suffix(path)

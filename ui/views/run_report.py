@@ -86,7 +86,7 @@ class RunReport(QObject):
 
         def job(_sink, _control):
             from cnnlab.report import write_report
-            from cnnlab.runs.store import RunStore
+            from cnnlab.runs import RunStore
 
             gate()
             store = RunStore(workspace, read_only=True)  # this thread's own
