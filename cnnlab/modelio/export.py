@@ -1,10 +1,11 @@
-"""Verified exports: ``.keras``, legacy ``.h5``, TensorFlow SavedModel and a Python script.
+"""Verified exports: ``.keras``, ``.h5``, SavedModel, a Python script, ONNX and LiteRT.
 
 Every path an export writes is checked first (:mod:`cnnlab.modelio.targets`:
 nothing is replaced without ``force``). The export is written to a temporary
 path beside the target, checked against the trained model's predictions
-(the Python script in a separate process) and only then moved into place; a
-manifest records versions, input, preprocessing, classes, the spec and the
+(the Python script in a separate process; ONNX and LiteRT files in their own
+runtimes, see :mod:`cnnlab.modelio.runtimes`) and only then moved into place;
+a manifest records versions, input, preprocessing, classes, the spec and the
 lab layers it needs.
 """
 
@@ -49,7 +50,7 @@ def export_model(model: Any, fmt: str, out: str | Path, spec_dict: dict | None =
 
     Args:
         model: The trained ``keras.Model``.
-        fmt: ``keras``, ``h5``, ``savedmodel`` or ``python``.
+        fmt: ``keras``, ``h5``, ``savedmodel``, ``python``, ``onnx`` or ``litert``.
         out: The target file (or folder for ``savedmodel``).
         spec_dict: The experiment it came from (JSON dict), for the manifest
             and the Python script's data pipeline and recipe.
@@ -68,18 +69,21 @@ def export_model(model: Any, fmt: str, out: str | Path, spec_dict: dict | None =
         ModelFileError: For an unknown format, a wrong file name, a folder
             that is not the lab's SavedModel, or when the export fails
             verification (nothing is replaced then).
-        CnnlabError: When a target exists and ``force`` is not given.
+        CnnlabError: When a target exists and ``force`` is not given, or the
+            format's optional extra (``onnx``, ``litert``) is not installed.
     """
-    from cnnlab.modelio import verify
+    from cnnlab.modelio import runtimes, verify
 
     out = check_targets(fmt, out, force)
+    runtimes.require(fmt)
     report = progress or (lambda stage, fraction: None)
     started = time.monotonic()
     x = verify.sample_inputs(model)
     expected = verify.predict(model, x)
-    report("writing", 0.1)
+    report("converting" if fmt in runtimes.RUNTIME_FORMATS else "writing", 0.1)
     writer = {"keras": _write_model_file, "h5": _write_model_file,
-              "savedmodel": _write_savedmodel, "python": _write_script}[fmt]
+              "savedmodel": _write_savedmodel, "python": _write_script,
+              "onnx": _write_onnx, "litert": _write_litert}[fmt]
     if preprocessing is None and spec_dict is not None:
         preprocessing = preprocessing_of(spec_dict, {})
     manifest_extra = {"spec_dict": spec_dict, "class_names": class_names,
@@ -98,6 +102,27 @@ def _write_model_file(model, out: Path, x, expected, extra: dict, report: Progre
         report("verifying", 0.6)
         diff = verify_model_file(tmp, expected, x)
     fmt = "keras" if out.suffix.lower() == ".keras" else "h5"
+    _write_manifest(model, out, fmt, diff, len(x), extra)
+    return diff
+
+
+def _write_onnx(model, out: Path, x, expected, extra: dict, report: Progress) -> float:
+    return _write_runtime_file("onnx", model, out, x, expected, extra, report)
+
+
+def _write_litert(model, out: Path, x, expected, extra: dict, report: Progress) -> float:
+    return _write_runtime_file("litert", model, out, x, expected, extra, report)
+
+
+def _write_runtime_file(fmt: str, model, out: Path, x, expected, extra: dict,
+                        report: Progress) -> float:
+    """Convert to a temporary file, check it in its runtime, then move it into place."""
+    from cnnlab.modelio import runtimes
+
+    with atomic_path(out) as tmp:
+        runtimes.convert(model, fmt, tmp)
+        report("verifying", 0.6)
+        diff = runtimes.verify(fmt, tmp, expected, x)
     _write_manifest(model, out, fmt, diff, len(x), extra)
     return diff
 
@@ -165,14 +190,17 @@ def _how(fmt: str, trained: bool) -> str:
 
 _HOW = {"keras": "reloaded with keras.saving.load_model(safe_mode=True)",
         "h5": "reloaded with keras.saving.load_model(safe_mode=True)",
-        "savedmodel": "reloaded with tf.saved_model.load, serving_default signature called"}
+        "savedmodel": "reloaded with tf.saved_model.load, serving_default signature called",
+        "onnx": "reloaded with onnxruntime.InferenceSession (CPU), predictions compared",
+        "litert": "reloaded with the LiteRT interpreter (ai_edge_litert), predictions compared"}
 
 
 def export_run(run_dir: str | Path, fmt: str, out: str | Path,
                progress: Progress | None = None, force: bool = False) -> ExportResult:
     """Export a finished run (``model.keras``, ``spec.json``, ``metadata.json`` in ``run_dir``).
 
-    The targets are checked (see :func:`check_targets`) before anything is loaded.
+    The targets (see :func:`check_targets`) and the format's optional extra
+    are checked before anything is loaded.
 
     Raises:
         RunError: When the run folder lacks its model or spec.
@@ -180,8 +208,10 @@ def export_run(run_dir: str | Path, fmt: str, out: str | Path,
         CnnlabError: When a target exists and ``force`` is not given.
     """
     from cnnlab.modelio.loader import load_model_file
+    from cnnlab.modelio.runtimes import require
 
     check_targets(fmt, out, force)
+    require(fmt)
     folder = Path(run_dir)
     if not (folder / "model.keras").is_file():
         raise RunError(f"{folder}: the run has no trained model (model.keras) to export")

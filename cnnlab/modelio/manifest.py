@@ -45,8 +45,19 @@ def lab_layers(model: Any) -> dict[str, str]:
     return lab_objects(config)
 
 
-def load_note(custom: dict[str, str]) -> str:
-    """How to load the export: plain Keras, or after importing the lab's modules."""
+STANDALONE = {
+    "onnx": "standalone: onnxruntime.InferenceSession(path); no Keras, TensorFlow or lab code "
+            "needed",
+    "litert": "standalone: ai_edge_litert.interpreter.Interpreter(model_path=path); no Keras, "
+              "TensorFlow or lab code needed",
+}
+
+
+def load_note(custom: dict[str, str], fmt: str = "keras") -> str:
+    """How to load the export: standalone, plain Keras, or after importing the lab's modules."""
+    if fmt in STANDALONE:
+        carried = f" (lab layers converted to plain operations: {', '.join(sorted(custom))})"
+        return STANDALONE[fmt] + (carried if custom else "")
     if not custom:
         return "plain Keras (no lab layers)"
     names = {m if MODULE_RE.fullmatch(m) else "cnnlab.layers" for m in custom.values()}
@@ -64,7 +75,7 @@ def build_manifest(model: Any, fmt: str, artifact: Path, verification: dict[str,
         "artifact": artifact.name,
         "sha256": _sha256(artifact) if artifact.is_file() else None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": versions(),
+        "versions": versions() | _runtime_versions(fmt),
         "model": {"name": model.name,
                   "input_shape": [int(d) for d in model.inputs[0].shape[1:]],
                   "output_shape": [int(d) for d in model.outputs[0].shape[1:]],
@@ -72,10 +83,16 @@ def build_manifest(model: Any, fmt: str, artifact: Path, verification: dict[str,
         "preprocessing": preprocessing,
         "class_names": list(class_names) if class_names is not None else None,
         "custom_layers": sorted(custom),
-        "load": load_note(custom),
+        "load": load_note(custom, fmt),
         "verification": verification,
         "spec": spec_dict,
     }
+
+
+def _runtime_versions(fmt: str) -> dict[str, str]:
+    from cnnlab.modelio.runtimes import RUNTIME_FORMATS, runtime_versions
+
+    return runtime_versions(fmt) if fmt in RUNTIME_FORMATS else {}
 
 
 def _sha256(path: Path) -> str:

@@ -15,18 +15,19 @@ from cnnlab.errors import CnnlabError, ModelFileError
 from cnnlab.modelio.manifest import manifest_path
 from cnnlab.outputs import check_output
 
-FORMATS = ("keras", "h5", "savedmodel", "python")
-SUFFIXES = {"keras": (".keras",), "h5": (".h5", ".hdf5"), "python": (".py",)}
+FORMATS = ("keras", "h5", "savedmodel", "python", "onnx", "litert")
+SUFFIXES = {"keras": (".keras",), "h5": (".h5", ".hdf5"), "python": (".py",),
+            "onnx": (".onnx",), "litert": (".tflite",)}
 FILE_SUFFIXES = (".keras", ".h5", ".hdf5", ".py", ".json", ".npz", ".onnx", ".tflite")
 WHAT = {"keras": "the Keras model", "h5": "the HDF5 model", "python": "the Python script",
-        "savedmodel": "the SavedModel"}
+        "savedmodel": "the SavedModel", "onnx": "the ONNX model", "litert": "the LiteRT model"}
 
 
 def check_targets(fmt: str, out: str | Path, force: bool = False) -> Path:
     """Check every path an export of ``fmt`` to ``out`` writes; return ``out``.
 
     Args:
-        fmt: ``keras``, ``h5``, ``savedmodel`` or ``python``.
+        fmt: One of :data:`FORMATS`.
         out: The artifact's path (a folder for ``savedmodel``).
         force: The user agreed to replace what is there.
 
