@@ -4,7 +4,9 @@ The export itself is :func:`cnnlab.modelio.export.export_run`: it writes to a
 temporary path, reloads the export, compares its predictions with the trained
 model and only then replaces the target, so a failed export leaves nothing
 half-written. A target that exists is replaced only after the user agreed,
-and a folder that is not a SavedModel the lab wrote is never replaced. The
+and a folder that is not a SavedModel the lab wrote is never replaced. ONNX
+and LiteRT need optional extras: choosing one whose extra is missing says so
+in one line (how to install it), and Export refuses it. The
 dialog feeds its progress bar from the export's progress callback (queued to
 the GUI thread through the worker's ``event`` signal) and shows either the
 files written with the verified difference, or the error.
@@ -38,9 +40,13 @@ FORMATS = (
     ("h5", "Legacy HDF5 (.h5)", ".h5"),
     ("savedmodel", "TensorFlow SavedModel (folder)", ""),
     ("python", "Python script (.py)", ".py"),
+    ("onnx", "ONNX (.onnx)", ".onnx"),
+    ("litert", "LiteRT / TensorFlow Lite (.tflite)", ".tflite"),
 )
 SUFFIX = {name: suffix for name, _label, suffix in FORMATS}
-STAGES = {"writing": "Writing…", "verifying": "Verifying…", "done": "Done"}
+STAGES = {"writing": "Writing…", "converting": "Converting…", "verifying": "Verifying…",
+          "done": "Done"}
+HINT = "The export is reloaded and compared with the trained model before it replaces anything."
 RUN_MODEL = "model.keras"
 
 
@@ -64,11 +70,20 @@ def default_target(run_dir: Path, name: str, fmt: str) -> Path:
 
 def with_format(path: Path, fmt: str) -> Path:
     """``path`` renamed for ``fmt``: its suffix swapped (SavedModel: a folder without one)."""
-    stem = path.stem if path.suffix.lower() in (".keras", ".h5", ".hdf5", ".py") else path.name
+    suffixes = (".keras", ".h5", ".hdf5", ".py", ".onnx", ".tflite")
+    stem = path.stem if path.suffix.lower() in suffixes else path.name
     if fmt == "savedmodel":
         return path.with_name(stem if stem.endswith("_savedmodel") else f"{stem}_savedmodel")
     stem = stem.removesuffix("_savedmodel") or "model"
     return path.with_name(stem + SUFFIX[fmt])
+
+
+def extra_note(fmt: str) -> str | None:
+    """The sentence for a format whose optional extra is missing (None: it is installed)."""
+    from cnnlab.modelio import missing_extra
+
+    missing = missing_extra(fmt)
+    return f"{missing[0].upper()}{missing[1:]}." if missing else None
 
 
 def result_text(result) -> str:
@@ -123,8 +138,7 @@ class ExportDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
-        self.message = QLabel("The export is reloaded and compared with the trained model "
-                              "before it replaces anything.")
+        self.message = QLabel(HINT)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -141,7 +155,7 @@ class ExportDialog(QDialog):
 
     @property
     def fmt(self) -> str:
-        """The chosen format's name (``keras``, ``h5``, ``savedmodel`` or ``python``)."""
+        """The chosen format's name (``keras``, ``h5``, ``savedmodel``, ``python``, ...)."""
         return self.format_box.currentData()
 
     def set_format(self, fmt: str) -> None:
@@ -152,6 +166,8 @@ class ExportDialog(QDialog):
         text = self.path_edit.text().strip()
         if text:
             self.path_edit.setText(str(with_format(Path(text).expanduser(), self.fmt)))
+        missing = extra_note(self.fmt)
+        self._show(missing or HINT, error=bool(missing))
 
     def browse(self) -> None:
         """Ask for the target file (or SavedModel folder name)."""
@@ -161,8 +177,11 @@ class ExportDialog(QDialog):
 
     def export(self) -> bool:
         """Start the export in the background; False (with a message) when it cannot start."""
-        from cnnlab.modelio.export import export_run
+        from cnnlab.modelio import export_run
 
+        missing = extra_note(self.fmt)
+        if missing:
+            return self._show(missing, error=True)
         text = self.path_edit.text().strip()
         if not text:
             return self._show("Choose where to save the export.", error=True)
@@ -191,8 +210,8 @@ class ExportDialog(QDialog):
         None (with the message shown) when the target may not be replaced (a
         folder that is not the lab's SavedModel) or the user said no.
         """
-        from cnnlab.errors import CnnlabError
-        from cnnlab.modelio.targets import check_targets, existing_targets
+        from cnnlab import CnnlabError
+        from cnnlab.modelio import check_targets, existing_targets
 
         existing = existing_targets(fmt, out)
         if not existing:
