@@ -1,8 +1,21 @@
 """CNN Lab: build, train and understand convolutional networks (headless core).
 
-This module is the public API the window and the CLI use. Light names (spec,
-catalogue, analysis) import at once; names that need TensorFlow load lazily
-on first use, so ``import cnnlab`` stays fast.
+The public API is this module and the subpackages it names below; each
+``__init__`` lists its public names and maps its modules. The window
+(``cnnlab.ui``) imports nothing else, and an import-linter contract in
+``pyproject.toml`` fails CI when it does. Light names (spec, catalogue,
+analysis) import at once; names that need TensorFlow load lazily on first use
+(:mod:`cnnlab.lazy`), so ``import cnnlab`` stays fast.
+
+Subpackages:
+    spec: the experiment document, strict loading, graph edits, spec diff.
+    blocks: the layer-block catalogue. diagram: the network diagram without Qt.
+    data: datasets (one module per source), splits, pipelines, preflight.
+    recipe: optimizers, schedules, losses, regularization, augmentation, transfer.
+    train: the trainer and its events. runs: the run store.
+    inspect: filters, feature maps, attribution, fantasy, dream, evaluation.
+    modelio: verified exports, safe import, pretrained bases, conversions.
+    report: the HTML report of a run. cli: the ``cnnlab`` command.
 """
 
 from cnnlab.analysis import Analysis, LayerInfo, Problem, analyze
@@ -40,6 +53,24 @@ _LAZY = {
     "Control": "cnnlab.train.events:Control",
     "events": "cnnlab.train.events",
     "run_training": "cnnlab.train.trainer:run",
+    "analysis_of": "cnnlab.preset_choice:analysis_of",
+    "analyze_experiment": "cnnlab.analysis:analyze_experiment",
+    "atomic_write_bytes": "cnnlab.atomic:atomic_write_bytes",
+    "check_output": "cnnlab.outputs:check_output",
+    "compact": "cnnlab.formatting:compact",
+    "field_text": "cnnlab.formatting:field_text",
+    "fitted_preset": "cnnlab.preset_choice:fitted_preset",
+    "format_duration": "cnnlab.formatting:format_duration",
+    "grouped": "cnnlab.formatting:grouped",
+    "import_tensorflow": "cnnlab.tfquiet:import_tensorflow",
+    "output_classes_problems": "cnnlab.analysis:output_classes_problems",
+    "output_units": "cnnlab.preset_choice:output_units",
+    "preset_names": "cnnlab.presetlib:preset_names",
+    "published_params": "cnnlab.preset_choice:published_params",
+    "pyside_build_problem": "cnnlab.startup_check:pyside_build_problem",
+    "quiet_environment": "cnnlab.tfquiet:quiet_environment",
+    "shape_text": "cnnlab.formatting:shape_text",
+    "window_start_problem": "cnnlab.startup_check:window_start_problem",
 }
 
 

@@ -12,20 +12,13 @@ from collections.abc import Sequence
 
 from cnnlab import presetlib
 from cnnlab.analysis import Analysis, analyze
-from cnnlab.presetlib import PresetInfo, default_experiment, match_data
+from cnnlab.presetlib import match_data
 from cnnlab.spec import Experiment
-from cnnlab.spec.edit import data_classes
 
-__all__ = ["PresetInfo", "analysis_of", "data_classes", "default_experiment", "list_presets",
-           "load_preset", "output_units", "published_params"]
+__all__ = ["analysis_of", "fitted_preset", "output_units", "published_params"]
 
 
-def list_presets() -> list[PresetInfo]:
-    """Every preset, in the library's (teaching) order."""
-    return presetlib.list_presets()
-
-
-def load_preset(name: str, input_shape: Sequence[int] | None = None,
+def fitted_preset(name: str, input_shape: Sequence[int] | None = None,
                 classes: int | None = None, width: float = 1.0) -> Experiment:
     """Load a preset, re-derived for another input size and class count.
 

@@ -28,9 +28,15 @@ import PySide6
 from PySide6.QtCore import QEvent, QObject, QPointF, QTimer
 from PySide6.QtWidgets import QApplication
 
-from cnnlab import CnnlabError, load_experiment, preset_choice
-from cnnlab.startup_check import pyside_build_problem, window_start_problem
-from cnnlab.tfquiet import quiet_environment
+from cnnlab import (
+    CnnlabError,
+    default_experiment,
+    load_experiment,
+    pyside_build_problem,
+    quiet_environment,
+    window_start_problem,
+)
+from cnnlab.runs import RunStore, open_store
 from cnnlab.ui import crash, dialogs, gc_policy
 from cnnlab.ui.main_window import MainWindow
 from cnnlab.ui.param_widgets import install_wheel_guard
@@ -79,11 +85,11 @@ def initial_document(file: str | None) -> tuple:
         try:
             return load_experiment(file), Path(file), None
         except CnnlabError as exc:
-            return preset_choice.default_experiment(), None, str(exc)
-    return preset_choice.default_experiment(), None, None
+            return default_experiment(), None, str(exc)
+    return default_experiment(), None, None
 
 
-def install_other_views(window: MainWindow) -> None:
+def install_other_views(window: MainWindow, store: RunStore) -> None:
     """Add the lab's other views (training, runs, inspection) as tabs when present.
 
     They run TensorFlow in worker threads, so they start once the background
@@ -94,7 +100,7 @@ def install_other_views(window: MainWindow) -> None:
     except ImportError:
         return
     try:
-        install_views(window)
+        install_views(window, store)
     except Exception as exc:  # noqa: BLE001 (a broken view must not take the builder down)
         crash.log.exception("the other views could not start")
         window.show_message(f"Training, runs and inspection views could not start: {exc}")
@@ -142,7 +148,8 @@ def _report_loaded(app: QApplication, loader: TensorFlowLoader) -> None:
     app.quit()
 
 
-def _after_first_paint(app: QApplication, window: MainWindow, loader: TensorFlowLoader,
+def _after_first_paint(app: QApplication, window: MainWindow, store: RunStore,
+                       loader: TensorFlowLoader,
                        args: argparse.Namespace, error: str | None) -> Callable[[float], None]:
     """What the window does once painted: start TensorFlow's import and the other views."""
     def after_first_paint(stamp: float) -> None:
@@ -152,9 +159,9 @@ def _after_first_paint(app: QApplication, window: MainWindow, loader: TensorFlow
             app.quit()
             return
         if args.no_tensorflow:
-            install_other_views(window)
+            install_other_views(window, store)
         else:
-            loader.finished.connect(lambda: install_other_views(window))
+            loader.finished.connect(lambda: install_other_views(window, store))
             if args.tensorflow_probe:
                 loader.finished.connect(lambda: _report_loaded(app, loader))
             loader.start()
@@ -190,20 +197,19 @@ def main(argv: Sequence[str] | None = None, *,
     if _cannot_start(pyside_probe):
         return 2
     quiet_environment()  # before anything imports Keras
-    if args.workspace:
-        os.environ["CNNLAB_HOME"] = str(Path(args.workspace).expanduser().resolve())
+    store = open_store(args.workspace)  # the one store every view shares
     app = _application()
     collector = gc_policy.install()  # Qt objects must never be collected in a worker thread
     install_wheel_guard()  # the wheel scrolls forms; it changes a box only once focused
     if not args.startup_probe:
-        crash.install()
+        crash.install(store.workspace / "logs")
     exp, path, error = initial_document(args.file)
     window = MainWindow(exp, path)
     window.restore_layout()
     loader = TensorFlowLoader(window)
     loader.stateChanged.connect(lambda _s: window.set_tensorflow_state(loader.label(),
                                                                        loader.error))
-    FirstPaint(window.view.viewport(), _after_first_paint(app, window, loader, args, error))
+    FirstPaint(window.view.viewport(), _after_first_paint(app, window, store, loader, args, error))
     window.show()
     code = app.exec()
     collector.timer.stop()

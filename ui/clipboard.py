@@ -17,9 +17,8 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from cnnlab import Edge, Experiment, Node, model_from_dict
-from cnnlab.diagram import arrange
-from cnnlab.spec.edit import all_ids, collapsed, positions, with_graph, with_ui
-from cnnlab.spec.ids import new_id
+from cnnlab.diagram import free_offset, occupied
+from cnnlab.spec import all_ids, collapsed, new_id, positions, with_graph, with_ui
 
 MIME_FRAGMENT = "application/x-cnnlab-fragment"
 
@@ -82,7 +81,7 @@ def paste(exp: Experiment, frag: Mapping[str, Any], offset: tuple[float, float] 
     placed = {old: xy for old, value in frag.get("positions", {}).items()
               if old in renamed and (xy := _point(value)) is not None}
     if offset is None:
-        offset = arrange.free_offset(arrange.occupied(exp), list(placed.values()))
+        offset = free_offset(occupied(exp), list(placed.values()))
     for old, (x, y) in placed.items():
         pos[renamed[old]] = (x + offset[0], y + offset[1])
     fresh = list(renamed.values())

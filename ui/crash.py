@@ -2,7 +2,8 @@
 
 PySide6 hands exceptions raised in slots and event handlers to
 ``sys.excepthook``; the hook installed here writes the traceback to
-``<data dir>/logs/window.log`` and shows one readable line in a dialog.
+``<workspace>/logs/window.log`` (the folder the window's entry point gives it)
+and shows one readable line in a dialog naming that file.
 """
 
 from __future__ import annotations
@@ -10,19 +11,21 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from pathlib import Path
 from types import TracebackType
 
 from cnnlab import CnnlabError
+from cnnlab.runs import user_data_dir
 from cnnlab.ui import dialogs
-from cnnlab.ui.recovery import data_dir
 
 log = logging.getLogger("cnnlab.ui")
 _showing = False
+_log_dir: Path | None = None
 
 
-def log_file():
-    """Where the window's log goes."""
-    return data_dir() / "logs" / "window.log"
+def log_file() -> Path:
+    """Where the window's log goes (the user data folder's until :func:`install` says)."""
+    return (_log_dir or user_data_dir() / "logs") / "window.log"
 
 
 def setup_logging() -> None:
@@ -64,7 +67,9 @@ def excepthook(kind: type[BaseException], exc: BaseException,
         _showing = False
 
 
-def install() -> None:
-    """Install the hook (the window's entry point calls this)."""
+def install(log_dir: Path) -> None:
+    """Install the hook, logging to ``log_dir`` (the window's entry point calls this)."""
+    global _log_dir
+    _log_dir = Path(log_dir)
     setup_logging()
     sys.excepthook = excepthook

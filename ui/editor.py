@@ -13,12 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF
 
-from cnnlab import SpecError
-from cnnlab.analysis import output_classes_problems
-from cnnlab.diagram import arrange
-from cnnlab.diagram.layout import BLOCK_H, BLOCK_W, ROW
-from cnnlab.spec import edit as graph_edit
-from cnnlab.spec.edit import data_classes
+from cnnlab import SpecError, output_classes_problems
+from cnnlab.diagram import BLOCK_H, BLOCK_W, ROW, auto_layout, set_folded
+from cnnlab.spec import (
+    EditRefused,
+    add_block,
+    connect,
+    data_classes,
+    delete,
+    fit_output_classes,
+    move,
+    rename_experiment,
+    set_params,
+    with_ui,
+)
 from cnnlab.ui import clipboard
 
 if TYPE_CHECKING:
@@ -47,7 +55,7 @@ class Editor:
         """
         try:
             result = fn(self.exp, *args)
-        except graph_edit.EditRefused as exc:
+        except EditRefused as exc:
             self.w.show_message(str(exc))
             return None
         except SpecError as exc:
@@ -70,14 +78,14 @@ class Editor:
     def fix_problem(self, node_id: str, code: str) -> None:
         """Apply the one-click fix of a problem (one undo step)."""
         if code == "output_classes":
-            self.apply(f"Fit {node_id} to the data's classes", graph_edit.fit_output_classes,
+            self.apply(f"Fit {node_id} to the data's classes", fit_output_classes,
                        node_id)
 
     # -- blocks and connections --------------------------------------------------------------
     def drop_block(self, type_name: str, at: QPointF) -> list[str] | None:
         """Create a block where a palette entry was dropped (centred on the drop point)."""
         pos = (at.x() - BLOCK_W / 2, at.y() - BLOCK_H / 2)
-        return self.apply(f"Add {type_name}", graph_edit.add_block, type_name, pos)
+        return self.apply(f"Add {type_name}", add_block, type_name, pos)
 
     def add_below_selection(self, type_name: str) -> list[str] | None:
         """Add a block under the selected one and connect it (palette double-click)."""
@@ -90,10 +98,10 @@ class Editor:
         pos = (rect.left() + 4, rect.bottom() - 4 + ROW - BLOCK_H)
 
         def add_and_connect(exp, kind, xy, src):
-            exp, nid = graph_edit.add_block(exp, kind, xy)
+            exp, nid = add_block(exp, kind, xy)
             try:
-                exp = graph_edit.connect(exp, src, nid)
-            except graph_edit.EditRefused:
+                exp = connect(exp, src, nid)
+            except EditRefused:
                 pass
             return exp, [nid]
 
@@ -101,12 +109,12 @@ class Editor:
 
     def connect(self, src: str, dst: str) -> None:
         """Connect two top-level blocks (the end of a port drag)."""
-        self.apply(f"Connect {src} → {dst}", graph_edit.connect, src, dst)
+        self.apply(f"Connect {src} → {dst}", connect, src, dst)
 
     def moved(self, moves: dict) -> None:
         """Store positions after a drag (one undo step for the whole drag)."""
         self.apply("Move" if len(moves) > 1 else f"Move {next(iter(moves))}",
-                   graph_edit.move, moves)
+                   move, moves)
 
     def delete_selection(self) -> None:
         """Delete the selected blocks and connections."""
@@ -119,19 +127,19 @@ class Editor:
                                     "select the module's frame to delete the module")
             return
         what = ", ".join(ids) if ids else f"{len(edges)} connection(s)"
-        self.apply(f"Delete {what}", graph_edit.delete, ids, edges)
+        self.apply(f"Delete {what}", delete, ids, edges)
 
     def edit_params(self, node_id: str, params: dict) -> None:
         """New parameters from the form."""
         old = dict(self.exp.model.node(node_id).params)
         changed = sorted(k for k in set(params) | set(old) if params.get(k) != old.get(k))
-        self.apply(f"Edit {node_id}.{', '.join(changed)}", graph_edit.set_params, node_id,
+        self.apply(f"Edit {node_id}.{', '.join(changed)}", set_params, node_id,
                    params)
 
     def rename_experiment(self, name: str) -> None:
         """A new experiment name from the form."""
         if name.strip() != self.exp.name:
-            self.apply("Rename experiment", graph_edit.rename_experiment, name)
+            self.apply("Rename experiment", rename_experiment, name)
 
     # -- clipboard ---------------------------------------------------------------------------
     def copy(self) -> bool:
@@ -171,17 +179,17 @@ class Editor:
     def fold(self, instance: str, fold: bool) -> None:
         """Collapse or expand a module instance in place."""
         text = f"{'Collapse' if fold else 'Expand'} {instance}"
-        self.apply(text, lambda exp: (arrange.set_folded(exp, instance, fold), [instance]))
+        self.apply(text, lambda exp: (set_folded(exp, instance, fold), [instance]))
 
     def fold_all(self, fold: bool) -> None:
         """Collapse or expand every module instance, then arrange."""
         def change(exp):
             ids = [n.id for n in exp.model.nodes if n.type in exp.model.modules]
             folded = set(ids) if fold else set()
-            return arrange.auto_layout(graph_edit.with_ui(exp, folded=folded))
+            return auto_layout(with_ui(exp, folded=folded))
 
         self.apply("Collapse all modules" if fold else "Expand all modules", change)
 
     def auto_layout(self) -> None:
         """Arrange every block top-down."""
-        self.apply("Arrange automatically", arrange.auto_layout)
+        self.apply("Arrange automatically", auto_layout)

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 
-from cnnlab import CnnlabError, Experiment, load_experiment, preset_choice
-from cnnlab.diagram.arrange import ensure_positions
-from cnnlab.spec import edit as graph_edit
+from cnnlab import CnnlabError, Experiment, default_experiment, load_experiment
+from cnnlab.diagram import ensure_positions
+from cnnlab.spec import with_graph
 from cnnlab.ui import dialogs, recovery
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ REPLACE_CHOICES = (("stop", "Stop the Run First"), ("cancel", "Cancel"))
 def empty_experiment(base: Experiment) -> Experiment:
     """``base`` with its Input block only: its data and recipe, no layers."""
     inputs = [n for n in base.model.nodes if n.type == "Input"][:1]
-    exp = graph_edit.with_graph(base, inputs, [], modules={})
+    exp = with_graph(base, inputs, [], modules={})
     transfer = dataclasses.replace(exp.training.transfer, layer_multipliers={})
     return dataclasses.replace(exp, name="Empty network", ui={},
                                description="An Input block only: add the layers yourself.",
@@ -130,7 +130,7 @@ class FileActions:
             return
         if not self.maybe_save():
             return
-        self.show_experiment(preset_choice.default_experiment(), None)
+        self.show_experiment(default_experiment(), None)
 
     def new_empty(self) -> None:
         """Start a new experiment with an Input block only (the default's data and recipe)."""
@@ -138,7 +138,7 @@ class FileActions:
             return
         if not self.maybe_save():
             return
-        self.show_experiment(empty_experiment(preset_choice.default_experiment()), None)
+        self.show_experiment(empty_experiment(default_experiment()), None)
 
     def open(self, path: str | Path | None = None) -> bool:
         """Open an experiment file (asks for one when ``path`` is None)."""

@@ -97,7 +97,7 @@ class FullyConvDialog(QDialog):
 
     def convert(self) -> bool:
         """Start the conversion in the background; False (with a message) when it cannot."""
-        from cnnlab.modelio.fully_conv_file import convert_run
+        from cnnlab.modelio import convert_run
 
         text = self.path_edit.text().strip()
         if not text:
@@ -120,8 +120,8 @@ class FullyConvDialog(QDialog):
 
     def _replace_allowed(self, out: Path) -> bool | None:
         """False: nothing in the way; True: the user agreed to replace; None: refused."""
-        from cnnlab.errors import CnnlabError
-        from cnnlab.modelio.targets import check_targets, existing_targets
+        from cnnlab import CnnlabError
+        from cnnlab.modelio import check_targets, existing_targets
 
         try:
             check_targets("keras", out, force=True)

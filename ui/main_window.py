@@ -13,10 +13,9 @@ from PySide6.QtCore import QMargins, QPoint, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStyle, QTabWidget, QWidget
 
-from cnnlab import Analysis, Experiment, __version__, analyze
-from cnnlab.diagram.visible import VisibleGraph, visible_graph
-from cnnlab.formatting import compact
-from cnnlab.spec.edit import positions
+from cnnlab import Analysis, Experiment, __version__, analyze, compact
+from cnnlab.diagram import VisibleGraph, visible_graph
+from cnnlab.spec import positions
 from cnnlab.ui import dialogs, menus
 from cnnlab.ui.canvas.scene import GraphScene
 from cnnlab.ui.canvas.view import GraphView

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar
 
-from cnnlab import preset_choice
+from cnnlab import list_presets
 
 if TYPE_CHECKING:
     from cnnlab.ui.main_window import MainWindow
@@ -203,7 +203,7 @@ class Menus:
         if len(menu.actions()) > 2:
             return
         try:
-            entries = preset_choice.list_presets()
+            entries = list_presets()
         except Exception as exc:  # noqa: BLE001 (a broken preset file must not stop the window)
             self.w.show_message(f"presets unavailable: {exc}")
             return

@@ -52,7 +52,7 @@ def report_text(report: list[str], path: Path, totals=None) -> str:
 
 def _totals(experiment):
     """The imported network's totals (None when it cannot be analysed)."""
-    from cnnlab.analysis import analyze_experiment
+    from cnnlab import analyze_experiment
 
     try:
         return analyze_experiment(experiment).totals
@@ -91,7 +91,7 @@ class ModelImporter:
         return self._begin(Path(path))
 
     def _begin(self, path: Path) -> bool:
-        from cnnlab.modelio.importer import import_model_file
+        from cnnlab.modelio import import_model_file
 
         gate = tensorflow_gate(self.w)
 

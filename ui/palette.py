@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QDrag, QIcon, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from cnnlab import ModuleDef, blocks_by_group
-from cnnlab.spec import module_library
+from cnnlab.spec import module_template, module_template_names
 from cnnlab.ui.canvas.style import GROUP_COLORS
 from cnnlab.ui.canvas.view import block_mime
 
@@ -103,13 +103,13 @@ class Palette(QWidget):
         top = self._modules_item
         if top is None:
             return
-        names = dict.fromkeys([*defined, *module_library.template_names()])
+        names = dict.fromkeys([*defined, *module_template_names()])
         current = [top.child(i).data(0, TYPE_ROLE) for i in range(top.childCount())]
         if current == list(names):
             return
         top.takeChildren()
         for name in names:
-            mod = defined.get(name) or module_library.template(name)
+            mod = defined.get(name) or module_template(name)
             self._leaf(top, name, mod.description or f"module {name}", name)
         self.filter(self.search.text())
 

@@ -18,8 +18,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnlab import CnnlabError, Experiment, preset_choice
-from cnnlab.formatting import grouped
+from cnnlab import (
+    CnnlabError,
+    Experiment,
+    analysis_of,
+    fitted_preset,
+    grouped,
+    list_presets,
+    output_units,
+    published_params,
+)
+from cnnlab.spec import data_classes
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -41,7 +50,7 @@ class PresetsDialog(QDialog):
         self.resize(720, 420)
         self.experiment: Experiment | None = None
         self.fitted: int | None = None  # the selected preset's classes when fitted to its data
-        self.entries = {e.name: e for e in preset_choice.list_presets()}
+        self.entries = {e.name: e for e in list_presets()}
         self.listing = QListWidget()
         for entry in self.entries.values():
             item = QListWidgetItem(entry.title)
@@ -141,7 +150,7 @@ class PresetsDialog(QDialog):
         self.width_box.setEnabled(image)
         self.channels_box.setEnabled(image)
         self.height_box.setEnabled("input_shape" in entry.adjustable)
-        self.fitted = preset_choice.output_units(preset_choice.load_preset(entry.name))
+        self.fitted = output_units(fitted_preset(entry.name))
         self._set_classes(self.fitted or entry.classes)
         self.classes_box.setEnabled("classes" in entry.adjustable)
         self._set_keep(entry)
@@ -166,7 +175,7 @@ class PresetsDialog(QDialog):
         self.keep_classes.setVisible("classes" in entry.adjustable
                                      and self.fitted not in (None, entry.classes))
         shape = "×".join(str(d) for d in entry.input_shape)
-        published = preset_choice.published_params(entry.name)
+        published = published_params(entry.name)
         self.published.setText("–" if published is None else
                                f"{grouped(published)} ({entry.classes:,} classes, "
                                f"{shape} input)")
@@ -193,7 +202,7 @@ class PresetsDialog(QDialog):
 
     def _load(self) -> Experiment | None:
         try:
-            exp = preset_choice.load_preset(self.current_name(), **self.arguments())
+            exp = fitted_preset(self.current_name(), **self.arguments())
         except CnnlabError as exc:
             self.message.setStyleSheet("color: #d64545;")
             self.message.setText(str(exc))
@@ -207,8 +216,8 @@ class PresetsDialog(QDialog):
         if exp is None:
             self.count.setText("–")
             return
-        analysis = preset_choice.analysis_of(exp)
-        units = preset_choice.output_units(exp)
+        analysis = analysis_of(exp)
+        units = output_units(exp)
         self.count.setText(grouped(analysis.totals.params)
                            + (f" ({units:,} classes)" if units else ""))
         self.fit_note.setText(self._fit_sentence(exp, units))
@@ -222,7 +231,7 @@ class PresetsDialog(QDialog):
 
     def _fit_sentence(self, exp: Experiment, units: int | None) -> str:
         """Say how the output relates to the dataset's classes."""
-        have = preset_choice.data_classes(exp)
+        have = data_classes(exp)
         paper = self.entries[self.current_name()].classes
         if units is None or have is None:
             return ""

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnlab import BLOCKS, REG_PARAM_NAMES, Experiment, Param
-from cnnlab.diagram.visible import VisibleGraph
+from cnnlab.diagram import VisibleGraph
 from cnnlab.ui.param_form import ParamForm
 from cnnlab.ui.param_widgets import TYPING_MS, ParamEditor, install_wheel_guard
 

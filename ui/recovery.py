@@ -19,7 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
 from cnnlab import CnnlabError, Experiment, dumps, experiment_from_dict
-from cnnlab.runs.workspace import home_override, user_data_dir
+from cnnlab.runs import home_override, user_data_dir
 from cnnlab.ui.document import Document
 
 INTERVAL_MS = 30_000

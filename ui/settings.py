@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from cnnlab.runs.workspace import home_override
+from cnnlab.runs import home_override
 
 MAX_RECENT = 8
 

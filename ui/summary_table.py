@@ -13,8 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from cnnlab import Analysis, LayerInfo
-from cnnlab.formatting import compact, field_text, grouped, shape_text
+from cnnlab import Analysis, LayerInfo, compact, field_text, grouped, shape_text
 from cnnlab.ui.canvas.style import mono_font
 
 COLUMNS = ("Block", "Type", "Output shape", "Params", "Mult-adds", "Activations",

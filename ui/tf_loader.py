@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 
 def _import_tensorflow() -> Any:
-    from cnnlab.tfquiet import import_tensorflow
+    from cnnlab import import_tensorflow
 
     return import_tensorflow()  # without TensorFlow's start-up lines on stderr
 

@@ -4,6 +4,12 @@ Every user error prints one line and exits 2; anything unexpected (a bug in
 the lab) prints one line naming a log file with the traceback and exits 1.
 Nothing here imports TensorFlow until a subcommand needs it, so ``cnnlab
 --help`` is instant.
+
+Modules:
+    COMMANDS below is the table: command name -> module with ``add_parser`` and ``run``.
+    common: helpers the commands share (shapes, experiments, the run store, outputs).
+    presets, summary, validate, new: light commands on experiment files.
+    train, runs, inspect, export, convert, report, import_model: work on runs and models.
 """
 
 from __future__ import annotations

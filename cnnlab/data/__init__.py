@@ -11,6 +11,15 @@ pixels checked at load time; every skipped file is named (see
 
 Importing this package does not import TensorFlow; the functions that need it
 import it when called.
+
+Modules:
+    loader: ``load_data``, the dispatcher from the spec's data section to splits.
+    shapes, npz, keras_datasets, folder: one module per source.
+    raw, array_checks: arrays as a source gives them, checked; npz_file: safe npz reading.
+    folder_preflight, folder_walk, image_header, safe_read: the folder preflight.
+    splits, arrays, pipeline: splits, numpy helpers and tf.data pipelines.
+    report, preflight_listing: skipped files named for the terminal and the Data panel.
+    keras_names: class names of the Keras datasets.
 """
 
 from cnnlab.data.arrays import class_counts
@@ -20,6 +29,7 @@ from cnnlab.data.loader import NORMALIZATIONS, SOURCES, load_data
 from cnnlab.data.report import BadFilesError, skipped_lines, write_skipped_listing
 from cnnlab.data.shapes import DEFAULT_CLASSES, SHAPE_CLASSES, generate_shapes
 from cnnlab.data.splits import DataSplits
+from cnnlab.lazy import lazy_exports
 
 __all__ = [
     "DEFAULT_CLASSES",
@@ -38,3 +48,13 @@ __all__ = [
     "skipped_lines",
     "write_skipped_listing",
 ]
+
+# Public name -> "module:attribute", loaded on first use (see cnnlab.lazy).
+_LAZY = {
+    "preflight_text": "cnnlab.data.preflight_listing:preflight_text",
+    "skipped_rows": "cnnlab.data.preflight_listing:skipped_rows",
+    "split_rows": "cnnlab.data.preflight_listing:split_rows",
+}
+
+__all__ = [*__all__, *_LAZY]
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)

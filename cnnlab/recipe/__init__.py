@@ -7,6 +7,13 @@ and with it Keras, on first use.
 A checkpoint saved with its optimizer names registered classes of this
 package (``cnnlab>LinearWarmUp``, ``cnnlab>LayerwiseAdam``...): call
 :func:`register_keras_objects` before ``keras.models.load_model`` on one.
+
+Modules:
+    optimizers, counter, layerwise: the optimizer, its batch counter, per-layer rates.
+    schedules, callbacks: learning-rate schedules (one linear warm-up) and callbacks.
+    losses: loss, label format and metrics.
+    augment_catalog, augment_layers, augment: the augmentation catalogue, layers, tf.data.
+    transfer, advisor: transfer strategies and the lectures' rule of thumb.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ _LAZY = {
     "LayerwiseOptimizer": "cnnlab.recipe.layerwise:LayerwiseOptimizer",
     "Advice": "cnnlab.recipe.advisor:Advice",
     "advise_transfer": "cnnlab.recipe.advisor:advise_transfer",
+    "AUGMENTATIONS": "cnnlab.recipe.augment_catalog:AUGMENTATIONS",
+    "HELP": "cnnlab.recipe.augment_catalog:HELP",
 }
 
 __all__ = sorted([*_LAZY, "register_keras_objects"])

@@ -14,3 +14,18 @@ Modules:
     liveness: claims of a run by one process; a dead run told from a live one.
     workspace: where a workspace is (the user data folder), run ids, folder documents.
 """
+
+from cnnlab.lazy import lazy_exports
+
+# Public name -> "module:attribute", loaded on first use (see cnnlab.lazy).
+_LAZY = {
+    "RunStore": "cnnlab.runs.store:RunStore",
+    "open_store": "cnnlab.runs.store:open_store",
+    "home_override": "cnnlab.runs.workspace:home_override",
+    "matches": "cnnlab.runs.records:matches",
+    "resolve_workspace": "cnnlab.runs.workspace:resolve_workspace",
+    "user_data_dir": "cnnlab.runs.workspace:user_data_dir",
+    "workspace_writable": "cnnlab.runs.workspace:workspace_writable",
+}
+
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)

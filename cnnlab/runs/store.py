@@ -103,3 +103,14 @@ class RunStore(RunLifecycle, RunRecording):
 
         """
         return recovery.recover(self)
+
+
+def open_store(workspace: str | os.PathLike | None = None) -> RunStore:
+    """The store a program shares on a workspace: read-only when it cannot be written.
+
+    Args:
+        workspace: The workspace directory; None for :func:`default_workspace`.
+    """
+    from cnnlab.runs.workspace import resolve_workspace, workspace_writable
+
+    return RunStore(workspace, read_only=not workspace_writable(resolve_workspace(workspace)))

@@ -1,0 +1,30 @@
+"""Training: the trainer, its events and callbacks, checkpoints, devices.
+
+Modules:
+    trainer: ``run(spec, sink, control)``, one run from spec snapshot to saved model.
+    session, preparation: one training session; data, compiling and metadata for it.
+    events, callbacks: the protocol to the UI (events, control token) and Keras callbacks.
+    checkpoints, filter_history: per-epoch checkpoints and filter snapshots.
+    devices: device, precision, XLA, distribution and determinism.
+    headless, progress: ``cnnlab train`` and its terminal display.
+    curves: buffers of training events that plots redraw from.
+"""
+
+from cnnlab.lazy import lazy_exports
+
+# Public name -> "module:attribute", loaded on first use (see cnnlab.lazy).
+_LAZY = {
+    "BatchProgress": "cnnlab.train.events:BatchProgress",
+    "Control": "cnnlab.train.events:Control",
+    "CurveBuffers": "cnnlab.train.curves:CurveBuffers",
+    "EpochEnded": "cnnlab.train.events:EpochEnded",
+    "Failed": "cnnlab.train.events:Failed",
+    "Finished": "cnnlab.train.events:Finished",
+    "RunStarted": "cnnlab.train.events:RunStarted",
+    "Stopped": "cnnlab.train.events:Stopped",
+    "eta_seconds": "cnnlab.train.curves:eta_seconds",
+    "format_values": "cnnlab.train.curves:format_values",
+    "load_history": "cnnlab.train.filter_history:load_history",
+}
+
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)

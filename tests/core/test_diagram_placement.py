@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from cnnlab import default_experiment
 from cnnlab.diagram.arrange import free_offset, occupied
 from cnnlab.diagram.layout import BLOCK_H, BLOCK_W, GRID_STEP, H_GAP, ROW
-from cnnlab.preset_choice import default_experiment
 from cnnlab.spec.edit import positions, with_ui
 
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from cnnlab.preset_choice import default_experiment
+from cnnlab import default_experiment
 from cnnlab.ui import dialogs
 from cnnlab.ui.canvas.view import block_mime
 from cnnlab.ui.main_window import MainWindow

@@ -6,6 +6,7 @@ presets when it is.
 
 from __future__ import annotations
 
+import cnnlab
 from cnnlab import CnnlabError, experiment_from_dict, preset_choice
 from cnnlab.spec.module_library import TEMPLATES
 
@@ -43,10 +44,10 @@ def resnet_dict(depth: int = 50, size: int = 224, classes: int = 1000) -> dict:
 def resnet(depth: int = 50, size: int = 224, classes: int = 1000):
     """The ResNet as an Experiment (from a preset when the preset library exists)."""
     try:
-        names = {p.name for p in preset_choice.list_presets()}
+        names = {p.name for p in cnnlab.list_presets()}
     except CnnlabError:
         names = set()
     name = f"resnet{depth}"
     if name in names:
-        return preset_choice.load_preset(name, input_shape=(size, size, 3), classes=classes)
+        return preset_choice.fitted_preset(name, input_shape=(size, size, 3), classes=classes)
     return experiment_from_dict(resnet_dict(depth, size, classes))

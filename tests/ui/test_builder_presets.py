@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from builder_helpers import DialogRecorder, make_window
 from nets import resnet
 from PySide6.QtWidgets import QApplication
 
+import cnnlab
 from cnnlab import preset_choice
 from cnnlab.ui.presets_dialog import PresetsDialog
 
@@ -20,10 +19,10 @@ def recorder(monkeypatch):
 
 def test_every_preset_loads_in_the_window(qtbot):
     window = make_window(qtbot)
-    entries = preset_choice.list_presets()
+    entries = cnnlab.list_presets()
     assert entries
     for entry in entries:
-        exp = preset_choice.load_preset(entry.name)
+        exp = preset_choice.fitted_preset(entry.name)
         window.files.show_experiment(exp, None)
         assert window.scene.blocks, entry.name
         assert not window.analysis.errors(), (entry.name, window.analysis.errors()[:1])
@@ -53,22 +52,17 @@ def test_presets_dialog_resizes_and_counts(qtbot):
     assert shapes == [[64, 64, 3]] and units == [3]
 
 
-def test_resnet50_refresh_is_under_100_ms(qtbot):
+def test_resnet50_edits_refresh_the_canvas(qtbot):
+    # Speed: benchmarks/bench_canvas_refresh.py. Here: every edit reaches the canvas.
     window = make_window(qtbot, resnet(50))
     assert len(window.analysis.layers) > 150
     window.scene.select_ids(["conv1"])
-    times = []
-    for filters in (32, 48, 64, 96, 64):
+    for filters in (32, 48, 64):
         node = window.doc.experiment.model.node("conv1")
-        start = time.perf_counter()
         window.editor.edit_params("conv1", {**node.params, "filters": filters})
         QApplication.processEvents()
-        times.append(time.perf_counter() - start)
+        assert window.scene.blocks["conv1"].look.summary.startswith(f"{filters} ")
     assert window.doc.experiment.model.node("conv1").params["filters"] == 64
-    best = sorted(times)[len(times) // 2]
-    print(f"ResNet-50 edit -> refresh: median {best * 1000:.1f} ms, last "
-          f"{window.last_refresh_s * 1000:.1f} ms")
-    assert best < 0.1
 
 
 def test_resnet50_expanded_edit_refreshes_once_and_shows_it(qtbot, monkeypatch):
@@ -90,20 +84,16 @@ def test_resnet50_expanded_edit_refreshes_once_and_shows_it(qtbot, monkeypatch):
     assert not window.analysis.errors()
 
 
-def test_resnet152_loads_lays_out_and_paints_fast(qtbot):
+def test_resnet152_loads_lays_out_and_paints(qtbot):
+    # Speed: benchmarks/bench_canvas_refresh.py.
     window = make_window(qtbot)
-    start = time.perf_counter()
-    exp = resnet(152)
-    window.files.show_experiment(exp, None)
+    window.files.show_experiment(resnet(152), None)
     window.view.viewport().repaint()
     QApplication.processEvents()
-    elapsed = time.perf_counter() - start
-    print(f"ResNet-152 load + layout + paint: {elapsed * 1000:.0f} ms")
-    assert elapsed < 2.0
+    assert len(window.scene.blocks) < 100  # modules collapsed
     window.editor.fold_all(False)
     assert len(window.scene.blocks) > 500
     window.view.viewport().repaint()
-    assert time.perf_counter() - start < 4.0
 
 
 def test_presets_menu_loads_through_the_dialog(qtbot, monkeypatch):
@@ -113,7 +103,7 @@ def test_presets_menu_loads_through_the_dialog(qtbot, monkeypatch):
     titles = [a.text() for a in menu.actions()]
     assert "Load Preset…" in titles[0] and len(titles) > 2
     monkeypatch.setattr(PresetsDialog, "exec", lambda self: (self.accept(), 1)[1])
-    name = preset_choice.list_presets()[-1].name
+    name = cnnlab.list_presets()[-1].name
     assert window.files.load_preset(name)
     assert window.doc.path is None and not window.doc.dirty
-    assert window.doc.experiment.name == preset_choice.load_preset(name).name
+    assert window.doc.experiment.name == preset_choice.fitted_preset(name).name

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from builder_helpers import DialogRecorder, make_window
 
-from cnnlab.preset_choice import default_experiment
+from cnnlab import default_experiment
 from cnnlab.spec.edit import retarget
 
 

@@ -9,10 +9,11 @@ from builder_helpers import DialogRecorder
 from graphs import chain, trained_run
 from PySide6.QtGui import QImage
 
+from cnnlab.inspect import open_run
 from cnnlab.modelio.fully_conv import map_rect
+from cnnlab.runs import RunStore
 from cnnlab.ui.fully_conv_action import FullyConvDialog, default_target, open_for_run
 from cnnlab.ui.views.inspect_score_map import ScoreMapPanel, heat
-from cnnlab.ui.views.inspect_source import load_run
 
 WAIT = 60_000
 
@@ -76,7 +77,7 @@ def test_the_dialog_says_why_a_pooled_model_cannot_be_converted(qtbot, runs):
 
 def test_the_score_map_lies_over_a_mosaic_of_samples(qtbot, runs):
     ws, record, _ = runs
-    session = load_run(ws, record.id)
+    session = open_run(RunStore(ws, read_only=True), record.id)
     panel = ScoreMapPanel()
     qtbot.addWidget(panel)
     panel.set_session(session)
@@ -111,7 +112,7 @@ def test_an_image_file_is_scored_at_its_own_size(qtbot, runs, tmp_path):
     panel = ScoreMapPanel()
     qtbot.addWidget(panel)
     panel.show()
-    panel.set_session(load_run(ws, record.id))
+    panel.set_session(open_run(RunStore(ws, read_only=True), record.id))
     assert panel.open_image(path)
     qtbot.waitUntil(lambda: panel.scores is not None and panel.scene.shape[0] == 40,
                     timeout=WAIT)
@@ -119,6 +120,6 @@ def test_an_image_file_is_scored_at_its_own_size(qtbot, runs, tmp_path):
     assert "wide.png" in panel.note.text()
     assert not panel.open_image(tmp_path / "missing.png")
     assert "Cannot use missing.png" in panel.note.text()
-    panel.set_session(load_run(ws, gap_record.id))
+    panel.set_session(open_run(RunStore(ws, read_only=True), gap_record.id))
     qtbot.waitUntil(lambda: "No score map" in panel.note.text(), timeout=WAIT)
     assert "no Flatten" in panel.note.text() and panel.scores is None

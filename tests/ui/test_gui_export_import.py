@@ -13,6 +13,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from cnnlab.runs import RunStore
 from cnnlab.ui import model_import
 from cnnlab.ui.canvas.view import block_mime
 from cnnlab.ui.views.export_dialog import ExportDialog, default_target, with_format
@@ -42,7 +43,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture
 def runs_view(qtbot, run):
-    view = RunsView(run[0])
+    view = RunsView(RunStore(run[0]))
     qtbot.addWidget(view)
     yield view
     dialog = view.export_dialog
@@ -285,7 +286,7 @@ def send_drag(widget, mime: QMimeData) -> QDropEvent:
 
 def lab(qtbot):
     """A shown main window not owned by qtbot (closed after its background jobs end)."""
-    from cnnlab.preset_choice import default_experiment
+    from cnnlab import default_experiment
     from cnnlab.ui.main_window import MainWindow
 
     window = MainWindow(default_experiment())
@@ -313,7 +314,7 @@ def lab_window(qtbot, tmp_path, recorder):
     from cnnlab.ui.views import install_views
 
     window = lab(qtbot)
-    views = install_views(window, tmp_path)
+    views = install_views(window, RunStore(tmp_path))
     yield window, views
     settle(qtbot, window)
 
@@ -388,7 +389,7 @@ def test_folder_dropped_before_the_views_waits_for_them(qtbot, recorder, image_f
     window = lab(qtbot)
     assert not window.use_data_folder(str(image_folder))
     assert "once TensorFlow has loaded" in window.statusBar().currentMessage()
-    views = install_views(window, tmp_path)
+    views = install_views(window, RunStore(tmp_path))
     qtbot.waitUntil(lambda: window.doc.experiment.data.source == "folder", timeout=WAIT)
     assert "3 classes" in views["Recipe"].data_panel.report.toPlainText()
     settle(qtbot, window)

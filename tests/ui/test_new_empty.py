@@ -6,8 +6,7 @@ import pytest
 from builder_helpers import DialogRecorder, drop_block, make_window
 from PySide6.QtCore import QPointF
 
-from cnnlab import load_experiment
-from cnnlab.preset_choice import default_experiment
+from cnnlab import default_experiment, load_experiment
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 from builder_helpers import DialogRecorder, make_window
 from graphs import chain
 
-from cnnlab.preset_choice import default_experiment
+from cnnlab import default_experiment
 
 CONV = {"filters": 4, "kernel_size": 3, "padding": "same"}
 

@@ -8,7 +8,7 @@ import pytest
 from builder_helpers import DialogRecorder, make_window
 from PySide6.QtCore import QPointF
 
-from cnnlab.preset_choice import default_experiment
+from cnnlab import default_experiment
 from cnnlab.spec.edit import retarget
 
 

@@ -6,7 +6,7 @@ import copy
 from graphs import chain
 from PySide6.QtCore import Qt
 
-from cnnlab.runs.store import RunStore
+from cnnlab.runs import RunStore
 from cnnlab.ui.views.runs_view import RunsView
 
 NAME = "Small CNN on shapes"
@@ -60,7 +60,7 @@ def _cells(view, title: str) -> dict[str, str]:
 
 def test_table_says_what_changed_and_what_the_network_is(qtbot, tmp_path):
     first, faster, deeper, other = fill(tmp_path)
-    view = RunsView(tmp_path)
+    view = RunsView(RunStore(tmp_path))
     qtbot.addWidget(view)
     assert set(_cells(view, "Name").values()) == {NAME, "VGG try"}  # the experiment's name
     changes = _cells(view, "What changed")
@@ -77,7 +77,7 @@ def test_table_says_what_changed_and_what_the_network_is(qtbot, tmp_path):
 
 def test_legend_and_diff_use_the_labels(qtbot, tmp_path):
     first, faster, deeper, other = fill(tmp_path)
-    view = RunsView(tmp_path)
+    view = RunsView(RunStore(tmp_path))
     qtbot.addWidget(view)
     view.select([first, faster, deeper])
     assert {item.name() for item in view.overlay_items} == {NAME, "lr 0.01", "+conv4"}

@@ -13,7 +13,7 @@ from cli_support import train_run
 from PySide6.QtCore import Qt
 
 from cnnlab.cli import main
-from cnnlab.runs.store import RunStore
+from cnnlab.runs import RunStore
 from cnnlab.ui.views import run_report
 from cnnlab.ui.views.runs_view import RunsView
 
@@ -50,7 +50,7 @@ def trained(tmp_path_factory):
 
 @pytest.fixture
 def view(qtbot, trained):
-    runs = RunsView(trained[0])
+    runs = RunsView(RunStore(trained[0]))
     qtbot.addWidget(runs)
     runs.show()
     qtbot.waitExposed(runs)

@@ -8,12 +8,13 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from test_views_training import fake_trainer, tiny_experiment
 
+from cnnlab.runs import RunStore
 from cnnlab.train import events as ev
 from cnnlab.ui.views.training_view import TrainingView
 
 
 def _view(qtbot, trainer=fake_trainer) -> TrainingView:
-    view = TrainingView(lambda: tiny_experiment(), trainer=trainer)
+    view = TrainingView(lambda: tiny_experiment(), RunStore(), trainer=trainer)  # the test's home
     qtbot.addWidget(view)
     return view
 

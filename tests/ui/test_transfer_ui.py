@@ -10,6 +10,7 @@ from builder_helpers import DialogRecorder, make_window
 from cnnlab import default_experiment
 from cnnlab.modelio import bases
 from cnnlab.modelio.bases import application_names
+from cnnlab.runs import RunStore
 from cnnlab.ui.document import Document
 from cnnlab.ui.views.recipe_panels import TransferPanel
 from cnnlab.ui.views.transfer_panel import default_cut, with_hint
@@ -164,7 +165,7 @@ def test_window_refuses_to_train_a_base_that_is_not_in_the_graph(qtbot, tmp_path
     exp = _with_training(default_experiment(), transfer=transfer)
     exp = dataclasses.replace(exp, data=dataclasses.replace(
         exp.data, shapes=dataclasses.replace(exp.data.shapes, samples=60)))
-    view = TrainingView(lambda: exp, workspace=tmp_path)
+    view = TrainingView(lambda: exp, RunStore(tmp_path))
     qtbot.addWidget(view)
     assert view.start()
     qtbot.waitUntil(lambda: not view.running, timeout=TF_TIMEOUT_MS)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from graphs import chain, trained_run
 
+from cnnlab.runs import RunStore
 from cnnlab.train import filter_history
 from cnnlab.ui.views.inspect_view import InspectView
 
@@ -29,7 +30,7 @@ def run(tmp_path_factory):
 
 
 def loaded_view(qtbot, views, ws, run_id):
-    view = InspectView(ws)
+    view = InspectView(RunStore(ws))
     views.append(view)
     view.resize(1400, 900)
     assert view.source.run_box.count() == 1
@@ -147,7 +148,7 @@ def test_evaluation_confusion_and_cells(qtbot, views, run, tmp_path):
 
 def test_model_file_and_broken_file(qtbot, views, run, tmp_path):
     ws, run_id, run_dir, _ = run
-    view = InspectView(tmp_path / "empty_ws")
+    view = InspectView(RunStore(tmp_path / "empty_ws"))
     views.append(view)
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"not a zip at all")

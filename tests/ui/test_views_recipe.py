@@ -3,6 +3,7 @@ import dataclasses
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
+from cnnlab.runs import RunStore
 from cnnlab.spec.sections import TrainingSpec
 from cnnlab.ui.views.data_panel import DataPanel
 from cnnlab.ui.views.recipe_panels import OptimizerPanel, device_panel, regularization_panel
@@ -54,34 +55,22 @@ def test_data_panel_shows_samples_and_counts(qtbot):
     assert blocker.args[0].shapes.samples == 120
 
 
-class FakeWindow(QWidget):
-    """The two things install_views needs from the main window."""
+def test_install_views(qtbot, tmp_path, monkeypatch):
+    """The real window: every view is a tab, and a recipe edit changes its document."""
+    from builder_helpers import DialogRecorder, make_window
+    from graphs import chain
 
-    def __init__(self):
-        super().__init__()
-        from graphs import chain
-
-        from cnnlab.ui.document import Document
-
-        exp = chain((16, 16, 3), ("Conv2D", {"filters": 4, "kernel_size": 3}))
-        self.document = Document(exp)
-        self.titles = []
-
-    def add_view(self, title, widget):
-        self.titles.append(title)
-        widget.setParent(self)
-
-
-def test_install_views(qtbot, tmp_path):
-    window = FakeWindow()
-    qtbot.addWidget(window)
     from cnnlab.ui.views import install_views
 
-    views = install_views(window, tmp_path)
-    assert set(window.titles) == {"Training", "Runs", "Recipe", "Inspect"}
+    DialogRecorder().install(monkeypatch)  # closing asks about the unsaved edit: discard
+
+    window = make_window(qtbot, chain((16, 16, 3), ("Conv2D", {"filters": 4, "kernel_size": 3})))
+    views = install_views(window, RunStore(tmp_path))
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert {"Training", "Runs", "Recipe", "Inspect"} <= set(titles)
     recipe = views["Recipe"]
     recipe.regularization_panel.forms["regularization"].set_value("kernel_l2", 0.01)
-    assert window.document.experiment.training.regularization.kernel_l2 == 0.01
+    assert window.doc.experiment.training.regularization.kernel_l2 == 0.01
     assert isinstance(views["Training"], QWidget)
 
 

@@ -3,7 +3,7 @@ import math
 from graphs import chain
 from PySide6.QtCore import Qt
 
-from cnnlab.runs.store import RunStore
+from cnnlab.runs import RunStore
 from cnnlab.ui.views.runs_view import RunsView
 
 
@@ -28,7 +28,7 @@ def fill_store(ws):
 
 def test_runs_view_lists_overlays_and_diffs(qtbot, tmp_path):
     store, ids = fill_store(tmp_path)
-    view = RunsView(tmp_path)
+    view = RunsView(RunStore(tmp_path))
     qtbot.addWidget(view)
     assert view.table.rowCount() == 2
     names = {view.table.item(r, 0).text() for r in range(2)}
@@ -45,7 +45,7 @@ def test_runs_view_lists_overlays_and_diffs(qtbot, tmp_path):
 
 def test_runs_view_manage(qtbot, tmp_path):
     store, ids = fill_store(tmp_path)
-    view = RunsView(tmp_path)
+    view = RunsView(RunStore(tmp_path))
     qtbot.addWidget(view)
     assert view.rename(ids[0], "renamed")
     assert store.get(ids[0]).name == "renamed"
@@ -63,7 +63,7 @@ def test_runs_view_manage(qtbot, tmp_path):
 def test_runs_view_open_and_resume(qtbot, tmp_path):
     store, ids = fill_store(tmp_path)
     store.set_status(ids[0], "interrupted")
-    view = RunsView(tmp_path)
+    view = RunsView(RunStore(tmp_path))
     qtbot.addWidget(view)
     view.select([ids[0]])
     with qtbot.waitSignal(view.open_experiment) as blocker:
@@ -102,7 +102,7 @@ def test_runs_table_shows_test_accuracy_and_reproducibility(qtbot, tmp_path, cap
     ws = tmp_path / "ws"
     assert main(["train", str(tmp_path / "spec.json"), "--workspace", str(ws), "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    view = RunsView(ws)
+    view = RunsView(RunStore(ws))
     qtbot.addWidget(view)
     test_cell = view.table.item(0, _column(view, "Test acc"))
     assert test_cell.text() == f"{result['metrics']['test_accuracy']:.4f}"
@@ -117,7 +117,7 @@ def test_runs_view_indexes_a_folder_a_killed_run_left(qtbot, tmp_path):
     orphan = store.runs_dir / "20261201-120000-abcd"  # spec.json written, never indexed
     orphan.mkdir()
     (orphan / "spec.json").write_text(json.dumps(store.spec(ids[0])))
-    view = RunsView(tmp_path)
+    view = RunsView(RunStore(tmp_path))
     qtbot.addWidget(view)
     assert view.table.rowCount() == 3
     assert "run 20261201-120000-abcd was missing from the index" in view.message.text()
@@ -131,8 +131,9 @@ _VIEW = """
 import sys
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
+from cnnlab.runs import open_store
 from cnnlab.ui.views.runs_view import RunsView
-view = RunsView(sys.argv[1])
+view = RunsView(open_store(sys.argv[1]))
 print(view.store.read_only, view.table.rowCount(), view.message.text())
 """
 

@@ -5,6 +5,7 @@ import numpy as np
 from graphs import chain
 from PySide6.QtCore import Qt
 
+from cnnlab.runs import RunStore
 from cnnlab.train import events as ev
 from cnnlab.train.curves import CurveBuffers
 from cnnlab.ui.views.training_view import TrainingView
@@ -47,8 +48,8 @@ def test_buffers_keep_nan_as_gaps():
     assert b.values_at(1.4)["lr"] == 0.1
 
 
-def test_training_view_with_fake_trainer(qtbot):
-    view = TrainingView(lambda: tiny_experiment(), trainer=fake_trainer)
+def test_training_view_with_fake_trainer(qtbot, tmp_path):
+    view = TrainingView(lambda: tiny_experiment(), RunStore(tmp_path), trainer=fake_trainer)
     qtbot.addWidget(view)
     assert view.start()
     qtbot.waitUntil(lambda: not view.running, timeout=5000)
@@ -63,7 +64,7 @@ def test_training_view_with_fake_trainer(qtbot):
     assert "val_loss" in view.readout.text()
 
 
-def test_training_view_stop_keeps_curves(qtbot):
+def test_training_view_stop_keeps_curves(qtbot, tmp_path):
     def slow(spec, sink, control, **kw):
         sink(ev.RunStarted("r2", "/tmp", "CPU", "float32", 100, 10))
         for s in range(1, 1000):
@@ -73,7 +74,7 @@ def test_training_view_stop_keeps_curves(qtbot):
             sink(ev.BatchProgress(0, s % 10 + 1, 10, 1.0, 0.1, 0.0))
             time.sleep(0.005)
 
-    view = TrainingView(lambda: tiny_experiment(), trainer=slow)
+    view = TrainingView(lambda: tiny_experiment(), RunStore(tmp_path), trainer=slow)
     qtbot.addWidget(view)
     view.start()
     qtbot.waitUntil(lambda: len(view.buffers.batch_x) > 3, timeout=5000)
@@ -86,11 +87,11 @@ def test_training_view_stop_keeps_curves(qtbot):
     assert len(view.curves["batch"].getData()[0]) > 3
 
 
-def test_training_view_reports_failure(qtbot):
+def test_training_view_reports_failure(qtbot, tmp_path):
     def broken(spec, sink, control, **kw):
         raise ValueError("the data folder is empty\nmore detail")
 
-    view = TrainingView(lambda: tiny_experiment(), trainer=broken)
+    view = TrainingView(lambda: tiny_experiment(), RunStore(tmp_path), trainer=broken)
     qtbot.addWidget(view)
     view.start()
     qtbot.waitUntil(lambda: not view.running, timeout=5000)
@@ -100,7 +101,7 @@ def test_training_view_reports_failure(qtbot):
 
 
 def test_training_view_real_training(qtbot, tmp_path):
-    view = TrainingView(lambda: tiny_experiment(samples=60, epochs=2), workspace=tmp_path)
+    view = TrainingView(lambda: tiny_experiment(samples=60, epochs=2), RunStore(tmp_path))
     qtbot.addWidget(view)
     assert view.start()
     qtbot.waitUntil(lambda: not view.running, timeout=120_000)
@@ -108,7 +109,6 @@ def test_training_view_real_training(qtbot, tmp_path):
     assert view.run_id, view.message.text()
     assert "Finished" in view.message.text(), view.message.text()
     assert len(view.curves["loss"].getData()[0]) == 2
-    from cnnlab.runs.store import RunStore
 
     record = RunStore(tmp_path).get(view.run_id)
     assert record.test_accuracy is not None  # the held-out test split was evaluated ...
@@ -128,10 +128,9 @@ def click_run_row(qtbot, runs, run_id: str) -> None:
 
 def test_real_run_stopped_from_the_ui_resumes_and_compares(qtbot, tmp_path):
     """Train for real from the view, stop mid-run, resume from the Runs view, compare runs."""
-    from cnnlab.runs.store import RunStore
     from cnnlab.ui.views.runs_view import RunsView
 
-    first = TrainingView(lambda: tiny_experiment(samples=400, epochs=6), workspace=tmp_path)
+    first = TrainingView(lambda: tiny_experiment(samples=400, epochs=6), RunStore(tmp_path))
     qtbot.addWidget(first)
     assert first.start()
     qtbot.waitUntil(lambda: len(first.buffers.epoch_x) >= 1, timeout=120_000)
@@ -144,7 +143,7 @@ def test_real_run_stopped_from_the_ui_resumes_and_compares(qtbot, tmp_path):
     done_before = store.get(stopped_id).epochs_done
     assert 1 <= done_before < 6
 
-    runs = RunsView(tmp_path)
+    runs = RunsView(RunStore(tmp_path))
     qtbot.addWidget(runs)
     runs.resume_requested.connect(lambda run_id: first.start(resume=run_id))
     runs.show()
@@ -161,7 +160,7 @@ def test_real_run_stopped_from_the_ui_resumes_and_compares(qtbot, tmp_path):
     losses = store.metrics(stopped_id)["loss"]
     assert len(losses) == 6 and all(np.isfinite(losses))
 
-    second = TrainingView(lambda: tiny_experiment(samples=400, epochs=2), workspace=tmp_path)
+    second = TrainingView(lambda: tiny_experiment(samples=400, epochs=2), RunStore(tmp_path))
     qtbot.addWidget(second)
     assert second.start()
     qtbot.waitUntil(lambda: not second.running, timeout=120_000)

@@ -7,7 +7,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
-from cnnlab.preset_choice import default_experiment
+from cnnlab import default_experiment
+from cnnlab.runs import RunStore
 from cnnlab.ui.param_widgets import install_wheel_guard
 from cnnlab.ui.views.recipe_view import RecipeView
 
@@ -103,7 +104,7 @@ def test_switching_recipe_sections_keeps_the_focus_in_the_recipe(qtbot, tmp_path
     from cnnlab.ui.views import install_views
 
     window = make_window(qtbot)
-    views = install_views(window, tmp_path)
+    views = install_views(window, RunStore(tmp_path))
     window.show_view("Recipe")
     recipe = views["Recipe"]
     headers = [b for b in recipe.toolbox.findChildren(QAbstractButton)

@@ -6,7 +6,7 @@ import pytest
 from builder_helpers import DialogRecorder
 from PySide6.QtCore import QMargins, QPoint, QRect, QSettings
 
-from cnnlab.preset_choice import default_experiment
+from cnnlab import default_experiment
 from cnnlab.ui.main_window import DEFAULT_SIZE, MainWindow, fit_rect
 from cnnlab.ui.settings import LabSettings
 

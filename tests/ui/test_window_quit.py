@@ -9,6 +9,7 @@ from builder_helpers import DialogRecorder, make_window
 from graphs import chain
 
 from cnnlab import save_experiment
+from cnnlab.runs import RunStore
 from cnnlab.ui import dialogs
 from cnnlab.ui.file_actions import STOPPING
 from cnnlab.ui.views.training_view import TrainingView
@@ -46,7 +47,7 @@ def tiny_experiment(samples: int, epochs: int):
 def window_training(qtbot, workspace, epochs: int = 60):
     """A shown window with a Training view that is training the window's experiment."""
     window = make_window(qtbot, tiny_experiment(samples=200, epochs=epochs))
-    training = TrainingView(lambda: window.doc.experiment, workspace=workspace)
+    training = TrainingView(lambda: window.doc.experiment, RunStore(workspace))
     window.add_view("Training", training)
     assert training.start()
     qtbot.waitUntil(lambda: len(training.buffers.epoch_x) >= 1, timeout=LONG)
@@ -54,17 +55,16 @@ def window_training(qtbot, workspace, epochs: int = 60):
     return window, training
 
 
-def test_quit_without_a_run_asks_nothing(qtbot, monkeypatch):
+def test_quit_without_a_run_asks_nothing(qtbot, tmp_path, monkeypatch):
     choices = Choices(monkeypatch)
     window = make_window(qtbot)
-    window.add_view("Training", TrainingView(lambda: window.doc.experiment))
+    window.add_view("Training", TrainingView(lambda: window.doc.experiment, RunStore(tmp_path)))
     assert window.close()
     assert choices.asked == [] and not window.isVisible()
 
 
 def test_quit_while_training_stops_the_run_then_closes(qtbot, tmp_path, monkeypatch):
     from cnnlab import run_training
-    from cnnlab.runs.store import RunStore
     from cnnlab.train.events import Finished
 
     choices = Choices(monkeypatch, "cancel", "keep", "stop")
@@ -91,7 +91,6 @@ def test_quit_while_training_stops_the_run_then_closes(qtbot, tmp_path, monkeypa
 
 
 def test_open_while_training_stops_the_run_first(qtbot, tmp_path, monkeypatch):
-    from cnnlab.runs.store import RunStore
 
     other = tiny_experiment(samples=100, epochs=1)
     other = dataclasses.replace(other, name="The other experiment")

@@ -6,9 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
 
-from cnnlab.diagram.item_text import Look
-from cnnlab.diagram.layout import BLOCK_H, BLOCK_W, GRID_STEP
-from cnnlab.diagram.visible import VisibleNode
+from cnnlab.diagram import BLOCK_H, BLOCK_W, GRID_STEP, Look, VisibleNode
 from cnnlab.ui.canvas import style
 from cnnlab.ui.canvas.ports import PortItem, port_anchor
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
-from cnnlab.diagram.layout import BLOCK_H, BLOCK_W, ROW
+from cnnlab.diagram import BLOCK_H, BLOCK_W, ROW
 from cnnlab.ui.canvas import style
 
 ARROW = 9.0

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
-from cnnlab.diagram.layout import FRAME_BOTTOM, FRAME_SIDE, FRAME_TOP
+from cnnlab.diagram import FRAME_BOTTOM, FRAME_SIDE, FRAME_TOP
 from cnnlab.ui.canvas import style
 
 

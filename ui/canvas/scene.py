@@ -16,8 +16,7 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from cnnlab import Analysis, Problem
-from cnnlab.diagram.item_text import NO_MARKS, block_marks, look, problems_by_item
-from cnnlab.diagram.visible import VisibleEdge, VisibleGraph
+from cnnlab.diagram import NO_MARKS, VisibleEdge, VisibleGraph, block_marks, look, problems_by_item
 from cnnlab.ui.canvas import style
 from cnnlab.ui.canvas.block_item import BlockItem
 from cnnlab.ui.canvas.edge_item import EdgeItem, route

@@ -1,29 +1,32 @@
 """The lab's views: training, runs, recipe panels and inspection.
 
-:func:`install_views` adds them to the main window as tabs and wires them to
-its document (the current experiment, edited by replacement with undo).
+:func:`install_views` adds them to the main window as tabs, gives each what it
+needs (the window's document, the one run store) and wires them together.
+
+Modules:
+    training_view, plots: start/pause/stop with live curves; plot helpers.
+    runs_view, runs_table, run_labels, run_report: the run history, labels, reports.
+    recipe_view, recipe_panels, augment_panel, data_panel, transfer_panel: the recipe.
+    inspect_view, inspect_source, inspect_*: the inspection panels over a session.
+    export_dialog: verified exports of a run. worker: background jobs with events.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cnnlab.runs import RunStore
+    from cnnlab.ui.main_window import MainWindow
 
 
-def _document(main_window: Any) -> Any:
-    for name in ("document", "doc", "_document", "_doc"):
-        doc = getattr(main_window, name, None)
-        if doc is not None and hasattr(doc, "experiment"):
-            return doc
-    return None
-
-
-def install_views(main_window: Any, workspace: Any = None) -> dict[str, Any]:
+def install_views(window: MainWindow, store: RunStore) -> dict[str, object]:
     """Create the Training, Runs, Recipe and Inspect views and add them as tabs.
 
     Args:
-        main_window: Has ``add_view(title, widget)`` and a ``document`` with
-            ``experiment``, ``apply(experiment, text)`` and ``changed``.
-        workspace: The run store's workspace; None for the window's or the default.
+        window: The main window: its document (``window.doc``) is what the views
+            edit and train; its canvas (``window.scene``) picks the inspected layer.
+        store: The window's one run store, shared by every view.
 
     Returns:
         The views by title.
@@ -34,39 +37,29 @@ def install_views(main_window: Any, workspace: Any = None) -> dict[str, Any]:
     from cnnlab.ui.views.runs_view import RunsView
     from cnnlab.ui.views.training_view import TrainingView
 
-    workspace = workspace if workspace is not None else getattr(main_window, "workspace", None)
-    doc = _document(main_window)
-    if doc is None:
-        from cnnlab import default_experiment
-
-        fixed = default_experiment()
-        doc_get = lambda: fixed  # noqa: E731
-    else:
-        doc_get = lambda: doc.experiment  # noqa: E731
-    training = TrainingView(doc_get, workspace)
-    runs = RunsView(workspace)
-    recipe = RecipeView(doc_get())
-    inspect = InspectView(workspace)
+    doc = window.doc
+    current = lambda: doc.experiment  # noqa: E731
+    training = TrainingView(current, store)
+    runs = RunsView(store)
+    recipe = RecipeView(current())
+    inspect = InspectView(store)
     runs.resume_requested.connect(lambda run_id: training.start(resume=run_id))
     training.run_ended.connect(lambda _id: (runs.refresh(), inspect.refresh_runs()))
     training.run_started.connect(lambda _id: runs.refresh())
-    if doc is not None:
-        bind(recipe, doc_get, doc.apply)
-        recipe.transfer_panel.set_document(doc_get, doc.apply)
-        doc.changed.connect(recipe.set_experiment)
-        runs.open_experiment.connect(lambda exp: doc.apply(exp, "Open a run's spec"))
-    _follow_canvas_selection(main_window, inspect)
+    bind(recipe, current, doc.apply)
+    recipe.transfer_panel.set_document(current, doc.apply)
+    doc.changed.connect(recipe.set_experiment)
+    runs.open_experiment.connect(lambda exp: doc.apply(exp, "Open a run's spec"))
+    _follow_canvas_selection(window, inspect)
     views = {"Training": training, "Runs": runs, "Recipe": recipe, "Inspect": inspect}
     for title, widget in views.items():
-        main_window.add_view(title, widget)
+        window.add_view(title, widget)
     return views
 
 
-def _follow_canvas_selection(main_window: Any, inspect: Any) -> None:
+def _follow_canvas_selection(window: MainWindow, inspect) -> None:
     """Clicking one block on the canvas picks it as the inspected layer."""
-    scene = getattr(main_window, "scene", None)
-    if scene is None or not hasattr(scene, "selected_item_ids"):
-        return
+    scene = window.scene
 
     def follow() -> None:
         try:

@@ -17,16 +17,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnlab.recipe.augment_catalog import AUGMENTATIONS, HELP
-from cnnlab.spec.schema import section_params
-from cnnlab.spec.sections import MixSpec, TrainingSpec
+from cnnlab.recipe import AUGMENTATIONS, HELP
+from cnnlab.spec import MixSpec, TrainingSpec, section_params
 from cnnlab.ui.param_form import ParamForm
 from cnnlab.ui.views.plots import image_view, show_image, tile_images
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 
 def _sample_images(n: int = 8):
-    from cnnlab.data.shapes import generate_shapes
+    from cnnlab.data import generate_shapes
 
     x, _ = generate_shapes(samples=n, image_size=48, seed=1)
     return x
@@ -180,7 +179,7 @@ class AugmentationPanel(QWidget):
 
             preview = getattr(recipe, "preview_augmentations", None)
             if preview is None:
-                from cnnlab.recipe.augment import preview_augmentations as preview
+                from cnnlab.recipe import preview_augmentations as preview
             return preview(training, _sample_images(4), 4, 0)
 
         call_in_thread(self.worker, compute)

@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnlab.data.preflight_text import preflight_text, skipped_rows, split_rows
-from cnnlab.spec.schema import section_params
-from cnnlab.spec.sections import DataSpec, ShapesSpec
+from cnnlab.data import preflight_text, skipped_rows, split_rows
+from cnnlab.spec import DataSpec, ShapesSpec, section_params
 from cnnlab.ui.param_form import ParamForm
 from cnnlab.ui.views.plots import image_view, make_plot, show_image, tile_images
 from cnnlab.ui.views.worker import Worker, call_in_thread
@@ -39,7 +38,7 @@ PREVIEW_FOLDER_SHAPE = (64, 64, 3)
 def _load_samples(data: DataSpec) -> tuple[np.ndarray, list[str], list[str], np.ndarray, list]:
     """Return (images, their labels, class names, counts per class, skipped-file rows)."""
     if data.source == "shapes":
-        from cnnlab.data.shapes import generate_shapes
+        from cnnlab.data import generate_shapes
 
         s = data.shapes
         x, y = generate_shapes(s.classes, s.samples, s.image_size, s.channels, s.noise, s.seed)

@@ -21,7 +21,7 @@ from cnnlab.ui.views.inspect_widgets import ZoomImage, note_label, row
 from cnnlab.ui.views.worker import Worker, call_in_thread
 
 if TYPE_CHECKING:  # the module imports TensorFlow: only in the worker
-    from cnnlab.inspect.explanation import Explanation
+    from cnnlab.inspect import Explanation
 
 # core method -> caption
 METHODS = {"saliency": "saliency", "smoothgrad": "SmoothGrad", "guided": "guided backprop",

@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnlab.inspect import Session, display_image
-from cnnlab.inspect.settings import DREAM_DEFAULTS, LIMITS
+from cnnlab.inspect import DREAM_DEFAULTS, LIMITS, Session, display_image
 from cnnlab.ui.views.inspect_widgets import ZoomImage, note_label, row
 from cnnlab.ui.views.worker import Worker, error_text
 
@@ -51,7 +50,7 @@ class DreamSettings:
 def dream(model: Any, image: np.ndarray, settings: DreamSettings,
           value_range: tuple[float, float], sink: Any, stop: Any) -> Any:
     """Run the core's deep dream with live previews to ``sink``; return its result."""
-    from cnnlab.inspect.dream import deep_dream
+    from cnnlab.inspect import deep_dream
 
     return deep_dream(model, image, list(settings.layers), octaves=settings.octaves,
                       steps=settings.steps, step_size=settings.step_size,
@@ -176,7 +175,7 @@ class DreamPanel(QWidget):
             self.note.setText("Stopping...")
 
     def _frame(self, event: tuple[int, Any]) -> None:
-        from cnnlab.inspect.dream import DreamFrame
+        from cnnlab.inspect import DreamFrame
 
         generation, frame = event
         if generation != self.generation or not isinstance(frame, DreamFrame):
@@ -218,9 +217,8 @@ class DreamPanel(QWidget):
         """
         if self.result is None or self.ran is None or self.input is None:
             return False
-        from cnnlab.inspect.figures import save_png
-        from cnnlab.inspect.report import dream_figure
-        from cnnlab.outputs import check_output
+        from cnnlab import check_output
+        from cnnlab.inspect import dream_figure, save_png
 
         path = Path(path) if Path(path).suffix.lower() == ".png" else Path(f"{path}.png")
         ran, result = self.ran, self.result

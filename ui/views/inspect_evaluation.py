@@ -48,7 +48,7 @@ class EvalResult:
 
 def run_evaluation(model: Any, data: Any, split: str, names: list[str]) -> EvalResult:
     """Evaluate ``model`` on one split of ``data`` (a DataSplits)."""
-    from cnnlab.inspect.evaluation import evaluate, probabilities
+    from cnnlab.inspect import evaluate, probabilities
 
     x, y = data.arrays(split)
     if not len(y):
@@ -145,7 +145,7 @@ class EvaluationPanel(QWidget):
         except ValueError as exc:
             self.predict_label.setText(str(exc))
             return False
-        from cnnlab.inspect.evaluation import predict_image
+        from cnnlab.inspect import predict_image
 
         model, names, vr = session.model, list(session.class_names), session.value_range
         return call_in_thread(self.worker, lambda: predict_image(model, image, names, 5, vr))

@@ -56,8 +56,7 @@ class Frame:
 
 def _leg(model: Any, goal: Goal, start: np.ndarray | None, steps: int, seed: int,
          value_range: tuple[float, float], stop: Any) -> Any:
-    from cnnlab.inspect.ascent import AscentSettings
-    from cnnlab.inspect.fantasy import maximize_class, maximize_filter
+    from cnnlab.inspect import AscentSettings, maximize_class, maximize_filter
 
     settings = AscentSettings(steps=steps, seed=seed)
     if goal.target == "class":

@@ -16,8 +16,7 @@ from cnnlab.ui.views.worker import Worker, call_in_thread
 def compute_maps(model: Any, image: np.ndarray, layer: str) -> tuple[np.ndarray, int, tuple]:
     """Return (tiled image, tile count, activation shape) of one layer for one input."""
     # cnnlab.inspect.activations is also a submodule: import the function itself.
-    from cnnlab.inspect.activations import feature_maps
-    from cnnlab.inspect.tiling import tile_channels
+    from cnnlab.inspect import feature_maps, tile_channels
 
     act = feature_maps(model, image, [layer])[layer]
     tiles = act.shape[-1] if act.ndim == 3 else 1

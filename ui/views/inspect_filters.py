@@ -92,7 +92,7 @@ class FiltersPanel(QWidget):
         signature = snapshot_signature(session.run_dir)
         if signature == self._signature or self.worker.running:
             return
-        from cnnlab.train.filter_history import load_history
+        from cnnlab.train import load_history
 
         run_dir = session.run_dir
         call_in_thread(self.worker, lambda: (run_dir, signature, load_history(run_dir)))

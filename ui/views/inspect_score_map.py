@@ -31,8 +31,8 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif)"
 
 def fitted_image(fc: Any, image: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
     """A user's image at a size the copy can score (its own, within bounds), in model range."""
-    from cnnlab.inspect.images import fit_image
-    from cnnlab.modelio.fully_conv import scene_size
+    from cnnlab.inspect import fit_image
+    from cnnlab.modelio import scene_size
 
     h, w = scene_size(fc, image.shape[0], image.shape[1])
     return fit_image(image, (h, w, fc.input_shape[2]), value_range)
@@ -136,8 +136,8 @@ class ScoreMapPanel(QWidget):
         per_side = int(self.mosaic_box.currentData())
         if self.session is None:
             return False
-        from cnnlab.errors import CnnlabError
-        from cnnlab.modelio.fully_conv import mosaic
+        from cnnlab import CnnlabError
+        from cnnlab.modelio import mosaic
 
         try:
             scene = mosaic(self.session.samples, per_side)
@@ -187,7 +187,7 @@ class ScoreMapPanel(QWidget):
         self.note.setText(f"Scoring {label}...")
 
         def job() -> tuple:
-            from cnnlab.modelio.fully_conv import fully_convolutional, score_maps
+            from cnnlab.modelio import fully_convolutional, score_maps
 
             made = fc if fc is not None else fully_convolutional(session.model)
             image = scene if scene is not None else fitted_image(made, raw, session.value_range)
@@ -210,7 +210,7 @@ class ScoreMapPanel(QWidget):
     def _draw(self) -> None:
         if self.scores is None or self.fc is None or self.scene is None:
             return
-        from cnnlab.modelio.fully_conv import map_rect
+        from cnnlab.modelio import map_rect
 
         k = max(0, self.class_box.currentIndex())
         values = self.scores[..., min(k, self.scores.shape[-1] - 1)]

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
-
-from cnnlab.inspect import Session
 
 MODEL_FILTER = "Keras models (*.keras *.h5)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif)"
@@ -86,18 +83,3 @@ class SourceBar(QWidget):
         if path:
             self.file_requested.emit(path)
 
-
-def list_runs(workspace: Any) -> list[tuple[str, str]]:
-    """Return ``(id, label)`` for the runs that saved a model, in the store's order."""
-    from cnnlab import RunStore
-    from cnnlab.inspect import runs_with_models
-
-    return runs_with_models(RunStore(workspace, read_only=True))
-
-
-def load_run(workspace: Any, run_id: str) -> Session:
-    """The core's session of a run (call it in a worker thread: it loads TensorFlow)."""
-    from cnnlab import RunStore
-    from cnnlab.inspect import open_run
-
-    return open_run(RunStore(workspace, read_only=True), run_id)

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtWidgets import QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from cnnlab.inspect import Session, open_model_file
+from cnnlab.inspect import Session, open_model_file, open_run, runs_with_models
+from cnnlab.runs import RunStore
 from cnnlab.ui.views.inspect_attribution import AttributionPanel
 from cnnlab.ui.views.inspect_dream import DreamPanel
 from cnnlab.ui.views.inspect_evaluation import EvaluationPanel
@@ -28,8 +29,6 @@ from cnnlab.ui.views.inspect_source import (
     IMAGE_FILTER,
     IMAGE_SUFFIXES,
     SourceBar,
-    list_runs,
-    load_run,
     read_image,
 )
 from cnnlab.ui.views.inspect_widgets import Thumbnails, note_label, row
@@ -42,14 +41,14 @@ class InspectView(QWidget):
     """Pick a run or a model file; see its filters, maps, attributions, fantasies, errors.
 
     Args:
-        workspace: The run store's workspace; None for the default.
+        store: The window's run store (only read here).
         parent: The parent widget.
 
     """
 
-    def __init__(self, workspace: str | os.PathLike | None = None, parent=None) -> None:
+    def __init__(self, store: RunStore, parent=None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.store = store
         self.session: Session | None = None
         self.image: np.ndarray | None = None
         self.worker = Worker(self)
@@ -100,7 +99,7 @@ class InspectView(QWidget):
     def refresh_runs(self) -> None:
         """List the runs that saved a model."""
         try:
-            runs = list_runs(self.workspace)
+            runs = runs_with_models(self.store)
         except Exception as exc:  # noqa: BLE001 - shown, never raised
             self._show(f"Cannot read the runs: {exc}")
             return
@@ -127,8 +126,8 @@ class InspectView(QWidget):
         if not run_id:
             self._show("No run with a saved model yet.")
             return False
-        workspace = self.workspace
-        return self._start_load(f"run {run_id}", lambda: load_run(workspace, run_id))
+        store = self.store
+        return self._start_load(f"run {run_id}", lambda: open_run(store, run_id))
 
     def load_file(self, path: str | os.PathLike) -> bool:
         """Load a user's ``.keras``/``.h5`` model file in the worker (safe mode)."""

@@ -15,8 +15,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from cnnlab import SpecError
-from cnnlab.spec.schema import section_params
-from cnnlab.spec.sections import TrainingSpec
+from cnnlab.spec import TrainingSpec, section_params
 from cnnlab.ui.param_form import ParamForm
 from cnnlab.ui.views.plots import curve, make_plot, set_finite
 from cnnlab.ui.views.transfer_panel import BaseInserter
@@ -143,7 +142,7 @@ class OptimizerPanel(SectionPanel):
             return
 
         def compute():
-            from cnnlab.recipe.schedules import lr_curve
+            from cnnlab.recipe import lr_curve
 
             return lr_curve(training, spe)
 
@@ -225,7 +224,7 @@ class TransferPanel(SectionPanel):
         (:func:`cnnlab.recipe.transfer.check_transfer`), so the window names
         the problem while the user edits, not only when training starts.
         """
-        from cnnlab.recipe.transfer import check_transfer
+        from cnnlab.recipe import check_transfer
 
         try:
             check_transfer(experiment)
@@ -255,7 +254,7 @@ class TransferPanel(SectionPanel):
 
             advise = getattr(recipe, "advise_transfer", None)
             if advise is None:
-                from cnnlab.recipe.transfer import advise_transfer as advise
+                from cnnlab.recipe import advise_transfer as advise
             text = advise(self.size_box.currentText(), self.sim_box.currentText())
         except Exception as exc:  # noqa: BLE001
             self.advice.setText(f"Advice unavailable: {error_text(exc)}")

@@ -11,8 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cnnlab.spec.architecture import architecture_summary
-from cnnlab.spec.diff import RunLabel, label_runs
+from cnnlab.spec import RunLabel, architecture_summary, label_runs
 
 
 class RunLabels:

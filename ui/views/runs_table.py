@@ -71,7 +71,7 @@ def row_cells(rec, change: tuple[str, str] = ("", ""), summary: str = "") -> lis
         summary: The layer summary of the run's network (``3 conv, 2 dense``).
 
     """
-    from cnnlab.formatting import format_duration
+    from cnnlab import format_duration
 
     date = dt.datetime.fromtimestamp(rec.created_at).strftime("%Y-%m-%d %H:%M")
     acc = rec.best_val_accuracy

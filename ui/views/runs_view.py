@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnlab.runs import RunStore
 from cnnlab.ui.views.plots import PALETTE, curve, make_plot, set_finite
 from cnnlab.ui.views.run_labels import RunLabels
 from cnnlab.ui.views.runs_table import RunsTable
@@ -35,7 +35,7 @@ class RunsView(QWidget):
     """Table of runs, overlaid curves, accuracy-vs-cost scatter and spec diff.
 
     Args:
-        workspace: The run store's workspace; None for the default one.
+        store: The window's one run store (read-only where the workspace is).
 
     Signals:
         open_experiment: The Experiment of a run, to open in the editor.
@@ -46,13 +46,10 @@ class RunsView(QWidget):
     open_experiment = Signal(object)
     resume_requested = Signal(str)
 
-    def __init__(self, workspace: str | os.PathLike | None = None, parent=None) -> None:
+    def __init__(self, store: RunStore, parent=None) -> None:
         super().__init__(parent)
-        from cnnlab.runs.store import RunStore
-        from cnnlab.runs.workspace import resolve_workspace, workspace_writable
-
-        read_only = not workspace_writable(resolve_workspace(workspace))
-        self.store = RunStore(workspace, read_only=read_only)
+        self.store = store
+        read_only = store.read_only
         self.records: dict[str, object] = {}
         self.labels = RunLabels(self.store)
         self._build()
@@ -154,7 +151,7 @@ class RunsView(QWidget):
 
     def _matches(self, rec, text: str) -> bool:
         """The filter: the store's fields (id, name, label, tags), the change, the layers."""
-        from cnnlab.runs.records import matches
+        from cnnlab.runs import matches
 
         needle = text.casefold()
         words = (self.labels.text(rec.id), self.labels.architectures.get(rec.id, ""))

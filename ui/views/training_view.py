@@ -9,7 +9,6 @@ redraws the plots when something changed.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 
@@ -24,20 +23,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnlab.formatting import format_duration
+from cnnlab import format_duration
+from cnnlab.runs import RunStore
 from cnnlab.spec import Experiment
-from cnnlab.train.curves import (
-    CurveBuffers,
-    eta_seconds,
-    format_values,
-)
-from cnnlab.train.events import (
+from cnnlab.train import (
     BatchProgress,
+    CurveBuffers,
     EpochEnded,
     Failed,
     Finished,
     RunStarted,
     Stopped,
+    eta_seconds,
+    format_values,
 )
 from cnnlab.ui.views.plots import Crosshair, curve, legend_in_title, make_plot, set_finite
 from cnnlab.ui.views.worker import Worker
@@ -70,7 +68,7 @@ class TrainingView(QWidget):
 
     Args:
         get_experiment: Returns the experiment to train (an immutable snapshot).
-        workspace: The run store's workspace; None for the default one.
+        store: The window's run store; the trainer writes into its workspace.
         trainer: ``run(spec, sink, control, workspace=, resume=)``; None for
             :func:`cnnlab.run_training` (tests pass a fake).
 
@@ -79,13 +77,12 @@ class TrainingView(QWidget):
     run_started = Signal(str)
     run_ended = Signal(str)  # run id (empty when the run never started)
 
-    def __init__(self, get_experiment: Callable[[], Experiment],
-                 workspace: str | os.PathLike | None = None, parent: QWidget | None = None,
-                 trainer: Callable | None = None):
+    def __init__(self, get_experiment: Callable[[], Experiment], store: RunStore,
+                 parent: QWidget | None = None, trainer: Callable | None = None):
         super().__init__(parent)
         self._trainer = trainer or _real_trainer
         self._get_experiment = get_experiment
-        self.workspace = workspace
+        self.store = store
         self.buffers = CurveBuffers()
         self.worker = Worker(self)
         self.run_id = ""
@@ -219,7 +216,7 @@ class TrainingView(QWidget):
         self.run_bar.setValue(0)
         verb = f"Resuming run {resume}" if resume else "Starting"
         self._show(f"{verb}: building the model and loading data...", "info")
-        job = _trainer_job(self._trainer, experiment, self.workspace, resume)
+        job = _trainer_job(self._trainer, experiment, self.store.workspace, resume)
         self.worker.start(job, "cnnlab-train")
         self._set_running(True)
         return True

@@ -52,7 +52,7 @@ def base_layers(name: str, source: str, shape: Sequence[int]) -> list[Layer]:
         ModelFileError: When a model file cannot be read.
 
     """
-    from cnnlab.modelio.splice import base_model, preset_layers
+    from cnnlab.modelio import base_model, preset_layers
 
     if source == PRESET:
         return preset_layers(name, shape)
@@ -112,8 +112,8 @@ class BaseInserter(QWidget):
 
     # -- building ---------------------------------------------------------------------------
     def _build(self) -> None:
-        from cnnlab.modelio.bases import application_names
-        from cnnlab.presetlib import preset_names
+        from cnnlab import preset_names
+        from cnnlab.modelio import application_names
 
         self.source_box = QComboBox()
         self.source_box.addItem("Keras application", APPLICATION)
@@ -253,7 +253,7 @@ class BaseInserter(QWidget):
         self.layer_status.setText("Cut: the last layer with an image output (default).")
 
     def _shape(self) -> tuple[int, ...]:
-        from cnnlab.modelio.splice import input_shape
+        from cnnlab.modelio import input_shape
 
         return input_shape(self._get()) if self._get is not None else (224, 224, 3)
 
@@ -331,8 +331,8 @@ class BaseInserter(QWidget):
     def _insert_job(exp: Any, name: str, source: str, cut: str | None, weights: str,
                     path: str | None) -> Callable[[], Any]:
         def job() -> Any:
-            from cnnlab.diagram.arrange import ensure_positions
-            from cnnlab.modelio.splice import insert_base
+            from cnnlab.diagram import ensure_positions
+            from cnnlab.modelio import insert_base
 
             return ensure_positions(insert_base(exp, name, source=source, cut_at=cut,
                                                 weights=weights, weights_path=path))

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from cnnlab.train.events import Control
+from cnnlab.train import Control
 
 Job = Callable[[Callable[[object], None], Control], Any]
 
