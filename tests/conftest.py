@@ -3,9 +3,10 @@ and no thread left running when a test ends (tests/thread_guard.py)."""
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from cnnlab.tfquiet import quiet_environment  # imports neither Keras nor TensorFlow
+
+quiet_environment()  # Keras's backend and TensorFlow's log level, as every entry point does
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import pytest  # noqa: E402
 from thread_guard import pytest_runtest_setup, pytest_runtest_teardown  # noqa: E402
