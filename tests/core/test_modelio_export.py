@@ -176,8 +176,8 @@ def test_failed_verification_keeps_the_old_file(tmp_path, lab, monkeypatch):
 
 def test_bad_format_and_names_are_clear_errors(tmp_path, lab):
     _, model = lab
-    with pytest.raises(ModelFileError, match="unknown export format 'onnx'"):
-        export_model(model, "onnx", tmp_path / "m.onnx")
+    with pytest.raises(ModelFileError, match="unknown export format 'tfjs'"):
+        export_model(model, "tfjs", tmp_path / "m.json")
     with pytest.raises(ModelFileError, match="must end in .keras"):
         export_model(model, "keras", tmp_path / "m.h5")
     with pytest.raises(RunError, match="no trained model"):
