@@ -21,6 +21,8 @@ from __future__ import annotations
 import importlib
 
 from cnnlab.lazy import lazy_exports
+from cnnlab.recipe.augment_catalog import AUGMENTATIONS as AUGMENTATIONS  # light: data
+from cnnlab.recipe.augment_catalog import HELP as HELP
 
 # name -> module under cnnlab.recipe; resolved on first access.
 _LAZY = {
@@ -48,11 +50,9 @@ _LAZY = {
     "LayerwiseOptimizer": "cnnlab.recipe.layerwise:LayerwiseOptimizer",
     "Advice": "cnnlab.recipe.advisor:Advice",
     "advise_transfer": "cnnlab.recipe.advisor:advise_transfer",
-    "AUGMENTATIONS": "cnnlab.recipe.augment_catalog:AUGMENTATIONS",
-    "HELP": "cnnlab.recipe.augment_catalog:HELP",
 }
 
-__all__ = sorted([*_LAZY, "register_keras_objects"])
+__all__ = sorted([*_LAZY, "register_keras_objects"])  # the functions; the catalogue is data
 
 
 def register_keras_objects() -> None:

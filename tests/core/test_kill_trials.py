@@ -37,6 +37,7 @@ def test_plan_spreads_the_moments_over_every_kind_and_repeats_with_the_seed():
     assert plan != kt.plan_trials(12, random.Random(4))
 
 
+@pytest.mark.slow  # ~18 s; SIGKILL mid-epoch + resume runs by default in test_trainer_processes
 def test_killed_mid_epoch_resumes_to_finished(tmp_path):
     # Killed 20 ms into epoch 2 (once epoch 1's checkpoint and filter snapshot are written).
     result = kt.run_trial(1, kt.Moment("mid-epoch", 1, 0.02), tmp_path, epochs=3, seed=1)

@@ -124,6 +124,7 @@ def test_preset_base_feature_extractor(capsys, tmp_path):
     assert model.get_layer("fc1").trainable
 
 
+@pytest.mark.slow  # ~75 s in CI; application × fine_tune × svm trains in the acceptance matrix
 def test_application_base_with_random_weights_fine_tuned_with_svm(capsys, tmp_path):
     spec = tmp_path / "e.json"
     _new(capsys, spec, "--base", "MobileNetV2", "--weights", "random", "--cut-at",
