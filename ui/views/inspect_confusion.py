@@ -67,6 +67,7 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         self.scene().sigMouseClicked.connect(self._clicked)
         self.scene().sigMouseMoved.connect(self._hovered)
         self.plot.getViewBox().sigResized.connect(lambda _vb: self.relabel())
+        self.plot.getViewBox().sigRangeChanged.connect(lambda *_a: self.relabel())
         self.setMinimumSize(260, 260)
 
     def set_matrix(self, confusion: np.ndarray, names: list[str]) -> None:
@@ -83,11 +84,15 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         self.plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
         self.relabel()
 
+    def cell_px(self) -> float:
+        """How wide one cell is on screen now (the aspect lock may leave the view wider)."""
+        unit_w = self.plot.getViewBox().viewPixelSize()[0]  # data units per pixel
+        return 1.0 / unit_w if unit_w > 0 else 0.0
+
     def tick_texts(self) -> tuple[list[str], list[str]]:
         """The (bottom, left) axis labels as drawn for the current size."""
         metrics = QFontMetrics(self.font())
-        k = max(len(self.names), 1)
-        cell = int(self.plot.getViewBox().width() / k) - GAP_PX
+        cell = int(self.cell_px()) - GAP_PX
         return elided(self.names, cell, metrics), elided(self.names, LEFT_AXIS_PX, metrics)
 
     def relabel(self) -> None:

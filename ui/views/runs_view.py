@@ -65,8 +65,7 @@ class RunsView(QWidget):
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by name, change, id, architecture or tag")
         self.filter_edit.textChanged.connect(lambda _t: self.refresh())
-        bar = QHBoxLayout()
-        bar.addWidget(self.filter_edit, 1)
+        bar = QHBoxLayout()  # the buttons; the filter has a row of its own (room to type)
         actions = (("Refresh", self.refresh), ("Rename...", self._ask_rename),
                    ("Tag...", self._ask_tag), ("Delete", self._ask_delete),
                    ("Resume", self.resume_selected), ("Open in editor", self.open_selected),
@@ -97,6 +96,7 @@ class RunsView(QWidget):
         split.addWidget(self._build_compare())
         split.setSizes([300, 400])
         layout = QVBoxLayout(self)
+        layout.addWidget(self.filter_edit)
         layout.addLayout(bar)
         layout.addWidget(split, 1)
         layout.addWidget(self.message)
