@@ -67,7 +67,7 @@ def test_missing_imagenet_weights_name_the_file(monkeypatch, tmp_path):
         insert_base(_head_experiment(), "ResNet50")
 
 
-@pytest.mark.parametrize("name", ["ResNet50", "MobileNetV2"])
+@pytest.mark.parametrize("name", [pytest.param("ResNet50", marks=pytest.mark.slow), "MobileNetV2"])
 def test_application_base_matches_keras(tmp_path, name):
     app = bases.load_base(name, SHAPE, weights="random")
     weights = tmp_path / "base.weights.h5"

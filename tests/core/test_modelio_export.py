@@ -90,6 +90,7 @@ def test_savedmodel_export_has_a_serving_signature(tmp_path, lab):
     assert [p.name for p in tmp_path.iterdir()] == ["served"]
 
 
+@pytest.mark.slow  # 11 s; every Python export is verified in a subprocess (acceptance matrix)
 def test_python_script_rebuilds_the_model_in_another_process(tmp_path, lab):
     _, model = lab
     result = export_model(model, "python", tmp_path / "train.py", class_names=CLASSES)

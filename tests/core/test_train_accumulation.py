@@ -83,7 +83,10 @@ def _fine_tune(optimizer):
                            schedule={"name": "cosine"})
 
 
-@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+# SGD and Adam by default (plain and with moments); the other three are slow (about 5 s each).
+@pytest.mark.parametrize("optimizer", [o if o in ("sgd", "adam") else
+                                       pytest.param(o, marks=pytest.mark.slow)
+                                       for o in sorted(OPTIMIZERS)])
 def test_accumulation_with_phases_resumes_exactly(tmp_path, optimizer):
     """Stopped in the middle of an accumulation group, the resumed run ends where an
     uninterrupted one does: accumulated gradients, slots and both counters are restored."""

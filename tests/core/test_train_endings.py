@@ -143,6 +143,8 @@ def test_a_run_killed_while_saving_its_model_is_completed_by_resume(tmp_path, ca
     assert "already trained 3 of 3 epochs" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # up to 50 s late in the suite; test_a_kill_between_checkpoint_and_index_... and
+# test_trainer_processes' kill while a checkpoint is written keep this boundary in the default run
 def test_the_index_never_counts_an_epoch_that_is_not_checkpointed(tmp_path, monkeypatch):
     from cnnlab.train import checkpoints
 

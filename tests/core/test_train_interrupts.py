@@ -88,6 +88,7 @@ def _stopped_run(workspace):
     return out.run_id
 
 
+@pytest.mark.slow  # 10 s; test_store_claims names the holder in a second process by default
 def test_a_second_resume_of_a_run_being_trained_names_who_holds_it(tmp_path, capsys):
     ws = tmp_path / "ws"
     run_id = _stopped_run(ws)

@@ -101,6 +101,7 @@ def test_sigkill_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path):
     assert not list(folder.glob(".*tmp*"))
 
 
+@pytest.mark.slow  # 8 s; test_train_interrupts' Ctrl-C mid-epoch + resume runs by default
 def test_ctrl_c_stops_cleanly_and_keeps_the_model(tmp_path):
     ws = tmp_path / "ws"
     spec = write_spec(tmp_path / "spec.json", epochs=30, samples=1500)
@@ -157,6 +158,7 @@ MIRRORED = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # 12 s; the acceptance matrix trains MirroredStrategy on two CPUs by default
 def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path):
     proc = start_python(["-c", MIRRORED, str(REPO / "tests")], tmp_path / "ws")
     out, err = proc.communicate(timeout=300)
