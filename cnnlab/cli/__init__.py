@@ -29,8 +29,10 @@ COMMANDS = {
     "presets": "presets", "summary": "summary", "validate": "validate", "new": "new",
     "train": "train", "runs": "runs", "inspect": "inspect", "export": "export",
     "convert": "convert", "report": "report", "import": "import_model",
+    "study": "study", "data": "data_check", "plan": "plan", "lr-find": "lr_find",
 }
-TENSORFLOW_COMMANDS = ("train", "inspect", "export", "convert", "report", "import")
+TENSORFLOW_COMMANDS = ("train", "inspect", "export", "convert", "report", "import", "plan",
+                       "lr-find")
 # Options of the window (cnnlab.ui.app.parse_args) that may come first: `cnnlab --workspace D`.
 WINDOW_OPTIONS = ("--workspace", "--startup-probe", "--tensorflow-probe", "--no-tensorflow")
 

@@ -12,6 +12,7 @@ import math
 import sys
 from datetime import datetime, timezone
 
+from cnnlab.cli import runs_samples
 from cnnlab.cli.common import add_workspace
 from cnnlab.errors import CnnlabError
 
@@ -24,10 +25,11 @@ TEST_LABELS = (("test_loss", "loss"), ("test_accuracy", "accuracy"), ("test_top5
 def add_parser(sub) -> None:
     """Register the subcommand."""
     p = sub.add_parser("runs", help="list, show or compare runs")
-    p.add_argument("action", nargs="?", default="list", choices=("list", "show", "diff"))
+    p.add_argument("action", nargs="?", default="list", choices=("list", "show", "diff", "samples"))
     p.add_argument("ids", nargs="*", metavar="ID")
     add_workspace(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+    runs_samples.add_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _dispatch(store, args: argparse.Namespace) -> int:
+    if args.action == "samples":
+        return runs_samples.run(store, args)
     if args.action == "list":
         return _runs_list(store, args)
     if args.action == "show":

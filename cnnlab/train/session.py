@@ -14,6 +14,7 @@ import keras
 
 from cnnlab.atomic import atomic_path
 from cnnlab.recipe.optimizers import set_batch_counter
+from cnnlab.train import observers
 from cnnlab.train import preparation as prep
 from cnnlab.train.callbacks import (
     BatchMonitor,
@@ -82,6 +83,8 @@ class Session:
         totals = analyze(self.spec.model, self.training.regularization.batchnorm).totals
         metadata = prep.run_metadata(self.spec, self.plan, self.data)
         metadata["transfer"] = self.transfer_notes
+        if self.job.tags:
+            metadata["tags"] = self.job.tags
         record = self.store.create_run(
             self.spec.run_dict(), self.spec.name, self.job.epochs, metadata,
             params=int(self.net.count_params()), macs=int(totals.macs))
@@ -172,7 +175,7 @@ class Session:
         # checkpoints) the rate the next epoch starts with, also when ReduceLROnPlateau
         # has just lowered it: the same meaning of "lr" as for every schedule.
         callbacks = [BatchMonitor(ctx), *prep.extra_callbacks(self.training, run_dir, self.net),
-                     EpochRecorder(ctx)]
+                     *observers.callbacks(self, ctx), EpochRecorder(ctx)]
         self.model.fit(self.sets.train, validation_data=self.sets.val, epochs=end,
                        initial_epoch=first, callbacks=callbacks, verbose=0, shuffle=False)
 

@@ -63,11 +63,12 @@ class _Job:
     run_id: str | None = None  # set when resuming
     state: CheckpointState | None = None
     complete: bool = False  # all epochs trained; only the end (test, model.keras) is missing
+    tags: dict = field(default_factory=dict)  # recorded in a new run's metadata ("tags")
 
 
 def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
         workspace: str | Path | None = None, resume: str | None = None,
-        epochs: int | None = None) -> RunOutcome:
+        epochs: int | None = None, tags: dict | None = None) -> RunOutcome:
     """Train an experiment (or resume a run) and report through ``sink``.
 
     Args:
@@ -83,6 +84,8 @@ def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
             marked finished.
         epochs: Train this many epochs in all instead of the spec's (or the
             resumed run's) number.
+        tags: JSON data recorded in a new run's metadata under ``"tags"`` (a
+            study and its trial number, say); a resumed run keeps its own.
 
     Returns:
         The outcome; ``Finished``, ``Stopped`` or ``Failed`` was sent last.
@@ -96,6 +99,7 @@ def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
     try:
         trainer.store = RunStore(workspace)
         job = trainer.job(spec, resume, epochs)
+        job.tags = dict(tags or {})
         return trainer.train(job)
     except KeyboardInterrupt:
         trainer.mark("interrupted", "aborted from the keyboard")
