@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 from cnnlab.data.arrays import (
+    SPLITS,
     cap_splits,
     channel_plan,
     channel_stats,
@@ -17,6 +19,17 @@ from cnnlab.data.arrays import (
 from cnnlab.data.keras_datasets import load_keras
 from cnnlab.data.npz import load_npz
 from cnnlab.data.raw import RawData
+from cnnlab.data.revisions import (
+    FOLDER_HINT,
+    Revision,
+    array_hint,
+    array_ids,
+    array_sample_check,
+    folder_ids,
+    folder_sample_check,
+    folder_train_stats,
+    revise,
+)
 from cnnlab.data.shapes import generate_shapes
 from cnnlab.data.splits import DataSplits
 from cnnlab.errors import DataError
@@ -33,12 +46,15 @@ def load_data(data: Any, input_shape: tuple[int, int, int], seed: int) -> DataSp
     their own test set keep it), capped at ``data.max_samples`` training
     samples, scaled or standardized (statistics from the training split
     only), converted between grayscale and RGB, and resized to the model's
-    (H, W). Every such step is reported in ``notes``.
+    (H, W). The revision (``data.exclude``, ``data.relabel``) is applied
+    after the split, so the other samples keep their split. Every such step
+    is reported in ``notes``; every sample is named (:meth:`DataSplits.ids`).
 
     Args:
         data: The spec's ``data`` section (any object with its attributes:
             ``source, path, keras_name, validation_split, test_split,
-            normalization, bad_files, max_samples, shapes``).
+            normalization, bad_files, max_samples, shapes``, and optionally
+            ``exclude, relabel``).
         input_shape: The model's input (H, W, C), channels last. H and W may
             be None to keep the data's size (not for folders).
         seed: Seed of the split (the shapes generator has its own seed).
@@ -55,11 +71,56 @@ def load_data(data: Any, input_shape: tuple[int, int, int], seed: int) -> DataSp
     if data.source == "folder":
         from cnnlab.data.folder import load_folder
 
-        return load_folder(data, shape, seed)
+        return revise_folder(load_folder(data, shape, seed), Revision.of(data))
     raw = _load_raw(data)
     notes = list(raw.notes)
-    parts = _split(raw, data, seed, notes)
-    return _fit(raw, parts, shape, data.normalization, notes)
+    idx = _split(raw, data, seed, notes)
+    ids = array_ids(idx, own_test=raw.x_test is not None)
+    labels = {name: _pool(raw, name, "y")[i] for name, i in idx.items()}
+    revision = Revision.of(data)
+    if revision:
+        n_test = None if raw.y_test is None else len(raw.y_test)
+        revised = revise(revision, ids, labels, raw.class_names,
+                         array_sample_check(len(raw.y), n_test), array_hint(len(raw.y), n_test))
+        idx = {name: i[revised.keep[name]] for name, i in idx.items()}
+        labels, ids = revised.labels, revised.ids
+        notes.extend([revised.note] if revised.note else [])
+    parts = {name: (_pool(raw, name, "x")[i], labels[name]) for name, i in idx.items()}
+    splits = _fit(raw, parts, shape, data.normalization, notes)
+    splits.sample_ids = ids
+    return splits
+
+
+def revise_folder(splits: DataSplits, revision: Revision) -> DataSplits:
+    """Name a folder's samples by file path and apply ``revision`` to its splits.
+
+    The revised splits keep the files' order; standardization statistics are
+    computed again over the revised training split.
+    """
+    files = splits.files
+    ids = folder_ids(splits.folder, files.paths)
+    if not revision:
+        splits.sample_ids = ids
+        return splits
+    labels = {name: splits.labels(name) for name in SPLITS}
+    revised = revise(revision, ids, labels, splits.class_names,
+                     folder_sample_check(splits.folder), FOLDER_HINT)
+    paths = {name: np.asarray(files.paths[name])[revised.keep[name]] for name in SPLITS}
+    files = dataclasses.replace(files, paths=paths)
+    if splits.normalization == "standardize":
+        files.stats = None
+        files.stats = folder_train_stats(files, revised.labels["train"])
+    y = revised.labels
+    notes = [*splits.notes, *([revised.note] if revised.note else [])]
+    return dataclasses.replace(splits, y_train=y["train"], y_val=y["val"], y_test=y["test"],
+                               files=files, normalization_stats=files.stats, notes=notes,
+                               sample_ids=revised.ids)
+
+
+def _pool(raw: RawData, split: str, kind: str) -> np.ndarray:
+    """The source arrays a split's indices point into (the own test set for ``test``)."""
+    own_test = split == "test" and raw.x_test is not None
+    return getattr(raw, f"{kind}_test" if own_test else kind)
 
 
 def _check_input_shape(input_shape) -> tuple[int, int, int]:
@@ -95,10 +156,12 @@ def _load_raw(data: Any) -> RawData:
     return RawData(x=x, y=y, class_names=[str(c) for c in s.classes])
 
 
-def _split(
-    raw: RawData, data: Any, seed: int, notes: list[str]
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Choose the samples of each split; return ``split -> (images, labels)`` (raw arrays)."""
+def _split(raw: RawData, data: Any, seed: int, notes: list[str]) -> dict[str, np.ndarray]:
+    """Choose the samples of each split; return ``split -> indices`` into the source's pool.
+
+    Train and validation index ``raw.x``; test indexes ``raw.x_test`` where
+    the source has its own test set, else ``raw.x``.
+    """
     val_frac, test_frac = float(data.validation_split), float(data.test_split)
     if raw.x_test is None:
         train, val, test = stratified_split(raw.y, val_frac, test_frac, seed)
@@ -111,12 +174,7 @@ def _split(
     idx, cap_note = cap_splits(idx, data.max_samples)
     if cap_note:
         notes.append(cap_note)
-    parts = {name: (raw.x[i], raw.y[i]) for name, i in idx.items() if name != "test"}
-    if raw.x_test is None:
-        parts["test"] = (raw.x[idx["test"]], raw.y[idx["test"]])
-    else:
-        parts["test"] = (raw.x_test[idx["test"]], raw.y_test[idx["test"]])
-    return parts
+    return idx
 
 
 def _fit(

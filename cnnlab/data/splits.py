@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -54,6 +55,8 @@ class DataSplits:
             :func:`cnnlab.data.report.skipped_lines`.
         left_out_classes: ``(class name, reason)`` of every class left out
             because it has no usable image.
+        sample_ids: Split -> the id of each of its samples, in order (see
+            :meth:`ids`); None where the loader did not name them.
 
     """
 
@@ -73,6 +76,7 @@ class DataSplits:
     folder: str | None = None
     skipped_files: list[tuple[str, str]] = field(default_factory=list)
     left_out_classes: list[tuple[str, str]] = field(default_factory=list)
+    sample_ids: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def num_classes(self) -> int:
@@ -87,6 +91,43 @@ class DataSplits:
     def labels(self, split: str) -> np.ndarray:
         """Return the int32 labels of ``split`` (``"train"``, ``"val"`` or ``"test"``)."""
         return getattr(self, f"y_{_check_split(split)}")
+
+    def ids(self, split: str) -> list[str]:
+        """Return the id of every sample of ``split``, in the split's order.
+
+        A folder sample's id is its file's path under the dataset folder with
+        POSIX slashes (``cat/img001.png``); an array sample's id is its index
+        into the source's own arrays before any split: ``train[123]`` (x/y)
+        or ``test[45]`` (x_test/y_test). ``data.exclude`` and ``data.relabel``
+        name samples by these ids.
+        """
+        n = len(self.labels(split))
+        if self.sample_ids is None:
+            return [f"{split}[{i}]" for i in range(n)]
+        return [str(s) for s in self.sample_ids[split]]
+
+    def subset_dataset(self, split: str, indices: np.ndarray, batch_size: int) -> tf.data.Dataset:
+        """Return (images, labels) batches of the samples at ``indices`` of ``split``, in order.
+
+        ``indices`` must be increasing. Nothing is cached: folder images are
+        decoded on every pass.
+        """
+        from cnnlab.data import pipeline
+
+        pipeline.check_batching(batch_size)
+        indices = np.asarray(indices, dtype=np.int64)
+        y = self.labels(split)[indices]
+        if self.files is None:
+            x = getattr(self, f"x_{split}")[indices]
+            return pipeline.array_dataset(x, y, int(batch_size), False, 0)
+        import tensorflow as tf
+
+        files = _files_subset(self.files, split, indices)
+        if files is not None:
+            samples = files.dataset(split, y)
+        else:
+            samples = _pick(self.files.dataset(split, self.labels(split)), indices)
+        return samples.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
 
     def dataset(
         self, split: str, batch_size: int, shuffle: bool = False, seed: int = 0
@@ -135,6 +176,27 @@ class DataSplits:
     def arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Return all of ``split`` as numpy (folder images are decoded into memory)."""
         return self.samples(split, len(self.labels(split)))
+
+
+def _files_subset(files: SampleFiles, split: str, indices: np.ndarray) -> SampleFiles | None:
+    """The same files with only ``indices`` of ``split`` (None if they keep no ``paths``)."""
+    paths = getattr(files, "paths", None)
+    if not dataclasses.is_dataclass(files) or not isinstance(paths, dict):
+        return None
+    return dataclasses.replace(files, paths={**paths, split: np.asarray(paths[split])[indices]})
+
+
+def _pick(samples: tf.data.Dataset, indices: np.ndarray) -> tf.data.Dataset:
+    """The elements of ``samples`` at the sorted, distinct ``indices``, in their order."""
+    import tensorflow as tf
+
+    if np.any(np.diff(indices) <= 0):
+        raise ValueError("subset indices must be increasing")
+    wanted = tf.constant(np.isin(np.arange(int(indices[-1]) + 1 if len(indices) else 0),
+                                 indices))
+    return (samples.take(len(wanted)).enumerate()
+            .filter(lambda i, _: tf.gather(wanted, i))
+            .map(lambda _, sample: sample))
 
 
 def _check_split(split: str) -> str:

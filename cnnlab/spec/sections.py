@@ -65,14 +65,46 @@ class DataSpec:
     max_samples: int | None = P("int", None, "Use at most this many training samples",
                                 min=1, max=100_000_000, optional=True)
     shapes: ShapesSpec = S(ShapesSpec, "Options of the synthetic shapes dataset")
+    exclude: list = P("json", [], "Dataset revision: samples left out of every split, by id: "
+                      "a folder file's path under data.path (cat/img001.png) or an index into "
+                      "the source's arrays (train[12], test[3]); the other samples keep their "
+                      "split")
+    relabel: dict = P("json", {}, "Dataset revision: samples given another class, "
+                      "{id: class name} with ids as in exclude (an excluded sample stays out)")
 
     def check(self, path: str) -> None:
-        """Check that file sources name a path."""
+        """Check that file sources name a path and the revision's ids are strings."""
         if self.source in ("npz", "folder") and not self.path:
             raise SpecError(f"{path}.path", f"the {self.source} source needs a path")
         if self.validation_split + self.test_split >= 0.95:
             raise SpecError(f"{path}.validation_split",
                             "validation_split + test_split leave no training data")
+        _check_revision(self.exclude, self.relabel, path)
+
+
+MAX_SAMPLE_ID = 1024  # characters of one sample id (a relative file path or train[N])
+
+
+def _check_revision(exclude: object, relabel: object, path: str) -> None:
+    """Check ``data.exclude`` (a list of ids) and ``data.relabel`` ({id: class name})."""
+    if not isinstance(exclude, list):
+        raise SpecError(f"{path}.exclude", f"must be a list of sample ids (got {brief(exclude)})")
+    for i, sample in enumerate(exclude):
+        _check_sample_id(sample, f"{path}.exclude[{i}]")
+    if not isinstance(relabel, dict):
+        raise SpecError(f"{path}.relabel", "must be an object {sample id: class name} "
+                        f"(got {brief(relabel)})")
+    for sample, name in relabel.items():
+        _check_sample_id(sample, f"{path}.relabel")
+        if not isinstance(name, str) or not name:
+            raise SpecError(f"{path}.relabel", f"the class of {brief(sample)} must be a class "
+                            f"name (got {brief(name)})")
+
+
+def _check_sample_id(sample: object, where: str) -> None:
+    if not isinstance(sample, str) or not sample or len(sample) > MAX_SAMPLE_ID:
+        raise SpecError(where, "a sample id must be a file path under data.path or train[N] / "
+                        f"test[N] (got {brief(sample)})")
 
 
 @dataclass(frozen=True)
