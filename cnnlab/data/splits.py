@@ -106,11 +106,12 @@ class DataSplits:
             return [f"{split}[{i}]" for i in range(n)]
         return [str(s) for s in self.sample_ids[split]]
 
-    def subset_dataset(self, split: str, indices: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    def subset_dataset(self, split: str, indices: np.ndarray, batch_size: int,
+                       cache: bool = False) -> tf.data.Dataset:
         """Return (images, labels) batches of the samples at ``indices`` of ``split``, in order.
 
-        ``indices`` must be increasing. Nothing is cached: folder images are
-        decoded on every pass.
+        ``indices`` must be increasing. Folder images are decoded on every
+        pass unless ``cache`` keeps them in memory after the first.
         """
         from cnnlab.data import pipeline
 
@@ -127,6 +128,8 @@ class DataSplits:
             samples = files.dataset(split, y)
         else:
             samples = _pick(self.files.dataset(split, self.labels(split)), indices)
+        if cache:
+            samples = samples.cache()
         return samples.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
 
     def dataset(

@@ -26,6 +26,11 @@ _LAZY = {
     "resolve_workspace": "cnnlab.runs.workspace:resolve_workspace",
     "user_data_dir": "cnnlab.runs.workspace:user_data_dir",
     "workspace_writable": "cnnlab.runs.workspace:workspace_writable",
+    "read_samples": "cnnlab.runs.samples:read_samples",
+    "SampleTable": "cnnlab.runs.samples:SampleTable",
+    "SampleRow": "cnnlab.runs.samples:SampleRow",
+    "SamplesError": "cnnlab.runs.samples_format:SamplesError",
+    "SAMPLE_SORTS": "cnnlab.runs.samples:SORTS",
 }
 
 __getattr__, __dir__ = lazy_exports(globals(), _LAZY)

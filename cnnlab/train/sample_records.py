@@ -1,10 +1,190 @@
-"""Placeholder of an observer (see cnnlab.train.observers); its feature replaces it."""
+"""Per-sample records: each epoch, every validation sample's and some training samples' results.
+
+At the end of every completed epoch the observer predicts (``training=False``,
+so augmentation and dropout are off) the validation split in order and a
+fixed, seeded sample of up to :data:`TRAIN_SAMPLES` training samples, and
+records each one's loss (the model's own loss, computed from the
+predictions in numpy), predicted class, confidence and top-2 margin in the
+run folder (:mod:`cnnlab.runs.samples_format`). An epoch cut short (stop,
+NaN) is not recorded; a resumed run drops the records of the epochs it
+trains again and continues. :func:`cnnlab.runs.samples.read_samples` reads
+them back.
+
+Like every observer, it never fails a run: its first error turns it off with
+a warning (:class:`cnnlab.train.callbacks.BestEffort`).
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from typing import Any
+
+import keras
+import numpy as np
+
+from cnnlab.runs.samples_format import (
+    EpochRecord,
+    Manifest,
+    read_manifest,
+    remove_epochs_after,
+    samples_dir,
+    write_epoch,
+    write_manifest,
+)
+
+LOG = logging.getLogger("cnnlab.train")
+TRAIN_SAMPLES = 2000
+CACHE_BYTES = 256 << 20  # the training sample is kept decoded when it fits in this
+EPSILON = 1e-7  # Keras's probability clip
 
 
 def callbacks(session: Any, ctx: Any) -> list:
-    """No callbacks yet."""
-    return []
+    """The recorder of one ``fit`` of ``session`` (wrapped so it can never fail the run)."""
+    from cnnlab.train.callbacks import BestEffort
+
+    return [BestEffort(SampleRecorder(session, ctx), session.net)]
+
+
+def record_sample(n_train: int, seed: int, limit: int = TRAIN_SAMPLES) -> np.ndarray:
+    """Positions (increasing) of the training samples recorded: up to ``limit``, seeded."""
+    if n_train <= limit:
+        return np.arange(n_train, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_train, size=limit, replace=False)).astype(np.int64)
+
+
+class SampleRecorder(keras.callbacks.Callback):
+    """Writes the per-sample record of every completed epoch (see the module docstring).
+
+    Its model is the network itself (no augmentation wrapper).
+    """
+
+    def __init__(self, session: Any, ctx: Any):
+        super().__init__()
+        self.session = session
+        self.ctx = ctx
+        self.folder = samples_dir(session.store.run_dir(ctx.run_id))
+        self.seconds: list[float] = []  # time spent per recorded epoch
+        self._manifest: Manifest | None = None
+        self._train_positions: np.ndarray | None = None
+        self._train_set: Any = None
+
+    def on_train_begin(self, logs=None):
+        """Write the manifest (or check a resumed run's) and drop epochs to be trained again."""
+        data = self.session.data
+        seed = self.session.training.seed
+        self._train_positions = record_sample(data.sizes["train"], seed)
+        manifest = _manifest(data, self._train_positions)
+        old = read_manifest(self.folder)
+        if old is not None and not old.same_samples(manifest):
+            raise RuntimeError("the resumed run's samples differ from its records")
+        if old is None:
+            write_manifest(self.folder, manifest)
+        remove_epochs_after(self.folder, int(self.ctx.epochs_done))
+        self._manifest = manifest
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Record a completed, finite epoch (1-based file number ``epoch + 1``)."""
+        loss = (logs or {}).get("loss")
+        if self.ctx.stopped_mid_epoch or self.ctx.nan is not None:
+            return
+        if loss is None or not math.isfinite(float(loss)):
+            return
+        started = time.monotonic()
+        outputs = self._predict()
+        write_epoch(self.folder, epoch + 1, self._record(outputs))
+        self.seconds.append(time.monotonic() - started)
+
+    def _predict(self) -> np.ndarray:
+        """The network's outputs for the recorded samples, in the manifest's order."""
+        parts = []
+        if self.session.sets.val is not None:
+            parts.append(self._outputs(self.session.sets.val))
+        if len(self._train_positions):
+            parts.append(self._outputs(self._train_dataset()))
+        return np.concatenate(parts) if parts else np.zeros((0, self.session.data.num_classes))
+
+    def _outputs(self, dataset: Any) -> np.ndarray:
+        return np.asarray(self.model.predict(dataset, verbose=0), dtype=np.float32)
+
+    def _train_dataset(self) -> Any:
+        if self._train_set is None:
+            data, batch = self.session.data, self.session.training.batch_size
+            bytes_needed = len(self._train_positions) * 4 * int(np.prod(data.image_shape))
+            self._train_set = data.subset_dataset("train", self._train_positions, batch,
+                                                  cache=bytes_needed <= CACHE_BYTES)
+        return self._train_set
+
+    def _record(self, outputs: np.ndarray) -> EpochRecord:
+        from cnnlab.train.preparation import outputs_logits
+
+        training = self.session.training
+        probs, losses = sample_losses(outputs, self._manifest.true, loss_kind(training),
+                                      from_logits=outputs_logits(self.model),
+                                      label_smoothing=float(training.label_smoothing))
+        top2 = np.sort(probs, axis=1)[:, -2:] if probs.shape[1] > 1 else probs
+        return EpochRecord(loss=losses, predicted=probs.argmax(axis=1),
+                           confidence=probs.max(axis=1), margin=top2[:, -1] - top2[:, 0])
+
+
+def _manifest(data: Any, train_positions: np.ndarray) -> Manifest:
+    """The recorded samples: the validation split in order, then the training sample."""
+    val_n = data.sizes["val"]
+    val_ids, train_ids = data.ids("val"), data.ids("train")
+    ids = [*val_ids, *(train_ids[int(i)] for i in train_positions)]
+    splits = ["val"] * val_n + ["train"] * len(train_positions)
+    index = np.concatenate([np.arange(val_n, dtype=np.int64), train_positions])
+    true = np.concatenate([data.labels("val"), data.labels("train")[train_positions]])
+    return Manifest(ids=ids, splits=splits, index=index, true=true.astype(np.int64),
+                    class_names=list(data.class_names), folder=data.folder)
+
+
+def loss_kind(training: Any) -> str:
+    """``sparse``, ``categorical`` or ``squared_hinge``: the loss the run's recipe compiles."""
+    from cnnlab.recipe.losses import uses_hinge, uses_one_hot
+
+    if uses_hinge(training):
+        return "squared_hinge"
+    return "categorical" if uses_one_hot(training) else "sparse"
+
+
+def sample_losses(outputs: np.ndarray, true: np.ndarray, kind: str, from_logits: bool,
+                  label_smoothing: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample loss as Keras computes it, and class probabilities, from model outputs.
+
+    Args:
+        outputs: (N, K) model outputs: probabilities, or logits with ``from_logits``
+            (for the squared hinge: the raw scores).
+        true: (N,) true class indices.
+        kind: ``sparse``, ``categorical`` (one-hot, with ``label_smoothing``) or
+            ``squared_hinge`` (labels +-1).
+        from_logits: Whether ``outputs`` are logits.
+        label_smoothing: The categorical loss's smoothing.
+
+    Returns:
+        (probabilities (N, K), losses (N,)), float32. For the squared hinge the
+        probabilities are the softmax of the scores.
+
+    """
+    outputs = np.asarray(outputs, dtype=np.float64)
+    n, k = outputs.shape
+    onehot = np.zeros((n, k))
+    onehot[np.arange(n), true] = 1.0
+    if kind == "squared_hinge" or from_logits:
+        shifted = outputs - outputs.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        probs = np.exp(log_probs)
+    else:
+        probs = outputs / np.maximum(outputs.sum(axis=1, keepdims=True), EPSILON)
+        log_probs = np.log(np.clip(probs, EPSILON, 1.0 - EPSILON))
+    if kind == "squared_hinge":
+        signs = 2.0 * onehot - 1.0
+        losses = np.mean(np.maximum(1.0 - signs * outputs, 0.0) ** 2, axis=1)
+    elif kind == "categorical":
+        target = onehot * (1.0 - label_smoothing) + label_smoothing / k
+        losses = -(target * log_probs).sum(axis=1)
+    else:
+        losses = -log_probs[np.arange(n), true]
+    return probs.astype(np.float32), losses.astype(np.float32)
