@@ -7,18 +7,23 @@ files are simply not in it (``bad_files="skip"``, and named in the splits'
 TensorFlow reads the files, each is checked again (a stat, no read) to be
 still a regular file within the size cap. Images are decoded with
 ``tf.io.decode_image`` straight to the model's channel count and resized to
-its input size inside the pipeline.
+its input size, to uint8; the float conversion comes after any cache, so a
+cache holds a quarter of what float32 would (see :mod:`cnnlab.data.cache_plan`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cnnlab.data.arrays import SPLITS, cap_splits, channel_plan, stats_dict, stratified_split
+from cnnlab.data.cache_plan import CachePlan, default_cache_dir, plan_cache
 from cnnlab.data.folder_preflight import PreflightReport, preflight_folder
+from cnnlab.data.image_cache import file_images, memory_images
 from cnnlab.data.report import BadFilesError
 from cnnlab.data.safe_read import MAX_IMAGE_BYTES, UnusableFile, regular_size, too_large
 from cnnlab.data.splits import DataSplits
@@ -30,15 +35,73 @@ if TYPE_CHECKING:
 
 @dataclass
 class FolderFiles:
-    """The image files of each split and how to turn one into a model input."""
+    """The image files of each split and how to turn one into a model input.
+
+    Files decode to uint8 at the model's size (:meth:`decoder`); the float32
+    conversion and normalization come after any cache (:meth:`to_float`).
+    :meth:`batches` holds the decoded images where :func:`plan_cache` chose
+    (memory, a workspace cache file, or none: decoded every epoch) and adds
+    that choice to ``notes`` (the splits' list) the first time it is asked.
+
+    Attributes:
+        paths: Image files per split.
+        image_shape: (H, W, C) the model receives.
+        pixel_scale: Divisor of raw pixels (255 for ``normalization: scale``).
+        stats: Per-channel ``{"mean", "std"}`` for ``standardize``, in raw pixel units.
+        root: The dataset folder (names cache files).
+        notes: The data notes the cache choice is added to.
+        cache_dir: The cache folder (None: ``<workspace>/cache`` of the default workspace).
+
+    """
 
     paths: dict[str, np.ndarray]
     image_shape: tuple[int, int, int]
     pixel_scale: float = 1.0
     stats: dict[str, list[float]] | None = None
+    root: str = ""
+    notes: list[str] = field(default_factory=list)
+    cache_dir: Path | None = None
+    plan: CachePlan | None = field(default=None, init=False)
+    cache_files: dict[str, Path] = field(default_factory=dict, init=False)
+    _images: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+
+    def decoder(self) -> Callable[[Any], Any]:
+        """A TensorFlow function: file path -> uint8 image of ``image_shape``."""
+        import tensorflow as tf
+
+        h, w, c = self.image_shape
+
+        def decode(path):
+            image = tf.io.decode_image(tf.io.read_file(path), channels=c, expand_animations=False)
+            image.set_shape([None, None, c])
+
+            def resized():
+                scaled = tf.image.resize(tf.cast(image, tf.float32), (h, w), antialias=True)
+                return tf.cast(tf.clip_by_value(tf.round(scaled), 0.0, 255.0), tf.uint8)
+
+            same = tf.reduce_all(tf.equal(tf.shape(image)[:2], (h, w)))
+            return tf.ensure_shape(tf.cond(same, lambda: image, resized), (h, w, c))
+
+        return decode
+
+    def to_float(self) -> Callable[[Any], Any]:
+        """A TensorFlow function: uint8 images -> the model's float32 input (normalized)."""
+        import tensorflow as tf
+
+        scale = np.float32(self.pixel_scale)
+        mean = std = None
+        if self.stats is not None:
+            mean = tf.constant(self.stats["mean"], tf.float32)
+            std = tf.constant(self.stats["std"], tf.float32)
+
+        def convert(images):
+            x = tf.cast(images, tf.float32) / scale
+            return x if mean is None else (x - mean) / std
+
+        return convert
 
     def dataset(self, split: str, labels: np.ndarray) -> tf.data.Dataset:
-        """Return the unbatched dataset of decoded, preprocessed (image, label) samples.
+        """Return the unbatched dataset of decoded, preprocessed (image, label) samples, in order.
 
         Raises:
             DataError: If a file stopped being a regular file of bounded size
@@ -48,24 +111,63 @@ class FolderFiles:
         import tensorflow as tf
 
         _recheck(self.paths[split])
-        h, w, c = self.image_shape
-        scale = np.float32(self.pixel_scale)
-        mean = std = None
-        if self.stats is not None:
-            mean = tf.constant(self.stats["mean"], tf.float32)
-            std = tf.constant(self.stats["std"], tf.float32)
-
-        def load(path, label):
-            image = tf.io.decode_image(tf.io.read_file(path), channels=c, expand_animations=False)
-            image.set_shape([None, None, c])
-            image = tf.image.resize(tf.cast(image, tf.float32), (h, w), antialias=True)
-            image = image / scale
-            if mean is not None:
-                image = (image - mean) / std
-            return image, label
-
+        decode, convert = self.decoder(), self.to_float()
         ds = tf.data.Dataset.from_tensor_slices((self.paths[split], labels.astype(np.int32)))
-        return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.map(lambda path, label: (convert(decode(path)), label),
+                      num_parallel_calls=tf.data.AUTOTUNE)
+
+    def batches(self, split: str, labels: np.ndarray, batch_size: int, shuffle: bool,
+                seed: int, notes: list[str] | None = None) -> tf.data.Dataset:
+        """Return shuffled (optionally), batched, prefetched (images, labels) of ``split``.
+
+        The same batches whatever the cache choice: every path draws from the
+        same index stream (:func:`cnnlab.data.pipeline.index_stream`). The
+        first call makes the choice and adds it to ``notes`` (default: the
+        list given at construction).
+
+        Raises:
+            DataError: If a file changed since the folder check, or a cache
+                cannot be written.
+
+        """
+        from cnnlab.data import pipeline
+
+        if len(labels) != len(self.paths[split]):
+            raise ValueError(f"{len(labels)} labels for {len(self.paths[split])} files")
+        self.cache_plan(notes)
+        images = self.images(split)
+        if images is None:
+            _recheck(self.paths[split])
+            return pipeline.streamed_batches(self.paths[split], labels, batch_size, shuffle,
+                                             seed, self.decoder(), self.to_float())
+        return pipeline.gathered_batches(images, labels, batch_size, shuffle, seed,
+                                         self.to_float())
+
+    def cache_plan(self, notes: list[str] | None = None) -> CachePlan:
+        """The cache choice for all splits together; made once, and named in ``notes``."""
+        if self.plan is None:
+            size = sum(len(p) for p in self.paths.values()) * int(np.prod(self.image_shape))
+            directory = self.cache_dir if self.cache_dir is not None else default_cache_dir()
+            self.plan = plan_cache(size, Path(directory))
+            (self.notes if notes is None else notes).append(self.plan.note())
+        return self.plan
+
+    def images(self, split: str) -> np.ndarray | None:
+        """The decoded uint8 images of ``split`` (in memory or mapped); None when streaming."""
+        if split in self._images:
+            return self._images[split]
+        plan = self.cache_plan()
+        if plan.kind == "none":
+            return None
+        paths = self.paths[split]
+        _recheck(paths)
+        if plan.kind == "memory":
+            images = memory_images(paths, self.image_shape, self.decoder())
+        else:
+            images, self.cache_files[split] = file_images(
+                paths, self.image_shape, self.decoder(), plan.directory, self.root, split)
+        self._images[split] = images
+        return images
 
 
 def _recheck(paths: np.ndarray) -> None:
@@ -102,7 +204,8 @@ def load_folder(data: Any, shape: tuple[int, int, int], seed: int) -> DataSplits
     idx, cap_note = cap_splits(idx, data.max_samples)
     notes.extend(_fit_notes(report, shape) + ([cap_note] if cap_note else []))
     scale = 255.0 if data.normalization == "scale" else 1.0
-    files = FolderFiles({k: paths[v] for k, v in idx.items()}, shape, scale)
+    files = FolderFiles({k: paths[v] for k, v in idx.items()}, shape, scale,
+                        root=report.root, notes=notes)
     y = {k: labels[v] for k, v in idx.items()}
     if data.normalization == "standardize":
         files.stats = _train_stats(files, y["train"])
@@ -176,13 +279,16 @@ def _fit_notes(report: PreflightReport, shape: tuple[int, int, int]) -> list[str
 
 
 def _train_stats(files: FolderFiles, y_train: np.ndarray) -> dict[str, list[float]]:
-    """Per-channel mean and std over the training images (one decoding pass)."""
+    """Per-channel mean and std over the training images (one decoding pass, raw pixel units)."""
+    from cnnlab.data.pipeline import decoded_images
+
     if not len(y_train):
         raise DataError("the training split is empty; cannot compute standardization statistics")
+    _recheck(files.paths["train"])
     total = np.zeros(files.image_shape[-1])
     squares = np.zeros_like(total)
     count = 0
-    for images, _ in files.dataset("train", y_train).batch(256):
+    for images in decoded_images(files.paths["train"], files.decoder()):
         flat = images.numpy().reshape(-1, files.image_shape[-1]).astype(np.float64)
         total += flat.sum(axis=0)
         squares += (flat * flat).sum(axis=0)
