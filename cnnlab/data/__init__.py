@@ -51,6 +51,9 @@ __all__ = [
 
 # Public name -> "module:attribute", loaded on first use (see cnnlab.lazy).
 _LAZY = {
+    "check_data": "cnnlab.data.health:check_data",
+    "HealthCheckStopped": "cnnlab.data.health_scan:ScanStopped",
+    "health_report_text": "cnnlab.data.health_text:health_text",
     "preflight_text": "cnnlab.data.preflight_listing:preflight_text",
     "skipped_rows": "cnnlab.data.preflight_listing:skipped_rows",
     "split_rows": "cnnlab.data.preflight_listing:split_rows",
