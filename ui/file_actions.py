@@ -65,9 +65,12 @@ class FileActions:
 
     # -- a run that is training -------------------------------------------------------------
     def training_run(self):
-        """The Training view while a run is training in it, else None."""
-        view = self.w.view_widget("Training")
-        return view if view is not None and getattr(view, "running", False) else None
+        """The Training (or Studies) view while a run is training in it, else None."""
+        for title in ("Training", "Studies"):
+            view = self.w.view_widget(title)
+            if view is not None and getattr(view, "running", False):
+                return view
+        return None
 
     @property
     def stopping(self) -> bool:

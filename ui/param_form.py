@@ -7,6 +7,10 @@ everywhere: the widget of :class:`~cnnlab.ui.param_widgets.ParamEditor`, the
 Param's help as tooltip, the declared range, applied as you type (a pause of
 ``TYPING_MS``, Enter or leaving the field), a refused value marked at its field
 and named in the line under the form.
+
+A form that knows where its fields live in the experiment (``path``, e.g.
+``training.optimizer``) offers "Sweep this…" on a right-click of a field or its
+name; :data:`sweep_requests` carries the request to the Studies view.
 """
 
 from __future__ import annotations
@@ -14,13 +18,35 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QWidget,
+)
 
 from cnnlab import Param
 from cnnlab.ui.param_widgets import ParamEditor, install_wheel_guard
 
 ERROR_COLOR = "color: #d64545;"
+SWEEP_TEXT = "Sweep this…"
+
+
+class SweepRequests(QObject):
+    """Where "Sweep this…" requests go: ``requested(path, param)``, one per right-click choice.
+
+    ``path`` is the field's experiment path (``training.optimizer.learning_rate``,
+    ``model.nodes[conv1].params.filters``); ``param`` its :class:`cnnlab.Param`.
+    """
+
+    requested = Signal(str, object)
+
+
+sweep_requests = SweepRequests()
 
 
 class ParamForm(QWidget):
@@ -29,6 +55,8 @@ class ParamForm(QWidget):
     Args:
         params: The declarations (order kept).
         values: Initial values by name (defaults where missing).
+        path: The experiment path of the fields' section (``training.optimizer``);
+            with it each field offers "Sweep this…" on a right-click.
 
     Signals:
         edited(str, object): A field applied a value its Param accepts (one edit).
@@ -37,8 +65,9 @@ class ParamForm(QWidget):
     edited = Signal(str, object)
 
     def __init__(self, params: Sequence[Param], values: Mapping[str, Any] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, path: str | None = None) -> None:
         super().__init__(parent)
+        self.path = path
         install_wheel_guard()
         self.params = list(params)
         self.editors: dict[str, ParamEditor] = {}
@@ -57,6 +86,9 @@ class ParamForm(QWidget):
             label.setToolTip(p.help)
             layout.addRow(label, editor.widget)
             self.editors[p.name] = editor
+            if path:
+                for widget in (label, editor.widget):
+                    _offer_sweep(widget, f"{path}.{p.name}", p)
         layout.addRow(self.error)
         self.set_values(values or {})
 
@@ -114,3 +146,25 @@ class ParamForm(QWidget):
         text = next(reversed(self._errors.values()), "")
         self.error.setText(text)
         self.error.setVisible(bool(text))
+
+
+def _offer_sweep(widget: QWidget, path: str, param: Param) -> None:
+    """Add "Sweep this…" to the widget's right-click menu (after its own entries, if any)."""
+    widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    widget.customContextMenuRequested.connect(
+        lambda pos: _sweep_menu(widget, path, param).exec(widget.mapToGlobal(pos)))
+
+
+def _sweep_menu(widget: QWidget, path: str, param: Param) -> QMenu:
+    """The widget's standard menu (copy, paste...) with "Sweep this…" at the end."""
+    edit = widget.lineEdit() if isinstance(widget, (QAbstractSpinBox, QComboBox)) else widget
+    if isinstance(edit, QLineEdit):
+        menu = edit.createStandardContextMenu()
+        menu.addSeparator()
+    else:
+        menu = QMenu(widget)
+    menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    action = menu.addAction(SWEEP_TEXT)
+    action.setToolTip(f"Start a study that varies {path}")
+    action.triggered.connect(lambda: sweep_requests.requested.emit(path, param))
+    return menu

@@ -172,7 +172,8 @@ class PropertiesPanel(QScrollArea):
         self._body = body
 
     def _form(self, params: list[Param]) -> ParamForm:
-        form = ParamForm(params)
+        # The block's fields live at model.nodes[ID].params in the experiment ("Sweep this…").
+        form = ParamForm(params, path=f"model.nodes[{self._target}].params")
         form.edited.connect(self._commit)
         self.forms.append(form)
         self.editors.update(form.editors)

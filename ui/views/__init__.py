@@ -8,6 +8,7 @@ Modules:
     runs_view, runs_table, run_labels, run_report: the run history, labels, reports.
     recipe_view, recipe_panels, augment_panel, data_panel, transfer_panel: the recipe.
     inspect_view, inspect_source, inspect_*: the inspection panels over a session.
+    studies_view, new_study_dialog, study_plots: studies of many runs (Optuna).
     export_dialog: verified exports of a run. worker: background jobs with events.
 """
 
@@ -15,13 +16,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cnnlab.ui.param_form import sweep_requests
+
 if TYPE_CHECKING:
     from cnnlab.runs import RunStore
     from cnnlab.ui.main_window import MainWindow
 
 
 def install_views(window: MainWindow, store: RunStore) -> dict[str, object]:
-    """Create the Training, Runs, Recipe and Inspect views and add them as tabs.
+    """Create the Training, Runs, Recipe, Inspect and Studies views and add them as tabs.
 
     Args:
         window: The main window: its document (``window.doc``) is what the views
@@ -35,6 +38,7 @@ def install_views(window: MainWindow, store: RunStore) -> dict[str, object]:
     from cnnlab.ui.views.inspect_view import InspectView
     from cnnlab.ui.views.recipe_view import RecipeView, bind
     from cnnlab.ui.views.runs_view import RunsView
+    from cnnlab.ui.views.studies_view import StudiesView
     from cnnlab.ui.views.training_view import TrainingView
 
     doc = window.doc
@@ -43,6 +47,7 @@ def install_views(window: MainWindow, store: RunStore) -> dict[str, object]:
     runs = RunsView(store)
     recipe = RecipeView(current())
     inspect = InspectView(store)
+    studies = StudiesView(current, store)
     runs.resume_requested.connect(lambda run_id: training.start(resume=run_id))
     training.run_ended.connect(lambda _id: (runs.refresh(), inspect.refresh_runs()))
     training.run_started.connect(lambda _id: runs.refresh())
@@ -50,11 +55,30 @@ def install_views(window: MainWindow, store: RunStore) -> dict[str, object]:
     recipe.transfer_panel.set_document(current, doc.apply)
     doc.changed.connect(recipe.set_experiment)
     runs.open_experiment.connect(lambda exp: doc.apply(exp, "Open a run's spec"))
+    _wire_studies(window, studies, runs, doc)
     _follow_canvas_selection(window, inspect)
-    views = {"Training": training, "Runs": runs, "Recipe": recipe, "Inspect": inspect}
+    views = {"Training": training, "Runs": runs, "Recipe": recipe, "Inspect": inspect,
+             "Studies": studies}
     for title, widget in views.items():
         window.add_view(title, widget)
     return views
+
+
+def _wire_studies(window: MainWindow, studies, runs, doc) -> None:
+    """The Studies view opens the best trial in the editor and overlays trials in Runs."""
+
+    def show_runs(ids: list[str]) -> None:
+        runs.refresh()
+        runs.select(ids)
+        window.tabs.setCurrentWidget(runs)
+
+    def sweep(*_args) -> None:  # "Sweep this…" on any field: show the Studies view
+        window.tabs.setCurrentWidget(studies)
+
+    studies.open_experiment.connect(lambda exp: doc.apply(exp, "Open the best trial"))
+    studies.show_runs.connect(show_runs)
+    studies.run_ended.connect(runs.refresh)
+    sweep_requests.requested.connect(sweep)
 
 
 def _follow_canvas_selection(window: MainWindow, inspect) -> None:
