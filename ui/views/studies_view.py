@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnlab.errors import CnnlabError
+from cnnlab import CnnlabError
 from cnnlab.ui.param_form import sweep_requests
 from cnnlab.ui.views.new_study_dialog import NewStudyDialog, suggested_space
 from cnnlab.ui.views.study_plots import ImportanceBars, ParallelCoordinates
