@@ -17,7 +17,8 @@ from cnnlab.cli.common import add_workspace
 from cnnlab.errors import CnnlabError
 
 RUN_JSON_KEYS = ("id", "name", "status", "epochs_done", "epochs_planned", "best_val_accuracy",
-                 "test_loss", "test_accuracy", "test_top5", "deterministic", "run_dir")
+                 "test_loss", "test_accuracy", "test_top5", "deterministic", "parent", "fork_epoch",
+                 "run_dir")
 # How `runs show` names the test metrics, in order.
 TEST_LABELS = (("test_loss", "loss"), ("test_accuracy", "accuracy"), ("test_top5", "top-5"))
 
@@ -64,19 +65,27 @@ def _dispatch(store, args: argparse.Namespace) -> int:
 
 
 def _runs_list(store, args: argparse.Namespace) -> int:
-    runs = store.list_runs()
+    """Runs newest first, each followed by its branches (indented under it)."""
+    from cnnlab.runs.records import tree_order
+
+    runs = tree_order(store.list_runs())
     if args.json:
-        print(json.dumps([{k: r.to_json()[k] for k in RUN_JSON_KEYS} for r in runs], indent=2))
+        print(json.dumps([{k: r.to_json()[k] for k in RUN_JSON_KEYS} for r, _ in runs],
+                         indent=2))
         return 0
     if not runs:
         print(f"no runs in {store.workspace}")
         return 0
-    print(f"{'id':<22} {'status':<11} {'epochs':>7} {'best val acc':>12} {'test acc':>8} "
+    width = max(22, *(len(r.id) + 2 * depth for r, depth in runs))
+    print(f"{'id':<{width}} {'status':<11} {'epochs':>7} {'best val acc':>12} {'test acc':>8} "
           f"{'repro':>5}  name")
-    for r in runs:
+    for r, depth in runs:
         epochs = f"{r.epochs_done}/{r.epochs_planned or '?'}"
-        print(f"{r.id:<22} {r.status:<11} {epochs:>7} {_number(r.best_val_accuracy):>12} "
-              f"{_number(r.test_accuracy):>8} {'yes' if r.deterministic else '':>5}  {r.name}")
+        ident = "  " * depth + r.id
+        branch = f" (branch @{r.fork_epoch} of {r.parent})" if r.parent else ""
+        print(f"{ident:<{width}} {r.status:<11} {epochs:>7} {_number(r.best_val_accuracy):>12} "
+              f"{_number(r.test_accuracy):>8} {'yes' if r.deterministic else '':>5}  "
+              f"{r.name}{branch}")
     return 0
 
 
@@ -91,12 +100,16 @@ def _runs_show(store, run_id: str, as_json: bool) -> int:
           + (f" ({record.message})" if record.message else "")
           + f"\nstarted: {started}\nepochs: {record.epochs_done}/{record.epochs_planned}"
           f"\ndevice: {record.device or '?'}\nfolder: {record.run_dir}")
+    if record.parent:
+        steer = record.metadata.get("fork", {}).get("steer") or ["the same spec"]
+        print(f"branch of {record.parent} after epoch {record.fork_epoch}; steer: "
+              + "; ".join(steer))
     print(f"test: {_test_line(record)}")
     print("reproducible: " + ("yes (training.deterministic)" if record.deterministic else "no"))
     names = sorted(metrics)
     if names:
         print("epoch  " + "  ".join(f"{n:>12}" for n in names))
-        for i in range(max(len(v) for v in metrics.values())):
+        for i in range(record.fork_epoch or 0, max(len(v) for v in metrics.values())):
             row = [metrics[n][i] if i < len(metrics[n]) else float("nan") for n in names]
             print(f"{i + 1:>5}  " + "  ".join(f"{v:>12.4g}" for v in row))
     return 0

@@ -1,8 +1,9 @@
-"""``cnnlab train``: train an experiment headless, or resume a run."""
+"""``cnnlab train``: train an experiment headless, resume a run, or branch one."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from cnnlab.cli.common import add_workspace, resolve_experiment
 from cnnlab.errors import CnnlabError
@@ -16,6 +17,10 @@ def add_parser(sub) -> None:
     add_workspace(p)
     p.add_argument("--resume", metavar="ID", help="resume a stopped or interrupted run from "
                    "its last complete epoch (or complete one killed while saving its model)")
+    p.add_argument("--fork", metavar="RUN[@EPOCH]", help="branch run RUN: start a new run "
+                   "from its checkpoint after EPOCH completed epochs (default: its last), "
+                   "weights and optimizer state, trained with SPEC (default: RUN's own "
+                   "spec); the epochs continue RUN's numbering and RUN is never changed")
     p.add_argument("--json", action="store_true", help="end with one JSON line (metrics "
                    "include test_loss and test_accuracy from the test split)")
 
@@ -26,8 +31,37 @@ def run(args: argparse.Namespace) -> int:
 
     if args.epochs is not None and args.epochs < 1:
         raise CnnlabError(f"--epochs must be at least 1 (got {args.epochs})")
-    if not args.spec and not args.resume:
-        raise CnnlabError("train needs an experiment file (or --resume ID)")
+    if not args.spec and not args.resume and not args.fork:
+        raise CnnlabError("train needs an experiment file (or --resume ID, or --fork RUN)")
     exp = resolve_experiment(args.spec) if args.spec else None
+    if args.fork:
+        return fork_command(exp, args.fork, args)
     return train_command(exp, epochs=args.epochs, workspace=args.workspace,
                          json_out=args.json, resume=args.resume)
+
+
+def fork_command(exp, fork: str, args: argparse.Namespace) -> int:
+    """``train [SPEC] --fork RUN[@EPOCH]``: train a branch with the same display and ending.
+
+    Exit status as for ``train``: 0 finished, 1 failed, 2 bad input (unknown
+    run, epoch not kept, a network the parent's weights do not fit), 130 stopped.
+    """
+    from cnnlab.train.events import Control
+    from cnnlab.train.headless import _report, stop_on_sigint
+    from cnnlab.train.progress import TextProgress
+    from cnnlab.train.trainer import run as run_training
+
+    if args.resume:
+        raise CnnlabError("a run is either resumed or branched: give --resume or --fork")
+    control = Control()
+    progress = TextProgress(sys.stderr, control)
+    try:
+        with stop_on_sigint(control):
+            outcome = run_training(exp, progress, control, workspace=args.workspace,
+                                   epochs=args.epochs, fork=fork)
+    except KeyboardInterrupt:
+        progress.close()
+        print("aborted; the branch can continue from its last checkpoint", file=sys.stderr)
+        return 130
+    progress.close()
+    return _report(outcome, args.json, sys.stderr)

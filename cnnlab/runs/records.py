@@ -16,6 +16,7 @@ ORDERS = ("created", "name", "best_val_accuracy", "status")
 BEST_METRIC = "val_accuracy"
 CHECKPOINTS_DIRNAME = "checkpoints"
 MODEL_FILENAME = "model.keras"
+FORK_KEY = "fork"  # metadata of a branched run: {"parent", "epoch", "steer"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,20 @@ class RunRecord:
         return self.run_dir / MODEL_FILENAME
 
     @property
+    def parent(self) -> str | None:
+        """The run this one was branched from (``metadata.json``'s ``fork``), or None."""
+        link = self.metadata.get(FORK_KEY)
+        parent = link.get("parent") if isinstance(link, Mapping) else None
+        return str(parent) if parent else None
+
+    @property
+    def fork_epoch(self) -> int | None:
+        """The parent's completed epochs at the branch (this run's first epoch), or None."""
+        link = self.metadata.get(FORK_KEY)
+        epoch = link.get("epoch") if isinstance(link, Mapping) and self.parent else None
+        return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
+
+    @property
     def deterministic(self) -> bool:
         """Whether the run was trained reproducibly (``training.deterministic``)."""
         return self.metadata.get("deterministic") is True
@@ -71,6 +86,7 @@ class RunRecord:
         data["metadata"] = dict(self.metadata)
         data["tags"] = list(self.tags)
         data["deterministic"] = self.deterministic
+        data["parent"], data["fork_epoch"] = self.parent, self.fork_epoch
         for name in ("created_at", "started_at", "ended_at", "heartbeat_at"):
             data[name] = iso_time(data[name])
         return data
@@ -103,3 +119,37 @@ def sorted_records(records: list[RunRecord], order: str) -> list[RunRecord]:
     if order == "status":
         return sorted(newest, key=lambda r: STATUSES.index(r.status))
     return newest
+
+
+def tree_order(records: list[RunRecord]) -> list[tuple[RunRecord, int]]:
+    """Records as a tree: each run followed by its branches (depth 1, 2...), order kept.
+
+    A branch whose parent is not among ``records`` (deleted, or filtered out)
+    is a root. Siblings keep their order in ``records``.
+
+    Returns:
+        ``(record, depth)`` pairs, every record once.
+    """
+    ids = {r.id for r in records}
+    children: dict[str, list[RunRecord]] = {}
+    roots = []
+    for rec in records:
+        if rec.parent in ids and rec.parent != rec.id:
+            children.setdefault(rec.parent, []).append(rec)
+        else:
+            roots.append(rec)
+    out: list[tuple[RunRecord, int]] = []
+    seen: set[str] = set()
+
+    def visit(rec: RunRecord, depth: int) -> None:
+        if rec.id in seen:  # metadata are data: a cycle cannot loop
+            return
+        seen.add(rec.id)
+        out.append((rec, depth))
+        for child in children.get(rec.id, []):
+            visit(child, depth + 1)
+
+    for rec in roots:
+        visit(rec, 0)
+    out.extend((rec, 0) for rec in records if rec.id not in seen)  # a cycle's members
+    return out

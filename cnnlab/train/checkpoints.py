@@ -11,12 +11,21 @@ checkpoint in place (and a temporary file that :meth:`Checkpoints.clean` removes
 between the two, the checkpoint's own batch counter shows that it is
 one epoch newer than the state says, and :meth:`Checkpoints.restore` trusts the
 checkpoint. Only completed epochs are ever checkpointed.
+
+Every epoch's checkpoint is also kept, for branching a run from any epoch
+(``cnnlab train SPEC --fork RUN@EPOCH``): ``epochs/epoch-0003.keras`` (the
+weights and optimizer state after 3 completed epochs, a hard link to that
+epoch's ``last.keras`` where the file system allows, else a copy) and
+``epochs/epoch-0003.json`` (its ``state.json``). Retention: every epoch while
+the kept files of a run total at most :data:`EPOCH_BUDGET_BYTES` (1 GiB);
+past it the oldest epochs are removed first, never the newest.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +37,8 @@ LAST = "last.keras"
 BEST = "best.keras"
 STATE = "state.json"
 STATE_VERSION = 1
+EPOCHS_DIRNAME = "epochs"
+EPOCH_BUDGET_BYTES = 1 << 30  # per run: all epochs of a small model, the newest of a big one
 
 
 @dataclass(frozen=True)
@@ -76,9 +87,11 @@ class Checkpoints:
             ``loss`` when the run has no validation data.
     """
 
-    def __init__(self, folder: str | Path, monitor: str = "val_loss"):
+    def __init__(self, folder: str | Path, monitor: str = "val_loss",
+                 budget_bytes: int = EPOCH_BUDGET_BYTES):
         self.folder = Path(folder)
         self.monitor = monitor
+        self.budget_bytes = budget_bytes
         self.best_value: float | None = None
         self.best_epoch: int | None = None
 
@@ -92,9 +105,14 @@ class Checkpoints:
         """``best.keras``."""
         return self.folder / BEST
 
+    @property
+    def epochs_dir(self) -> Path:
+        """``epochs/``: the kept checkpoint of every epoch (see :meth:`kept_epochs`)."""
+        return self.folder / EPOCHS_DIRNAME
+
     def clean(self) -> None:
         """Remove temporary files left by a write that was killed."""
-        for tmp in self.folder.glob(".*.tmp-*"):
+        for tmp in [*self.folder.glob(".*.tmp-*"), *self.epochs_dir.glob(".*.tmp-*")]:
             if tmp.is_dir():
                 shutil.rmtree(tmp, ignore_errors=True)
             else:
@@ -119,6 +137,7 @@ class Checkpoints:
         if improved:
             self.best_value, self.best_epoch = float(logs[self._key(logs)]), epoch
         self._write_state(epoch + 1, model.optimizer, state)
+        self._keep_epoch(epoch + 1)
         if improved:
             with atomic_path(self.best_path) as tmp:
                 shutil.copyfile(self.last_path, tmp)
@@ -144,6 +163,41 @@ class Checkpoints:
             metrics=_finite_only(extra.get("metrics")))
         atomic_write_json(self.folder / STATE, asdict(state))
 
+    def _keep_epoch(self, epochs_done: int) -> None:
+        """Keep ``last.keras`` and ``state.json`` as this epoch's; thin out past the budget."""
+        self.epochs_dir.mkdir(exist_ok=True)
+        target = self.epoch_path(epochs_done)
+        with atomic_path(target) as tmp:
+            try:
+                os.link(self.last_path, tmp)  # last.keras is replaced, never rewritten
+            except OSError:
+                shutil.copyfile(self.last_path, tmp)
+        with atomic_path(target.with_suffix(".json")) as tmp:
+            shutil.copyfile(self.folder / STATE, tmp)
+        kept = self.kept_epochs()
+        sizes = {n: self.epoch_path(n).stat().st_size for n in kept}
+        while len(kept) > 1 and sum(sizes[n] for n in kept) > self.budget_bytes:
+            oldest = kept.pop(0)
+            self.epoch_path(oldest).with_suffix(".json").unlink(missing_ok=True)
+            self.epoch_path(oldest).unlink(missing_ok=True)
+
+    def epoch_path(self, epochs_done: int) -> Path:
+        """The kept checkpoint after ``epochs_done`` completed epochs (may not exist)."""
+        return self.epochs_dir / f"epoch-{int(epochs_done):04d}.keras"
+
+    def kept_epochs(self) -> list[int]:
+        """The epoch counts whose checkpoint and state are kept, ascending."""
+        found = []
+        for path in self.epochs_dir.glob("epoch-*.keras"):
+            number = path.stem.removeprefix("epoch-")
+            if number.isdigit() and path.with_suffix(".json").is_file():
+                found.append(int(number))
+        return sorted(found)
+
+    def epoch_state(self, epochs_done: int) -> CheckpointState | None:
+        """The state kept with epoch ``epochs_done``'s checkpoint (None when not kept)."""
+        return _read_state(self.epoch_path(epochs_done).with_suffix(".json"))
+
     def _key(self, logs: dict) -> str:
         return self.monitor if self.monitor in logs else self.monitor.removeprefix("val_")
 
@@ -159,20 +213,17 @@ class Checkpoints:
 
     def read_state(self) -> CheckpointState | None:
         """The saved state, or None when the run has no usable checkpoint yet."""
-        path = self.folder / STATE
-        if not self.last_path.is_file() or not path.is_file():
+        if not self.last_path.is_file():
             return None
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            fields = CheckpointState.__dataclass_fields__
-            state = CheckpointState(**{k: v for k, v in raw.items() if k in fields})
-        except (OSError, ValueError, TypeError):
+        state = _read_state(self.folder / STATE)
+        if state is None:
             return None
         self.monitor = state.monitor
         self.best_value, self.best_epoch = state.best_value, state.best_epoch
         return state
 
-    def restore(self, model: Any, state: CheckpointState, with_optimizer: bool) -> int:
+    def restore(self, model: Any, state: CheckpointState, with_optimizer: bool,
+                path: Path | None = None) -> int:
         """Load ``last.keras`` into ``model`` and return the number of completed epochs.
 
         Args:
@@ -183,6 +234,8 @@ class Checkpoints:
             with_optimizer: Load the optimizer state too (False when the
                 checkpoint belongs to another transfer phase, whose optimizer
                 tracks other variables).
+            path: The checkpoint to load (default ``last.keras``; a kept
+                epoch's for a branch).
 
         Returns:
             Completed epochs: ``state.epochs_done``, or one more when the
@@ -190,7 +243,7 @@ class Checkpoints:
         """
         if with_optimizer:
             model.optimizer.build(model.trainable_variables)
-        model.load_weights(self.last_path)
+        model.load_weights(path or self.last_path)
         if not with_optimizer or not state.steps_per_epoch:
             return state.epochs_done
         from cnnlab.recipe.optimizers import batch_counter
@@ -198,6 +251,16 @@ class Checkpoints:
         if batch_counter(model.optimizer) > state.iterations:
             return state.epochs_done + 1
         return state.epochs_done
+
+
+def _read_state(path: Path) -> CheckpointState | None:
+    """A ``state.json`` as a CheckpointState; None when missing or unreadable."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        fields = CheckpointState.__dataclass_fields__
+        return CheckpointState(**{k: v for k, v in raw.items() if k in fields})
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def _finite_only(metrics: dict | None) -> dict | None:

@@ -50,8 +50,10 @@ class Session:
             prep.check_classes(self.spec, self.net, data.num_classes)
             self.model = prep.with_augmentation(self.net, self.training, prep.value_range(data))
         self.data = data
-        self.transfer_notes = [] if self.job.state else prep.load_base_weights(self.net, self.spec)
+        fresh = self.job.state is None and self.job.fork is None
+        self.transfer_notes = prep.load_base_weights(self.net, self.spec) if fresh else []
         self.sets = prep.make_datasets(data, self.training)
+        self.parent = self._read_parent() if self.job.fork is not None else None
         self._open_run()
         folder = self.store.checkpoint_dir(self.trainer.run_id)
         self.ckpt = Checkpoints(folder, "val_loss" if self.sets.val is not None else "loss")
@@ -70,6 +72,15 @@ class Session:
                 self._fit_phases(ctx)
             return self._finish(ctx)
 
+    def _read_parent(self) -> Any:
+        """The parent's state at the fork, checked against this network (before the run exists)."""
+        from cnnlab.train import graft
+
+        fork = self.job.fork
+        parent = graft.read_parent(fork, self.plan, self.data, self.sets.steps)
+        graft.check_weights(self.net, parent, fork.parent)
+        return parent
+
     def _open_run(self) -> None:
         """Create the run in the store (claimed), or mark the claimed resumed one running."""
         trainer = self.trainer
@@ -85,6 +96,10 @@ class Session:
         metadata["transfer"] = self.transfer_notes
         if self.job.tags:
             metadata["tags"] = self.job.tags
+        if self.job.fork is not None:
+            from cnnlab.train.fork import FORK_KEY
+
+            metadata[FORK_KEY] = self.job.fork.metadata(self.spec.run_dict())
         record = self.store.create_run(
             self.spec.run_dict(), self.spec.name, self.job.epochs, metadata,
             params=int(self.net.count_params()), macs=int(totals.macs))
@@ -125,7 +140,7 @@ class Session:
 
     def _fit_phases(self, ctx: RunContext) -> None:
         """Fit the phases not done yet; end early on stop, NaN or early stopping."""
-        initial = self.job.state.epochs_done if self.job.state else 0
+        initial = self.job.first_epoch
         pending = self.job.state is not None  # a checkpoint still to restore
         self._initial_weights = None if pending else self.model.get_weights()
         announced = False
@@ -134,6 +149,8 @@ class Session:
                 continue
             initial = self._prepare_phase(index, phase, initial, restore=pending)
             pending = False
+            if self.parent is not None:  # a branch: the parent's weights and optimizer state
+                self._graft(initial)
             if not announced:
                 ctx.started = time.monotonic()
                 self.trainer.started(self.plan, self.job, self.sets.steps, initial,
@@ -168,6 +185,18 @@ class Session:
             # ``iterations`` counts updates and cannot be assigned).
             set_batch_counter(optimizer, max(phase.start_epoch, initial) * self.sets.steps)
         return initial
+
+    def _graft(self, initial: int) -> None:
+        """Start from the parent's state; the schedule continues at the fork epoch."""
+        from cnnlab.train import graft
+
+        optimizer = self.model.optimizer
+        with self.plan.scope():
+            graft.graft(self.net, optimizer, self.parent)
+            if self.parent.steps_per_epoch != self.sets.steps:  # another batch size
+                set_batch_counter(optimizer, initial * self.sets.steps)
+        self.parent = None
+        self._initial_weights = self.model.get_weights()
 
     def _fit(self, ctx: RunContext, first: int, end: int) -> None:
         run_dir = self.store.runs_dir / self.trainer.run_id

@@ -64,11 +64,20 @@ class _Job:
     state: CheckpointState | None = None
     complete: bool = False  # all epochs trained; only the end (test, model.keras) is missing
     tags: dict = field(default_factory=dict)  # recorded in a new run's metadata ("tags")
+    fork: Any = None  # a ForkPoint: a branch still to start from its parent's checkpoint
+
+    @property
+    def first_epoch(self) -> int:
+        """The epoch training starts at: after the own checkpoint, the fork point, or 0."""
+        if self.state is not None:
+            return self.state.epochs_done
+        return self.fork.epoch if self.fork is not None else 0
 
 
 def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
         workspace: str | Path | None = None, resume: str | None = None,
-        epochs: int | None = None, tags: dict | None = None) -> RunOutcome:
+        epochs: int | None = None, tags: dict | None = None,
+        fork: str | None = None) -> RunOutcome:
     """Train an experiment (or resume a run) and report through ``sink``.
 
     Args:
@@ -86,6 +95,11 @@ def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
             resumed run's) number.
         tags: JSON data recorded in a new run's metadata under ``"tags"`` (a
             study and its trial number, say); a resumed run keeps its own.
+        fork: ``RUN`` or ``RUN@EPOCH``: start a branch of that run from its
+            checkpoint after EPOCH completed epochs (default: the last kept),
+            weights and optimizer state, trained with ``spec`` (None: the
+            parent's own spec); see :mod:`cnnlab.train.fork`. Its epochs
+            continue the parent's numbering; the parent is never written.
 
     Returns:
         The outcome; ``Finished``, ``Stopped`` or ``Failed`` was sent last.
@@ -98,7 +112,7 @@ def run(spec: Experiment | None, sink: Sink, control: Control | None = None,
     trainer = _Trainer(sink, control or Control())
     try:
         trainer.store = RunStore(workspace)
-        job = trainer.job(spec, resume, epochs)
+        job = trainer.job(spec, resume, epochs, fork)
         job.tags = dict(tags or {})
         return trainer.train(job)
     except KeyboardInterrupt:
@@ -122,10 +136,15 @@ class _Trainer:
         self.batch_size = 0
         self.device = "the device"
 
-    def job(self, spec: Experiment | None, resume: str | None, epochs: int | None) -> _Job:
-        """Resolve what to train: a new run, or the stored snapshot of one to resume."""
+    def job(self, spec: Experiment | None, resume: str | None, epochs: int | None,
+            fork: str | None = None) -> _Job:
+        """Resolve what to train: a new run, a branch, or the stored snapshot of one to resume."""
         if epochs is not None and epochs < 1:
             raise RunError(f"epochs must be at least 1, not {epochs}")
+        if fork is not None:
+            if resume is not None:
+                raise RunError("a run is either resumed or branched: give --resume or --fork")
+            return self._fork_job(spec, fork, epochs)
         if resume is None:
             if spec is None:
                 raise RunError("nothing to train: give an experiment or a run to resume")
@@ -133,6 +152,17 @@ class _Trainer:
             training = dataclasses.replace(spec.training, epochs=count)
             return _Job(dataclasses.replace(spec, training=training), count)
         return self._resume_job(resume, epochs)
+
+    def _fork_job(self, spec: Experiment | None, fork: str, epochs: int | None) -> _Job:
+        from cnnlab.spec.load import experiment_from_dict
+        from cnnlab.train.fork import check_child, resolve_fork
+
+        point = resolve_fork(self.store, fork)
+        spec = spec or experiment_from_dict(dict(point.parent_spec))
+        count = epochs or spec.training.epochs
+        check_child(point, spec, count)
+        training = dataclasses.replace(spec.training, epochs=count)
+        return _Job(dataclasses.replace(spec, training=training), count, fork=point)
 
     def _resume_job(self, run_id: str, epochs: int | None) -> _Job:
         from cnnlab.spec.load import experiment_from_dict
@@ -146,9 +176,18 @@ class _Trainer:
         state = Checkpoints(record.checkpoint_dir).read_state()
         planned = max(record.epochs_planned or 0, state.epochs_planned if state else 0)
         count = epochs or planned or spec.training.epochs
-        done = state.epochs_done if state else 0
-        if done < count:
-            return _Job(spec, count, run_id, state)
+        fork = None
+        if state is None:  # a branch killed before its first epoch starts from its parent again
+            from cnnlab.train.fork import fork_point_of
+
+            fork = fork_point_of(self.store, record)
+        job = _Job(spec, count, run_id, state, fork=fork)
+        if job.first_epoch < count:
+            return job
+        done = job.first_epoch
+        if state is None:
+            raise RunError(f"run {run_id} branches after epoch {done}: give it more than "
+                           f"{done} epochs")
         if record.status == "finished" and self.store.model_path(run_id).is_file():
             raise RunError(f"run {run_id} has already trained {done} of {count} epochs; "
                            f"ask for more epochs to train it longer")
