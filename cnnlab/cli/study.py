@@ -170,16 +170,16 @@ def _show(args: argparse.Namespace) -> int:
         if summary.get("importance_note"):
             print(f"note: {summary['importance_note']}", file=sys.stderr)
         return 0
-    lines = table_lines(summary) + _lecture_lines(summary)
+    lines = table_lines(summary) + _lecture_lines(summary, args.workspace)
     print("\n".join(lines))
     return 0
 
 
-def _lecture_lines(summary: dict) -> list[str]:
+def _lecture_lines(summary: dict, workspace: str | None) -> list[str]:
     if not summary.get("lecture"):
         return []
     try:
         from cnnlab.studies.lecture import lecture_table
     except ImportError:
         return []
-    return list(lecture_table(summary))
+    return list(lecture_table(summary, workspace=workspace))

@@ -19,7 +19,7 @@ from typing import Any
 
 from cnnlab.studies.events import TrialEnded
 from cnnlab.studies.storage import experimental_ok, open_storage, optuna_study, retry_callback
-from cnnlab.studies.studyfile import StudyFile
+from cnnlab.studies.studyfile import StudyError, StudyFile
 from cnnlab.studies.trial import Objective, TrialInterrupted, TrialRunFailed
 
 WAIT_SECONDS = 1.0  # how often a worker looks again while the last trials run elsewhere
@@ -108,7 +108,15 @@ class _Worker:
                     self._requeue(self.objective.last_number)
                 raise
             failures = failures + 1 if state == "FAIL" else 0
+        if failures >= MAX_FAILURES:
+            raise StudyError(f"{MAX_FAILURES} trials in a row failed; the last: "
+                             f"{self._last_message()}")
         return self.control.stop_requested, self.ran
+
+    def _last_message(self) -> str:
+        number = self.objective.last_number
+        trial = self._trial(number) if number is not None else None
+        return str(trial.user_attrs.get("message", "")) if trial is not None else ""
 
     def _counts(self) -> tuple[int, int]:
         """(finished, running) trials of the study, after failing stale ones."""

@@ -2,8 +2,9 @@
 
 The shape is ``cnnlab study show --json``'s: ``{"study", "direction",
 "best": {"trial", "run_id", "value", "params"}, "trials": [{"number",
-"state", "params", "value", "run_id", "duration"}], "importance": {PATH:
-value}}``, plus ``objective``, ``budget``, ``finished`` and, when the
+"state", "params", "value", "run_id"}], "importance": {PATH: value}}``;
+each trial also has ``duration`` (seconds) and ``worker`` (``host:pid``),
+and the summary ``objective``, ``budget``, ``finished`` and, when the
 importances are left out, ``importance_note`` saying why.
 """
 
@@ -112,7 +113,7 @@ def _trial_row(trial: Any) -> dict:
         duration = round((trial.datetime_complete - trial.datetime_start).total_seconds(), 3)
     return {"number": trial.number, "state": trial.state.name, "params": dict(trial.params),
             "value": _finite(trial.value), "run_id": str(trial.user_attrs.get("run_id", "")),
-            "duration": duration}
+            "duration": duration, "worker": str(trial.user_attrs.get("worker", ""))}
 
 
 def _best(loaded: Any) -> dict | None:

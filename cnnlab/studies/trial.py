@@ -12,13 +12,15 @@ attributes, ``run_id`` among them) resumes that run from its last checkpoint.
 from __future__ import annotations
 
 import math
+import os
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cnnlab.studies.events import TrialEpoch, TrialStarted
-from cnnlab.studies.studyfile import VARIANT, StudyFile, trial_experiment
+from cnnlab.studies.studyfile import VARIANT, StudyError, StudyFile, trial_experiment
 
 PRUNE_METRIC = {"val_accuracy": "val_accuracy", "val_loss": "val_loss",
                 "test_accuracy": "val_accuracy"}  # the per-epoch metric for the pruner
@@ -60,6 +62,7 @@ class Objective:
         from cnnlab.train.events import Control
 
         self.last_number = trial.number
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         params = suggest(self.study, trial)
         resume = trial.user_attrs.get("run_id") or None
         store = RunStore(self.workspace)
@@ -144,7 +147,11 @@ def _train(objective: Objective, trial: Any, params: dict, relay: RunSink, run_c
     from cnnlab.train.trainer import run
 
     study = objective.study
-    spec = None if resume else trial_experiment(study, params)
+    try:
+        spec = None if resume else trial_experiment(study, params)
+    except StudyError as exc:  # a combination of values the spec refuses: this trial fails
+        trial.set_user_attr("message", str(exc))
+        raise TrialRunFailed(str(exc)) from None
     tags = {"study": study.name, "trial": trial.number, "study_file": str(study.path)}
     started = time.monotonic()
     outcome = run(spec, relay, run_control, workspace=objective.workspace, resume=resume,
