@@ -25,6 +25,7 @@ from cnnlab.ui.file_actions import FileActions
 from cnnlab.ui.folder_drop import FolderDropFilter
 from cnnlab.ui.menus import Menus
 from cnnlab.ui.palette import Palette
+from cnnlab.ui.plan_panel import PlanPanel
 from cnnlab.ui.problems import ProblemsList
 from cnnlab.ui.properties import PropertiesPanel
 from cnnlab.ui.recovery import Autosaver
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.palette = Palette()
         self.properties = PropertiesPanel()
         self.summary = SummaryTable()
+        self.plan_panel = PlanPanel()
         self.problems = ProblemsList()
 
     def _dock(self, name: str, title: str, widget: QWidget, area) -> QDockWidget:
@@ -111,6 +113,9 @@ class MainWindow(QMainWindow):
         summary = self._dock("summary", "Summary", self.summary, bottom)
         problems = self._dock("problems", "Problems", self.problems, bottom)
         self.splitDockWidget(summary, problems, Qt.Orientation.Horizontal)
+        plan = self._dock("plan", "Plan", self.plan_panel, bottom)
+        self.tabifyDockWidget(summary, plan)  # next to the Summary, one click away
+        summary.raise_()
         self.resizeDocks([self.docks["palette"], self.docks["properties"]], [230, 300],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([summary, problems], [900, 420], Qt.Orientation.Horizontal)
@@ -195,6 +200,7 @@ class MainWindow(QMainWindow):
         start = time.perf_counter()
         exp = exp or self.doc.experiment
         self._analyse(exp)
+        self.plan_panel.set_experiment(exp)
         self.graph = visible_graph(exp)
         self.scene.sync(self.graph, self.analysis, positions(exp), exp,
                         self.problems.data_problems)  # set by the editor just before

@@ -12,7 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cnnlab import SpecError
 from cnnlab.spec import TrainingSpec, section_params
@@ -115,6 +122,12 @@ class OptimizerPanel(SectionPanel):
         self.lr_message = QLabel("")
         self.layout_.insertWidget(0, self.lr_plot)
         self.layout_.insertWidget(1, self.lr_message)
+        self.find_button = QPushButton("Find learning rate…", objectName="find_lr")
+        self.find_button.setToolTip("Smith's range test on a fresh copy of the initial model: "
+                                    "the loss against the rate, and a suggested rate")
+        self.find_button.clicked.connect(self.find_learning_rate)
+        self.layout_.insertWidget(2, self.find_button)
+        self.lr_dialog: Any = None
         self.worker = Worker(self)
         self.worker.result.connect(self._show_curve)
         self.worker.failed.connect(lambda m: self.lr_message.setText(f"Cannot plan: {m}"))
@@ -152,6 +165,36 @@ class OptimizerPanel(SectionPanel):
         if self._pending:
             self._pending = False
             self.update_curve()
+
+    def _document(self) -> Any:
+        """The enclosing Recipe view (its ``experiment`` and undoable ``edited``), or None."""
+        widget = self.parentWidget()
+        while widget is not None and not (hasattr(widget, "experiment")
+                                          and hasattr(widget, "edited")):
+            widget = widget.parentWidget()
+        return widget
+
+    def find_learning_rate(self) -> None:
+        """Open the range-test dialog for the current experiment and start the test."""
+        from cnnlab.ui.views.lr_find_dialog import LrFindDialog
+
+        view = self._document()
+        if view is None:
+            self.lr_message.setText("Cannot find a rate: the panel is not in a Recipe view")
+            return
+        self.lr_dialog = LrFindDialog(view.experiment, self)
+        self.lr_dialog.rate_chosen.connect(self.use_learning_rate)
+        self.lr_dialog.start()
+        self.lr_dialog.open()
+
+    def use_learning_rate(self, rate: float) -> None:
+        """Set ``training.optimizer.learning_rate`` through the document (one undo step)."""
+        from cnnlab.plan import with_learning_rate
+
+        view = self._document()
+        if view is not None:
+            view.edited.emit(with_learning_rate(view.experiment, rate),
+                             f"Use the suggested learning rate {rate:g}")
 
     def _show_curve(self, values: Any) -> None:
         try:
