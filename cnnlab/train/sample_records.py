@@ -2,7 +2,8 @@
 
 At the end of every completed epoch the observer predicts (``training=False``,
 so augmentation and dropout are off) the validation split in order and a
-fixed, seeded sample of up to :data:`TRAIN_SAMPLES` training samples, and
+fixed, seeded sample of the training split (:func:`train_sample_size`: up
+to :data:`TRAIN_SAMPLES`), and
 records each one's loss (the model's own loss, computed from the
 predictions in numpy), predicted class, confidence and top-2 margin in the
 run folder (:mod:`cnnlab.runs.samples_format`). An epoch cut short (stop,
@@ -35,8 +36,11 @@ from cnnlab.runs.samples_format import (
 )
 
 LOG = logging.getLogger("cnnlab.train")
-TRAIN_SAMPLES = 2000
-CACHE_BYTES = 256 << 20  # the training sample is kept decoded when it fits in this
+TRAIN_SAMPLES = 2000  # the most training samples recorded
+MIN_TRAIN_SAMPLES = 500  # a training set up to this size is recorded whole
+CACHE_BYTES = 256 << 20  # a recorded set is kept decoded (float32) when it fits in this
+PREDICT_PIXELS = 1 << 20  # values per prediction batch (256 images of 32x32x3)
+MAX_PREDICT_BATCH = 512
 EPSILON = 1e-7  # Keras's probability clip
 
 
@@ -47,12 +51,23 @@ def callbacks(session: Any, ctx: Any) -> list:
     return [BestEffort(SampleRecorder(session, ctx), session.net)]
 
 
-def record_sample(n_train: int, seed: int, limit: int = TRAIN_SAMPLES) -> np.ndarray:
-    """Positions (increasing) of the training samples recorded: up to ``limit``, seeded."""
-    if n_train <= limit:
+def train_sample_size(n_train: int) -> int:
+    """How many training samples are recorded: a quarter of them, at least 500, at most 2,000.
+
+    A small training set is recorded whole; the quarter keeps the extra
+    predictions a small part of an epoch (they cost about a third of a
+    training step each).
+    """
+    return min(n_train, TRAIN_SAMPLES, max(MIN_TRAIN_SAMPLES, n_train // 4))
+
+
+def record_sample(n_train: int, seed: int) -> np.ndarray:
+    """Positions (increasing) of the training samples recorded: a fixed, seeded sample."""
+    size = train_sample_size(n_train)
+    if size >= n_train:
         return np.arange(n_train, dtype=np.int64)
     rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_train, size=limit, replace=False)).astype(np.int64)
+    return np.sort(rng.choice(n_train, size=size, replace=False)).astype(np.int64)
 
 
 class SampleRecorder(keras.callbacks.Callback):
@@ -69,7 +84,7 @@ class SampleRecorder(keras.callbacks.Callback):
         self.seconds: list[float] = []  # time spent per recorded epoch
         self._manifest: Manifest | None = None
         self._train_positions: np.ndarray | None = None
-        self._train_set: Any = None
+        self._sets: list | None = None
 
     def on_train_begin(self, logs=None):
         """Write the manifest (or check a resumed run's) and drop epochs to be trained again."""
@@ -99,23 +114,34 @@ class SampleRecorder(keras.callbacks.Callback):
 
     def _predict(self) -> np.ndarray:
         """The network's outputs for the recorded samples, in the manifest's order."""
-        parts = []
-        if self.session.sets.val is not None:
-            parts.append(self._outputs(self.session.sets.val))
-        if len(self._train_positions):
-            parts.append(self._outputs(self._train_dataset()))
+        if self._sets is None:
+            self._sets = self._datasets()
+        parts = [self._outputs(ds) for ds in self._sets]
         return np.concatenate(parts) if parts else np.zeros((0, self.session.data.num_classes))
 
     def _outputs(self, dataset: Any) -> np.ndarray:
         return np.asarray(self.model.predict(dataset, verbose=0), dtype=np.float32)
 
-    def _train_dataset(self) -> Any:
-        if self._train_set is None:
-            data, batch = self.session.data, self.session.training.batch_size
-            bytes_needed = len(self._train_positions) * 4 * int(np.prod(data.image_shape))
-            self._train_set = data.subset_dataset("train", self._train_positions, batch,
-                                                  cache=bytes_needed <= CACHE_BYTES)
-        return self._train_set
+    def _datasets(self) -> list:
+        """The validation split and the training sample in large batches (built once a fit).
+
+        Small sets are kept decoded and predicted in batches of up to
+        :data:`PREDICT_PIXELS` pixels (fewer, larger steps); a large validation
+        split is read from the training's own (cached) validation pipeline.
+        """
+        data, training = self.session.data, self.session.training
+        pixels = int(np.prod(data.image_shape))
+        batch = max(training.batch_size, min(MAX_PREDICT_BATCH, PREDICT_PIXELS // pixels))
+        out = []
+        n_val = data.sizes["val"]
+        if n_val and n_val * 4 * pixels <= CACHE_BYTES:
+            out.append(data.subset_dataset("val", np.arange(n_val), batch, cache=True))
+        elif n_val:
+            out.append(self.session.sets.val)
+        if len(self._train_positions):
+            small = len(self._train_positions) * 4 * pixels <= CACHE_BYTES
+            out.append(data.subset_dataset("train", self._train_positions, batch, cache=small))
+        return out
 
     def _record(self, outputs: np.ndarray) -> EpochRecord:
         from cnnlab.train.preparation import outputs_logits
