@@ -24,6 +24,7 @@ _LAZY = {
     "home_override": "cnnlab.runs.workspace:home_override",
     "matches": "cnnlab.runs.records:matches",
     "resolve_workspace": "cnnlab.runs.workspace:resolve_workspace",
+    "tree_order": "cnnlab.runs.records:tree_order",
     "user_data_dir": "cnnlab.runs.workspace:user_data_dir",
     "workspace_writable": "cnnlab.runs.workspace:workspace_writable",
     "read_samples": "cnnlab.runs.samples:read_samples",

@@ -216,6 +216,46 @@ def _mixing(aug: dict) -> bool:
                                                                                "cutmix"))
 
 
+@dataclass(frozen=True)
+class SteerOptions:
+    """What a steer dialog offers for one parent run.
+
+    Attributes:
+        epochs: The epochs it can be branched after (:func:`fork_epochs`).
+        learning_rate: The parent's base rate.
+        schedule: The parent's schedule name.
+        schedules: Every schedule name.
+        epochs_planned: The parent's ``training.epochs``.
+        has_base: The network has transfer-base blocks (more can be unfrozen).
+        unfreeze: The parent's unfrozen top base layers (0: none or all).
+        augmentation: The parent trains with augmentation.
+    """
+
+    epochs: tuple[int, ...]
+    learning_rate: float
+    schedule: str
+    schedules: tuple[str, ...]
+    epochs_planned: int
+    has_base: bool
+    unfreeze: int
+    augmentation: bool
+
+
+def steer_options(store: Any, run_id: str) -> SteerOptions:
+    """The choices a steer dialog offers for run ``run_id`` (read from its spec and folder)."""
+    from cnnlab.recipe.transfer import base_block_ids
+    from cnnlab.spec.load import experiment_from_dict
+    from cnnlab.spec.sections import SCHEDULES
+
+    spec = store.spec(run_id)
+    exp = experiment_from_dict(spec)
+    t = exp.training
+    return SteerOptions(tuple(fork_epochs(store, run_id)), float(t.optimizer.learning_rate),
+                        t.schedule.name, tuple(SCHEDULES), int(t.epochs),
+                        bool(base_block_ids(exp)), int(t.transfer.unfreeze),
+                        augmentation_on(spec))
+
+
 def augmentation_on(spec: Mapping[str, Any]) -> bool:
     """Whether a spec trains with augmentation (layers, MixUp or CutMix)."""
     aug = spec.get("training", {}).get("augmentation", {})

@@ -1,4 +1,10 @@
-"""The runs view: browse the run store, compare runs, manage and resume them."""
+"""The runs view: browse the run store, compare runs, manage, resume and branch them.
+
+Runs are a tree: a branch (forked from another run's checkpoint) sits under
+its parent, its "What changed" is the steer against the parent, and in the
+curve overlay its curves continue the parent's from the fork epoch. The
+table's context menu offers "Branch from this run…" (the steer dialog).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -25,6 +32,7 @@ from PySide6.QtWidgets import (
 from cnnlab.runs import RunStore
 from cnnlab.ui.views.plots import PALETTE, curve, make_plot, set_finite
 from cnnlab.ui.views.run_labels import RunLabels
+from cnnlab.ui.views.run_tree import branch_cells, curve_points
 from cnnlab.ui.views.runs_table import RunsTable
 from cnnlab.ui.views.worker import error_text
 
@@ -40,11 +48,14 @@ class RunsView(QWidget):
     Signals:
         open_experiment: The Experiment of a run, to open in the editor.
         resume_requested: A run id to resume (connect it to a TrainingView).
+        branch_requested: ``(Experiment, "RUN@EPOCH")``: train this branch
+            (connect it to a TrainingView: ``run_training(..., fork=)``).
 
     """
 
     open_experiment = Signal(object)
     resume_requested = Signal(str)
+    branch_requested = Signal(object, str)
 
     def __init__(self, store: RunStore, parent=None) -> None:
         super().__init__(parent)
@@ -52,6 +63,8 @@ class RunsView(QWidget):
         read_only = store.read_only
         self.records: dict[str, object] = {}
         self.labels = RunLabels(self.store)
+        self._steers: dict[str, tuple[str, str]] = {}  # branch id -> its "What changed" cell
+        self.steer_dialog = None
         self._build()
         self.refresh()
         notes = ["This workspace is read-only: runs can be viewed and exported, not changed."
@@ -89,6 +102,8 @@ class RunsView(QWidget):
         self.report = None
         self.table = RunsTable()
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -145,9 +160,12 @@ class RunsView(QWidget):
         text = self.filter_edit.text().strip()
         records = [r for r in records if not text or self._matches(r, text)]
         self.records = {r.id: r for r in records}
-        self.table.fill(records, self.labels)
+        self.table.fill(records, self.labels, self._branch_cells(records))
         self._plot_scatter()
         self._selection_changed()
+
+    def _branch_cells(self, records) -> dict[str, tuple[str, str]]:
+        return branch_cells(self.store, records, self._steers)
 
     def _matches(self, rec, text: str) -> bool:
         """The filter: the store's fields (id, name, label, tags), the change, the layers."""
@@ -187,15 +205,16 @@ class RunsView(QWidget):
         self.overlay_items = []
         if not ids:
             return
+        parents = {getattr(self.records.get(i), "parent", None) for i in ids} - {None}
         try:
-            data = self.store.metrics_many(ids)
+            data = self.store.metrics_many([*ids, *(parents - set(ids))])
         except Exception as exc:  # noqa: BLE001
             self._show(f"Cannot read metrics: {error_text(exc)}", True)
             return
         for i, (run_id, name) in enumerate(zip(ids, self.labels.legend(ids), strict=True)):
-            values = data.get(run_id, {}).get(metric, [])
+            x, values = curve_points(self.records.get(run_id), data, metric)
             item = curve(plot, name, PALETTE[i % len(PALETTE)], symbol="o")
-            set_finite(item, list(range(1, len(values) + 1)), values)
+            set_finite(item, x, values)
             self.overlay_items.append(item)
 
     def _plot_scatter(self) -> None:
@@ -310,6 +329,41 @@ class RunsView(QWidget):
                        f"{status}).", True)
             return
         self.resume_requested.emit(run_id)
+
+    def _context_menu(self, pos) -> None:
+        """The table's menu: branch the run under the pointer."""
+        item = self.table.itemAt(pos)
+        if item is None:
+            return
+        run_id = self.table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
+        if run_id not in self.selected_ids():
+            self.select([run_id])
+        menu = QMenu(self)
+        action = menu.addAction("Branch from this run…", self.branch_selected)
+        action.setEnabled(not self.store.read_only)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+        self.context_menu = menu
+
+    def branch_selected(self, epoch: int | None = None):
+        """Open the steer dialog for the selected run; return it (None when it cannot)."""
+        run_id = self._one_selected()
+        if not run_id:
+            return None
+        if self.store.read_only:
+            self._show("This workspace is read-only: a branch is a new run.", True)
+            return None
+        if self.records[run_id].status == "running":
+            self._show("The run is still training: pause and stop it first (its last "
+                       "complete epoch is kept), then branch.", True)
+            return None
+        from cnnlab.ui.views.steer_dialog import open_steer_dialog
+
+        if self.steer_dialog is not None:
+            self.steer_dialog.deleteLater()
+        self.steer_dialog = open_steer_dialog(self, self.store, run_id, epoch,
+                                              on_branch=self.branch_requested.emit,
+                                              on_error=lambda text: self._show(text, True))
+        return self.steer_dialog
 
     def open_selected(self) -> None:
         """Emit the selected run's experiment for the editor."""
