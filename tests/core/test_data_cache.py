@@ -140,10 +140,21 @@ def test_bad_override_is_one_line(monkeypatch):
 
 
 _ROUTED = "batches(" in inspect.getsource(DataSplits.dataset)
+_NOT_ROUTED = "DataSplits.dataset does not call FolderFiles.batches yet (the splits.py edit)"
 
 
-@pytest.mark.skipif(not _ROUTED, reason="DataSplits.dataset does not call FolderFiles.batches "
-                    "yet (the splits.py edit of issue 16)")
+@pytest.mark.skipif(not _ROUTED, reason=_NOT_ROUTED)
+def test_the_splits_pipeline_uses_the_plan(folder, monkeypatch):
+    monkeypatch.setenv(BUDGET_ENV, "1K")
+    splits = load(folder, monkeypatch, "auto")
+    batches = list(splits.dataset("train", 5, shuffle=True, seed=11))
+    assert any(n.startswith("images cached as uint8 in a file") for n in splits.notes)
+    assert splits.files.cache_files["train"].is_file()
+    assert sum(len(y) for _, y in batches) == len(splits.y_train)
+
+
+@pytest.mark.slow  # test_the_splits_pipeline_uses_the_plan covers the notes; this trains
+@pytest.mark.skipif(not _ROUTED, reason=_NOT_ROUTED)
 def test_training_run_notes_name_the_cache(folder, monkeypatch, tmp_path):
     from cnnlab.presetlib import load_preset
 

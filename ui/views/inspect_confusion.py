@@ -50,6 +50,7 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
 
     def __init__(self) -> None:
         super().__init__()
+        self.click_hint = ""  # a line the hover text adds: what a click does here
         self.setBackground("w")
         self.plot = self.addPlot()
         self.plot.setAspectLocked(True)
@@ -133,6 +134,8 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
     def _hovered(self, scene_pos: Any) -> None:
         cell = self._cell_of(scene_pos)
         text = self.cell_text(*cell) if cell is not None and self.names else ""
+        if text and self.click_hint:
+            text += f"\n{self.click_hint}"
         self.setToolTip(text)
         if text:
             view_pos = self.mapFromScene(scene_pos)

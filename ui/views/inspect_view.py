@@ -3,8 +3,9 @@
 The model is always loaded from a saved artifact (a run's ``model.keras`` or
 a user's ``.keras``/``.h5`` file, in safe mode), never a live training model.
 Tabs: filters (replayed over the epochs), feature maps, attribution maps,
-fantasy images, deep dream and evaluation. Every computation runs in a worker thread and
-errors appear in the view.
+fantasy images, deep dream, evaluation and the samples gallery (a click on a
+confusion cell opens it on that cell). Every computation runs in a worker
+thread and errors appear in the view.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from cnnlab.inspect import Session, open_model_file, open_run, runs_with_models
@@ -24,6 +26,7 @@ from cnnlab.ui.views.inspect_evaluation import EvaluationPanel
 from cnnlab.ui.views.inspect_fantasy import FantasyPanel
 from cnnlab.ui.views.inspect_features import FeaturesPanel
 from cnnlab.ui.views.inspect_filters import FiltersPanel
+from cnnlab.ui.views.inspect_samples import SamplesPanel
 from cnnlab.ui.views.inspect_score_map import ScoreMapPanel
 from cnnlab.ui.views.inspect_source import (
     IMAGE_FILTER,
@@ -44,7 +47,14 @@ class InspectView(QWidget):
         store: The window's run store (only read here).
         parent: The parent widget.
 
+    Signals:
+        revision_requested(dict): The samples gallery asks to revise the
+            experiment's data: ``{"exclude": [ids]}`` or ``{"relabel": {id: class}}``.
+
     """
+
+    revision_requested = Signal(dict)
+    CELL_HINT = "Click: this cell's recorded samples in the Samples tab."
 
     def __init__(self, store: RunStore, parent=None) -> None:
         super().__init__(parent)
@@ -64,10 +74,14 @@ class InspectView(QWidget):
         self.dream = DreamPanel()
         self.score_map = ScoreMapPanel()
         self.evaluation = EvaluationPanel()
+        self.gallery = SamplesPanel()
+        self.gallery.revision_requested.connect(self.revision_requested)
+        self.evaluation.heatmap.cell_clicked.connect(self.open_cell)
+        self.evaluation.heatmap.click_hint = self.CELL_HINT
         self.panels = {"Filters": self.filters, "Feature maps": self.features,
                        "Attribution": self.attribution, "Fantasy": self.fantasy,
                        "Deep dream": self.dream, "Score map": self.score_map,
-                       "Evaluation": self.evaluation}
+                       "Evaluation": self.evaluation, "Samples": self.gallery}
         self.tabs = QTabWidget()
         for title, panel in self.panels.items():
             self.tabs.addTab(panel, title)
@@ -185,6 +199,21 @@ class InspectView(QWidget):
         """Show the feature maps of a block (e.g. clicked on the canvas)."""
         self.tabs.setCurrentWidget(self.features)
         return self.features.select_layer(block_id)
+
+    def open_cell(self, true: int, predicted: int) -> bool:
+        """Show the samples gallery filtered to a confusion cell (class indices).
+
+        Returns:
+            False (the Evaluation tab stays) when the run has no sample records.
+
+        """
+        names = self.evaluation.heatmap.names
+        if not (0 <= true < len(names) and 0 <= predicted < len(names)):
+            return False
+        if not self.gallery.show_cell(names[true], names[predicted]):
+            return False
+        self.tabs.setCurrentWidget(self.gallery)
+        return True
 
     def _open_image(self) -> None:
         from PySide6.QtWidgets import QFileDialog
