@@ -93,7 +93,7 @@ class Trials:
         if not scored:
             return None
         pick = max if self._up else min
-        return pick(scored)[1]
+        return pick(scored, key=lambda pair: pair[0])[1]  # a tie: the first in the lecture's order
 
     def _cell(self, variant: str, value_of) -> str:
         trial = self.best(variant)
