@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """Check the dataset and print the report."""
     from cnnlab.cli.common import resolve_experiment
     from cnnlab.data.health import check_data
-    from cnnlab.data.health_duplicates import NEAR_THRESHOLD
+    from cnnlab.data.health_near import NEAR_THRESHOLD
 
     if args.data_command != "check":
         raise CnnlabError("say what to do with the data: cnnlab data check SPEC")

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from cnnlab.data.arrays import SPLITS
-from cnnlab.data.health_duplicates import NEAR_THRESHOLD, exact_groups, near_groups
+from cnnlab.data.health_duplicates import exact_groups
+from cnnlab.data.health_near import NEAR_THRESHOLD, near_groups
 from cnnlab.data.health_scan import Progress, Scan, scan_arrays, scan_folder
 from cnnlab.data.health_splits import array_assignment, folder_assignment
 from cnnlab.data.revisions import Revision
@@ -270,8 +271,10 @@ def _group(scan: Scan, assignment: np.ndarray, members: list[int], kind: str) ->
 
 def _thumbnails(report: HealthReport, scan: Scan, arrays) -> dict[str, np.ndarray]:
     """Small RGB pictures of the first groups' members, for the window's duplicate list."""
+    from cnnlab.data.health_scan import uint8_factor
     from cnnlab.data.health_sources import array_thumbnail, file_thumbnail
 
+    factor = 1.0 if arrays is None else uint8_factor(*(x for x, _ in arrays.values()))
     index = {sample_id: i for i, sample_id in enumerate(scan.ids)}
     out: dict[str, np.ndarray] = {}
     for group in report.duplicates[:THUMBNAIL_GROUPS]:
@@ -281,7 +284,7 @@ def _thumbnails(report: HealthReport, scan: Scan, arrays) -> dict[str, np.ndarra
             if arrays is None:
                 picture = file_thumbnail(scan.paths[index[sample_id]])
             else:
-                picture = array_thumbnail(arrays, sample_id)
+                picture = array_thumbnail(arrays, sample_id, factor)
             if picture is not None:
                 out[sample_id] = picture
     return out

@@ -31,7 +31,7 @@ from cnnlab.data.image_header import content_problem, pixel_problem
 from cnnlab.data.safe_read import MAX_IMAGE_BYTES, UnusableFile, read_regular
 
 MEAN_SIDE = 32  # per-class mean images are this many pixels square
-BATCH = 1024  # thumbnails hashed at a time
+BATCH = 1024  # images whose pictures are hashed and summed at a time
 Progress = Callable[[int, int], None]
 Revise = Callable[[str, int], int]  # (sample id, label) -> revised label, or -1 if excluded
 
@@ -75,33 +75,43 @@ class Scan:
     pools: list[str] | None = None
 
 
-class _Hasher:
-    """Collects 32x32 phash thumbnails and hashes them a batch at a time."""
+class _Batch:
+    """Pictures of up to ``BATCH`` images: 32x32 RGB (class means) and 32x32 gray (phash)."""
 
-    def __init__(self) -> None:
-        self.pending: list[np.ndarray] = []
+    def __init__(self, scan: Scan) -> None:
+        self.scan = scan
+        self.rgb: list[np.ndarray] = []
+        self.gray: list[np.ndarray] = []
+        self.labels: list[int] = []
         self.hashes: list[np.ndarray] = []
         self.small: list[np.ndarray] = []
 
-    def add(self, gray) -> None:
-        from PIL import Image
-
-        self.pending.append(np.asarray(gray.resize((PHASH_SIDE, PHASH_SIDE), Image.LANCZOS)))
-        if len(self.pending) >= BATCH:
+    def add(self, rgb: np.ndarray, gray: np.ndarray, labels) -> None:
+        """Add one image (``rgb`` (S, S, 3), one label) or a stack (``rgb`` (N, S, S, 3))."""
+        if rgb.ndim == 3:
+            rgb, gray, labels = rgb[None], gray[None], [labels]
+        self.rgb.append(rgb)
+        self.gray.append(gray)
+        self.labels.extend(labels)
+        if len(self.labels) >= BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if self.pending:
-            stack = np.stack(self.pending)
-            self.hashes.append(phash_batch(stack))
-            self.small.append(small_thumbnails(stack))
-            self.pending = []
+        if not self.labels:
+            return
+        rgb, gray = np.concatenate(self.rgb), np.concatenate(self.gray)
+        labels = np.array(self.labels)
+        self.hashes.append(phash_batch(gray))
+        self.small.append(small_thumbnails(gray))
+        for k in np.unique(labels[labels >= 0]):  # a batch's sums fit uint32
+            self.scan.mean_sums[k] += rgb[labels == k].sum(axis=0, dtype=np.uint32)
+        self.rgb, self.gray, self.labels = [], [], []
 
-    def finish(self, scan: Scan) -> None:
+    def finish(self) -> None:
         self.flush()
         if self.hashes:
-            scan.hashes = np.concatenate(self.hashes)
-            scan.thumbnails = np.concatenate(self.small)
+            self.scan.hashes = np.concatenate(self.hashes)
+            self.scan.thumbnails = np.concatenate(self.small)
 
 
 def scan_folder(root: Path, class_dirs: list[Path], revise: Revise,
@@ -112,10 +122,10 @@ def scan_folder(root: Path, class_dirs: list[Path], revise: Revise,
     walk.reserve(root, *class_dirs)
     listing = [(file, label) for label, d in enumerate(class_dirs)
                for file in walk.class_files(d)]
-    scan = Scan(class_names=[d.name for d in class_dirs], paths=[])
+    scan = _new_scan([d.name for d in class_dirs])
+    scan.paths = []
     scan.bad_files = [(_relative(Path(p), root), why) for p, why in walk.bad]
-    scan.mean_sums = np.zeros((len(class_dirs), MEAN_SIDE, MEAN_SIDE, 3))
-    hasher = _Hasher()
+    batch = _Batch(scan)
     for done, (file, label) in enumerate(listing):
         if done % 256 == 0:
             _report(progress, stop, done, len(listing))
@@ -124,10 +134,16 @@ def scan_folder(root: Path, class_dirs: list[Path], revise: Revise,
             scan.bad_files.append((_relative(file, root), reason))
             continue
         sample_id = _relative(file, root)
-        _add_image(scan, hasher, image, (label, revise(sample_id, label)), content_digest(data))
+        revised = revise(sample_id, label)
         scan.ids.append(sample_id)
         scan.paths.append(str(file))
-    hasher.finish(scan)
+        scan.labels.append(label)
+        scan.effective.append(revised)
+        scan.digests.append(content_digest(data))
+        scan.sizes[(image.height, image.width)] += 1
+        scan.channels[_channel_count(image)] += 1
+        batch.add(*_pictures(image), revised)
+    batch.finish()
     _report(progress, stop, len(listing), len(listing))
     scan.bad_files.sort()
     return scan
@@ -136,47 +152,81 @@ def scan_folder(root: Path, class_dirs: list[Path], revise: Revise,
 def scan_arrays(pools: dict[str, tuple[np.ndarray, np.ndarray]], class_names: list[str],
                 revise: Revise, progress: Progress | None = None,
                 stop: Callable[[], bool] | None = None) -> Scan:
-    """The same pass over in-memory arrays: ``pool name -> (images, labels)``."""
-    from PIL import Image
-
-    scan = Scan(class_names=list(class_names), pools=[])
-    scan.mean_sums = np.zeros((len(class_names), MEAN_SIDE, MEAN_SIDE, 3))
-    hasher = _Hasher()
+    """The same pass over in-memory arrays: ``pool name -> (images, labels)``, a batch at a time."""
+    scan = _new_scan(class_names)
+    scan.pools = []
+    batch = _Batch(scan)
     total, done = sum(len(y) for _, y in pools.values()), 0
+    factor = uint8_factor(*(x for x, _ in pools.values()))
     for pool, (x, y) in pools.items():
-        pixels = as_uint8(x)
-        for index in range(len(x)):
-            if done % 1024 == 0:
-                _report(progress, stop, done, total)
-            done += 1
-            image = Image.fromarray(array_image(pixels[index]))
-            sample_id, label = f"{pool}[{index}]", int(y[index])
-            _add_image(scan, hasher, image, (label, revise(sample_id, label)),
-                       content_digest(x[index].tobytes()), channels=x.shape[-1])
-            scan.ids.append(sample_id)
-            scan.pools.append(pool)
-    hasher.finish(scan)
+        scan.sizes[tuple(x.shape[1:3])] += len(x)
+        scan.channels[int(x.shape[-1])] += len(x)
+        for start in range(0, len(x), BATCH):
+            _report(progress, stop, done, total)
+            end = min(start + BATCH, len(x))
+            ids = [f"{pool}[{i}]" for i in range(start, end)]
+            labels = [int(v) for v in y[start:end]]
+            revised = [revise(i, v) for i, v in zip(ids, labels, strict=True)]
+            scan.ids += ids
+            scan.pools += [pool] * len(ids)
+            scan.labels += labels
+            scan.effective += revised
+            scan.digests += [content_digest(x[i].tobytes()) for i in range(start, end)]
+            rgb, gray = _array_pictures(to_uint8(x[start:end], factor))
+            batch.add(rgb, gray, revised)
+            done += end - start
+    batch.finish()
     _report(progress, stop, total, total)
     return scan
 
 
-def _add_image(scan: Scan, hasher: _Hasher, image, labels: tuple[int, int], digest: bytes,
-               channels: int | None = None) -> None:
-    """Record one decoded image; ``labels``: (as given, revised); the class mean uses the latter."""
+def _new_scan(class_names: list[str]) -> Scan:
+    scan = Scan(class_names=list(class_names))
+    scan.mean_sums = np.zeros((len(class_names), MEAN_SIDE, MEAN_SIDE, 3))
+    return scan
+
+
+def _pictures(image) -> tuple[np.ndarray, np.ndarray]:
+    """The 32x32 RGB picture (for the mean) and phash's 32x32 gray thumbnail of one image.
+
+    The gray thumbnail is exactly what ``imagehash.phash`` makes:
+    ``image.convert("L").resize((32, 32), LANCZOS)``.
+    """
     from PIL import Image
 
-    label, revised = labels
-    scan.labels.append(label)
-    scan.effective.append(revised)
-    scan.digests.append(digest)
-    scan.sizes[(image.height, image.width)] += 1
-    scan.channels[channels or _channel_count(image)] += 1
+    side = (MEAN_SIDE, MEAN_SIDE)
+    if image.mode == "RGB" and image.size == side:
+        rgb = np.asarray(image)
+        return rgb, luma(rgb)
     rgb = image.convert("RGB")
-    if rgb.size != (MEAN_SIDE, MEAN_SIDE):
-        rgb = rgb.resize((MEAN_SIDE, MEAN_SIDE), Image.BILINEAR)
-    if revised >= 0:
-        scan.mean_sums[revised] += np.asarray(rgb)
-    hasher.add(image.convert("L"))  # as imagehash.phash: grayscale of the image itself
+    rgb = rgb if rgb.size == side else rgb.resize(side, Image.BILINEAR)
+    gray = image.convert("L").resize((PHASH_SIDE, PHASH_SIDE), Image.LANCZOS)
+    return np.asarray(rgb), np.asarray(gray)
+
+
+def _array_pictures(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pictures` for a stack of uint8 images (N, H, W, C), vectorised where it can be."""
+    from PIL import Image
+
+    if pixels.shape[-1] < 3:
+        gray = pixels[..., 0]
+        rgb = np.repeat(gray[..., None], 3, axis=-1)
+    else:
+        rgb = pixels[..., :3]
+        gray = luma(rgb)
+    if rgb.shape[1:3] == (MEAN_SIDE, MEAN_SIDE):
+        return rgb, gray
+    side = (MEAN_SIDE, MEAN_SIDE)
+    rgb = np.stack([np.asarray(Image.fromarray(a).resize(side, Image.BILINEAR)) for a in rgb])
+    gray = np.stack([np.asarray(Image.fromarray(g).resize((PHASH_SIDE, PHASH_SIDE),
+                                                          Image.LANCZOS)) for g in gray])
+    return rgb, gray
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """Pillow's ``convert("L")`` of uint8 RGB pixels (ITU-R 601-2, its integer rounding)."""
+    r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
+    return ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).astype(np.uint8)
 
 
 def _decode(file: Path):
@@ -216,17 +266,19 @@ def _channel_count(image) -> int:
     return len(image.getbands())
 
 
-def as_uint8(x: np.ndarray) -> np.ndarray:
-    """Images as uint8 0..255 for hashing (floats in [0, 1] or 0..255, 16-bit integers)."""
+def uint8_factor(*arrays: np.ndarray) -> float:
+    """The factor that brings images to 0..255: floats in [0, 1], 0..255, 16-bit integers."""
+    if all(x.dtype == np.uint8 for x in arrays):
+        return 1.0
+    top = max((float(x.max()) for x in arrays if x.size), default=1.0)
+    return 255.0 if top <= 1.0 else (255.0 / 65535.0 if top > 255 else 1.0)
+
+
+def to_uint8(x: np.ndarray, factor: float) -> np.ndarray:
+    """Images as uint8 0..255 (``factor`` from :func:`uint8_factor`)."""
     if x.dtype == np.uint8:
         return x
-    top = float(x.max()) if x.size else 1.0
-    scale = 255.0 if top <= 1.0 else (255.0 / 65535.0 if top > 255 else 1.0)
-    out = np.empty(x.shape, np.uint8)
-    for start in range(0, len(x), BATCH):  # bounded temporary memory
-        part = x[start:start + BATCH].astype(np.float32) * scale
-        out[start:start + BATCH] = np.clip(part, 0, 255).round()
-    return out
+    return np.clip(x.astype(np.float32) * np.float32(factor), 0, 255).round().astype(np.uint8)
 
 
 def _report(progress: Progress | None, stop: Callable[[], bool] | None, done: int,

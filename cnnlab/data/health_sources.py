@@ -74,12 +74,15 @@ def file_thumbnail(path: str) -> np.ndarray | None:
         return None
 
 
-def array_thumbnail(pools: dict[str, tuple[np.ndarray, np.ndarray]], sample_id: str
-                    ) -> np.ndarray | None:
-    """A small RGB uint8 picture of sample ``train[i]`` or ``test[i]`` of an array source."""
+def array_thumbnail(pools: dict[str, tuple[np.ndarray, np.ndarray]], sample_id: str,
+                    factor: float) -> np.ndarray | None:
+    """A small RGB uint8 picture of sample ``train[i]`` or ``test[i]`` of an array source.
+
+    ``factor`` brings the pixels to 0..255 (``health_scan.uint8_factor`` of the arrays).
+    """
     from PIL import Image
 
-    from cnnlab.data.health_scan import array_image, as_uint8
+    from cnnlab.data.health_scan import array_image, to_uint8
 
     match = _ARRAY_ID.match(sample_id)
     if match is None or match.group(1) not in pools:
@@ -88,7 +91,7 @@ def array_thumbnail(pools: dict[str, tuple[np.ndarray, np.ndarray]], sample_id: 
     index = int(match.group(2))
     if index >= len(x):
         return None
-    pixels = as_uint8(x[index:index + 1])[0]
+    pixels = to_uint8(x[index:index + 1], factor)[0]
     return _fit(Image.fromarray(array_image(pixels)).convert("RGB"))
 
 

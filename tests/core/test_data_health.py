@@ -16,7 +16,8 @@ from health_support import BAD, CLASSES, PLANTED, health_experiment, health_fold
 
 from cnnlab.data.arrays import SPLITS
 from cnnlab.data.health import check_data
-from cnnlab.data.health_duplicates import near_groups, phash_batch, small_thumbnails
+from cnnlab.data.health_duplicates import phash_batch, small_thumbnails
+from cnnlab.data.health_near import near_groups
 from cnnlab.data.health_splits import array_assignment
 from cnnlab.data.health_text import MAX_BAD, health_text
 from cnnlab.data.shapes import generate_shapes
@@ -151,14 +152,16 @@ def test_near_groups_find_what_all_pairs_find():
     """Multi-index buckets find every pair that comparing all pairs finds."""
     rng = np.random.default_rng(0)
     hashes = rng.integers(0, 2**63, 300, dtype=np.uint64)
-    for k in range(40):  # 40 planted pairs, 1 to 4 bits apart
-        bits = rng.choice(64, size=1 + k % 4, replace=False)
-        hashes[200 + k] = hashes[k] ^ np.uint64(sum(1 << int(b) for b in bits))
+    hashes[100:200] &= np.uint64(2**51 - 1)  # 100 hashes share their top 13 bits: one big bucket
+    for k in range(40):  # 40 planted pairs, 1 to 4 bits apart, 20 of them in the big bucket
+        bits = rng.choice(50, size=1 + k % 4, replace=False)
+        source = k if k < 20 else 100 + k
+        hashes[200 + k] = hashes[source] ^ np.uint64(sum(1 << int(b) for b in bits))
     thumbs = np.zeros((300, 16, 16), np.uint8)
     groups = near_groups(hashes, thumbs, threshold=4)
     distance = np.bitwise_count(hashes[:, None] ^ hashes[None, :])
     pairs = {(i, j) for i, j in zip(*np.nonzero(distance <= 4), strict=True) if i < j}
-    assert {(k, 200 + k) for k in range(40)} <= pairs
+    assert {(k if k < 20 else 100 + k, 200 + k) for k in range(40)} <= pairs
     found = {(g[a], g[b]) for g in groups for a in range(len(g)) for b in range(a + 1, len(g))}
     assert pairs <= found
     different = small_thumbnails(rng.integers(0, 256, (300, 32, 32), dtype=np.uint8))

@@ -3,7 +3,9 @@
 For an image folder it also shows the pre-flight check of every file
 (:func:`cnnlab.data.preflight_folder`): classes and their counts, and in a
 scrollable list every file that cannot be used and every class left out,
-each with the reason.
+each with the reason. "Check data…" opens the health report of any source
+(:mod:`cnnlab.ui.views.data_health`), whose "Exclude from training" edits
+``data.exclude`` through ``changed`` like any other edit (undoable).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class DataPanel(QWidget):
         left = QVBoxLayout()
         left.addWidget(QLabel("<b>Data</b>"))
         left.addWidget(self.form)
+        left.addWidget(self._build_health_button())
         left.addLayout(self._build_check())
         left.addWidget(QLabel("<b>Shapes dataset</b>"))
         left.addWidget(self.shapes_form)
@@ -102,9 +105,49 @@ class DataPanel(QWidget):
         self.checker.failed.connect(self._check_failed)
         self.checker.finished.connect(self._update_check_button)
         self._use_checked: str | None = None
+        self.seed = 0  # the experiment's training.seed: the split the health report names
+        self.health_dialog = None
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self.update_samples)
         self.set_value(self.data)
+
+    def _build_health_button(self) -> QPushButton:
+        self.health_button = QPushButton("Check data…")
+        self.health_button.setToolTip("Class balance, image sizes, mean images, duplicates, "
+                                      "conflicting labels, leaks across splits and bad files")
+        self.health_button.clicked.connect(lambda _c=False: self.open_health())
+        return self.health_button
+
+    def set_seed(self, seed: int) -> None:
+        """Use the experiment's seed for the splits the health report names."""
+        self.seed = int(seed)
+
+    def open_health(self):
+        """Open the health report of the current data section and start its check."""
+        from cnnlab.ui.views.data_health import DataHealthDialog
+
+        old = self.health_dialog
+        if old is not None:
+            old.close()
+        names = {f.name for f in dataclasses.fields(self.data)}
+        dialog = DataHealthDialog(self.data, self.seed, can_exclude="exclude" in names,
+                                  parent=self)
+        dialog.exclude_requested.connect(self.exclude_samples)
+        self.health_dialog = dialog
+        dialog.show()
+        dialog.start()
+        return dialog
+
+    def exclude_samples(self, ids: list[str]) -> None:
+        """Add sample ids to ``data.exclude`` and emit the new data section (undoable)."""
+        current = list(getattr(self.data, "exclude", None) or [])
+        new = dataclasses.replace(self.data, exclude=current + [i for i in ids
+                                                                if i not in current])
+        if new != self.data:
+            self.data = new
+            self._show_forms()
+            self.changed.emit(new)
+            self._debounce.start()
 
     def _build_check(self) -> QVBoxLayout:
         self.check_button = QPushButton("Check folder")
