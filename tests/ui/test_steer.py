@@ -78,6 +78,7 @@ def test_runs_tree_curves_and_steer(qtbot, tmp_path):
     x, y = view.overlay_items[1].getData()
     assert list(x) == [2, 3, 4] and list(y) == [0.5, 0.65, 0.7]  # continues the parent's
     assert list(view.overlay_items[0].getData()[0]) == [1, 2, 3]
+    assert view.overlay_items[1].name() == "branch @2: epochs 4, lr 0.0003"
     assert "training.optimizer.learning_rate: 0.001 -> 0.0003" in view.diff_text.toPlainText()
 
 
@@ -97,6 +98,8 @@ def test_branch_from_the_context_menu_emits_the_childs_spec(qtbot, tmp_path):
     assert dialog is not None and dialog.isVisible()
     assert [dialog.epoch_box.itemData(i) for i in range(dialog.epoch_box.count())] == [1, 2, 3]
     assert dialog.fork_epoch == 3  # the last kept by default
+    assert dialog.more_box.minimum() == 1  # after the parent's last epoch: one more at least
+    assert "then trains epochs 4 to 4" in dialog.steer_text.toPlainText()
     dialog.epoch_box.setCurrentIndex(1)
     dialog.rate_check.setChecked(True)
     dialog.rate_box.setValue(0.0005)

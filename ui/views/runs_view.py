@@ -211,7 +211,9 @@ class RunsView(QWidget):
         except Exception as exc:  # noqa: BLE001
             self._show(f"Cannot read metrics: {error_text(exc)}", True)
             return
-        for i, (run_id, name) in enumerate(zip(ids, self.labels.legend(ids), strict=True)):
+        legend = [self._steers[i][0] if i in self._steers else name
+                  for i, name in zip(ids, self.labels.legend(ids), strict=True)]
+        for i, (run_id, name) in enumerate(zip(ids, legend, strict=True)):
             x, values = curve_points(self.records.get(run_id), data, metric)
             item = curve(plot, name, PALETTE[i % len(PALETTE)], symbol="o")
             set_finite(item, x, values)

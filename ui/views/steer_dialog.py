@@ -113,7 +113,7 @@ class SteerDialog(QDialog):
         form.addRow("Schedule", self.schedule_box)
         form.addRow("Unfreeze more base layers", self.unfreeze_box)
         form.addRow("Augmentation", self.aug_box)
-        form.addRow("Add epochs", self.more_box)
+        form.addRow(f"Add epochs (it planned {self.options.epochs_planned})", self.more_box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.branch_button = buttons.addButton("Branch", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.do_branch)
@@ -155,6 +155,9 @@ class SteerDialog(QDialog):
         from cnnlab import diff_specs
 
         self.rate_box.setEnabled(self.rate_check.isChecked())
+        self.more_box.blockSignals(True)  # at least one epoch after the fork
+        self.more_box.setMinimum(max(0, self.fork_epoch + 1 - self.options.epochs_planned))
+        self.more_box.blockSignals(False)
         child = self.child_spec()
         lines = diff_specs(dict(self.parent_spec), child).lines()
         epochs = child["training"]["epochs"]
