@@ -11,7 +11,15 @@ import time
 
 from PySide6.QtCore import QMargins, QPoint, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStyle, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QStyle,
+    QTabWidget,
+    QWidget,
+)
 
 from cnnlab import Analysis, Experiment, __version__, analyze, compact
 from cnnlab.diagram import VisibleGraph, visible_graph
@@ -113,7 +121,9 @@ class MainWindow(QMainWindow):
         summary = self._dock("summary", "Summary", self.summary, bottom)
         problems = self._dock("problems", "Problems", self.problems, bottom)
         self.splitDockWidget(summary, problems, Qt.Orientation.Horizontal)
-        plan = self._dock("plan", "Plan", self.plan_panel, bottom)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.plan_panel)
+        plan = self._dock("plan", "Plan", scroll, bottom)
         self.tabifyDockWidget(summary, plan)  # next to the Summary, one click away
         summary.raise_()
         self.resizeDocks([self.docks["palette"], self.docks["properties"]], [230, 300],
