@@ -14,6 +14,10 @@ sink that keeps every event in a list (as the window's adapter does). Prints:
   RunStarted..Finished, which also pays for a checkpoint (and ``best.keras``)
   every epoch, the run store and the final ``model.keras``.
 - the time spent inside the lab's per-batch callback, per batch.
+- the training-health check's cost (issue 17, target <= 3 %): the lab with the
+  check against the lab without it (``CNNLAB_HEALTH=0``), training time of the
+  epochs after the first and of the whole run (the first epoch's check also
+  traces its ``tf.function``), and the check's own seconds per epoch.
 
 Usage: python benchmarks/bench_trainer.py [--epochs 4] [--rounds 5] [--spe 1]
 """
@@ -48,6 +52,8 @@ class Clock:
         self.cpu: list[float] = []
         self.hook_seconds = 0.0
         self.hook_calls = 0
+        self.health: list[tuple[float, float]] = []  # the check's (wall, CPU) s per epoch
+        self.health_hooks = [0.0, 0.0]  # (wall, CPU) s in all its hooks, the epochs' included
         self._t = (0.0, 0.0)
 
     def begin(self) -> None:
@@ -90,12 +96,13 @@ def plain_fit(exp, data, clock: Clock) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def lab_run(exp, workspace: str, clock: Clock) -> tuple[float, float]:
+def lab_run(exp, workspace: str, clock: Clock, health: bool = True) -> tuple[float, float]:
     """Train with the lab; return (wall, CPU) seconds from RunStarted to Finished.
 
     The lab's first callback is wrapped to time its epochs (begin to end,
     before the checkpoint is written, as EpochEnded.seconds) and its batch hook.
     """
+    from cnnlab.train import health as health_module
     from cnnlab.train import session
     from cnnlab.train.events import Finished, RunStarted
     from cnnlab.train.trainer import run
@@ -118,6 +125,9 @@ def lab_run(exp, workspace: str, clock: Clock) -> tuple[float, float]:
 
     events: list = []
     stamps: dict = {}
+    os.environ["CNNLAB_HEALTH"] = "1" if health else "0"
+    monitor = health_module.HealthMonitor
+    health_module.HealthMonitor = timed_health_monitor(monitor, clock)
 
     def sink(event):
         events.append(event)
@@ -129,33 +139,61 @@ def lab_run(exp, workspace: str, clock: Clock) -> tuple[float, float]:
         out = run(exp, sink, workspace=workspace)
     finally:
         session.BatchMonitor = original
+        health_module.HealthMonitor = monitor
     if out.status != "finished":
         sys.exit(f"the lab's run did not finish: {out.message}")
     (w0, c0), (w1, c1) = stamps["RunStarted"], stamps["Finished"]
     return w1 - w0, c1 - c0
 
 
+def timed_health_monitor(base, clock: Clock):
+    """The health observer with its hooks timed (wall and CPU) into ``clock``."""
+
+    def timed(hook: str, per_epoch: bool = False):
+        def wrapper(self, *args, **kwargs):
+            t, c = time.perf_counter(), time.process_time()
+            getattr(base, hook)(self, *args, **kwargs)
+            wall, cpu = time.perf_counter() - t, time.process_time() - c
+            clock.health_hooks[0] += wall
+            clock.health_hooks[1] += cpu
+            if per_epoch:
+                clock.health.append((wall, cpu))
+        return wrapper
+
+    return type("TimedHealthMonitor", (base,), {
+        "on_train_begin": timed("on_train_begin"),
+        "on_train_batch_begin": timed("on_train_batch_begin"),
+        "on_epoch_end": timed("on_epoch_end", per_epoch=True)})
+
+
 def _rate(samples: int, seconds: list[float]) -> float:
     return samples * (len(seconds) - 1) / sum(seconds[1:])
 
 
+VARIANTS = ("plain", "lab", "nohealth")  # plain Keras, the lab, the lab without health
+
+
 def _rounds(exp, data, rounds: int, workspace: str) -> dict:
     samples = data.sizes["train"]
-    out: dict = {k: [] for k in ("plain_wall", "plain_cpu", "lab_wall", "lab_cpu",
-                                 "plain_run_wall", "plain_run_cpu", "lab_run_wall",
-                                 "lab_run_cpu")}
+    out: dict = {f"{name}_{what}": [] for name in VARIANTS
+                 for what in ("wall", "cpu", "run_wall", "run_cpu")}
     hook = Clock()
+    out["health_s"], out["health_share"] = [], []
     for i in range(rounds):
-        for name in ("plain", "lab"):
-            clock = Clock() if name == "plain" else hook
-            clock.wall, clock.cpu = [], []
+        for name in VARIANTS:
+            clock = hook if name == "lab" else Clock()
+            clock.wall, clock.cpu, clock.health, clock.health_hooks = [], [], [], [0.0, 0.0]
             wall, cpu = (plain_fit(exp, data, clock) if name == "plain"
-                         else lab_run(exp, workspace, clock))
+                         else lab_run(exp, workspace, clock, health=name == "lab"))
             out[f"{name}_wall"].append(_rate(samples, clock.wall))
             out[f"{name}_cpu"].append(_rate(samples, clock.cpu))
             out[f"{name}_run_wall"].append(wall)
             out[f"{name}_run_cpu"].append(cpu)
-            print(f"round {i + 1} {name:5s}: {out[f'{name}_wall'][-1]:7.1f} samples/s wall, "
+            if name == "lab":
+                out["health_s"].append(list(clock.health))
+                out["health_share"].append((clock.health_hooks[0] / wall,
+                                            clock.health_hooks[1] / cpu))
+            print(f"round {i + 1} {name:8s}: {out[f'{name}_wall'][-1]:7.1f} samples/s wall, "
                   f"{out[f'{name}_cpu'][-1]:7.1f} samples/CPU-s; whole run {wall:5.2f} s "
                   f"wall, {cpu:5.2f} s CPU")
     out["hook_us"] = 1e6 * hook.hook_seconds / max(hook.hook_calls, 1)
@@ -176,6 +214,28 @@ def _report(r: dict, batch_ms: float) -> None:
           f"{100 * med(r['plain_run_cpu']) / med(r['lab_run_cpu']):.1f} %")
     print(f"lab batch callback: {r['hook_us']:.1f} us per batch "
           f"({100 * r['hook_us'] / 1000 / batch_ms:.2f} % of a {batch_ms:.1f} ms batch)")
+    _report_health(r)
+
+
+def _report_health(r: dict) -> None:
+    """The training-health check's cost: the lab with it against the lab without it."""
+    med = statistics.median
+    print(f"health check, training throughput with/without, wall, median: "
+          f"{100 * med(r['lab_wall']) / med(r['nohealth_wall']):.1f} %   (target >= 97 %)")
+    print(f"health check, training throughput with/without, CPU, median:  "
+          f"{100 * med(r['lab_cpu']) / med(r['nohealth_cpu']):.1f} %")
+    print(f"health check, whole run without/with, wall, median:           "
+          f"{100 * med(r['nohealth_run_wall']) / med(r['lab_run_wall']):.1f} %")
+    print(f"health check, whole run without/with, CPU, median:            "
+          f"{100 * med(r['nohealth_run_cpu']) / med(r['lab_run_cpu']):.1f} %")
+    print(f"health check's own time, share of the lab's run, median: "
+          f"{100 * med(w for w, _ in r['health_share']):.2f} % wall, "
+          f"{100 * med(c for _, c in r['health_share']):.2f} % CPU   (target <= 3 %)")
+    for i, what in ((0, "wall"), (1, "CPU")):
+        first = med([s[0][i] for s in r["health_s"] if s])
+        later = med([x[i] for s in r["health_s"] for x in s[1:]] or [float("nan")])
+        print(f"health check's own {what} time: first epoch {1000 * first:.0f} ms (builds and "
+              f"traces the check), later epochs {1000 * later:.1f} ms each")
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ _LAZY = {
     "EpochEnded": "cnnlab.train.events:EpochEnded",
     "Failed": "cnnlab.train.events:Failed",
     "Finished": "cnnlab.train.events:Finished",
+    "HEALTH_TITLES": "cnnlab.train.health_rules:TITLES",
+    "HealthReport": "cnnlab.train.events:HealthReport",
+    "HealthWarning": "cnnlab.train.events:HealthWarning",
     "RunStarted": "cnnlab.train.events:RunStarted",
     "Stopped": "cnnlab.train.events:Stopped",
     "branch_spec": "cnnlab.train.fork:branch_spec",
@@ -28,6 +31,8 @@ _LAZY = {
     "eta_seconds": "cnnlab.train.curves:eta_seconds",
     "format_values": "cnnlab.train.curves:format_values",
     "load_history": "cnnlab.train.filter_history:load_history",
+    "read_health": "cnnlab.train.health_store:read_health",
+    "read_health_warnings": "cnnlab.train.health_store:read_warnings",
 }
 
 __getattr__, __dir__ = lazy_exports(globals(), _LAZY)

@@ -91,7 +91,48 @@ class Failed:
     detail: str = ""
 
 
-Event = RunStarted | BatchProgress | EpochEnded | CheckpointWritten | Finished | Stopped | Failed
+@dataclass(frozen=True)
+class HealthWarning:
+    """One training-health finding (see :mod:`cnnlab.train.health_rules`).
+
+    Attributes:
+        epoch: The 0-based epoch it was found after.
+        layer: The layer (block id) it concerns; "" for the whole run (a stalled loss).
+        kind: ``dead``, ``vanishing``, ``exploding``, ``large_updates`` or ``stalled``.
+        message: One sentence for people, with the measured number.
+        remedy: What to try (the lectures' remedies).
+        value: The measured number the rule compared with its threshold.
+        new: True the first time this (layer, kind) is found in the run.
+    """
+
+    epoch: int
+    layer: str
+    kind: str
+    message: str
+    remedy: str
+    value: float = 0.0
+    new: bool = True
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """The training-health check after one epoch (also in the run folder's health.jsonl).
+
+    ``layers`` maps each weighted layer to its numbers: ``grad_norm``,
+    ``weight_norm``, ``update_ratio`` (per step, sampled on the epoch's last
+    batch) and ``dead`` (fraction of dead ReLU units, when it feeds a ReLU).
+    ``warnings`` are all the findings of this epoch (``new`` marks the first of a kind).
+    """
+
+    epoch: int
+    layers: dict = field(default_factory=dict)
+    warnings: tuple[HealthWarning, ...] = ()
+    loss: float = 0.0
+    seconds: float = 0.0  # the check's own cost
+
+
+Event = (RunStarted | BatchProgress | EpochEnded | CheckpointWritten | Finished | Stopped
+         | Failed | HealthReport)
 
 
 class Control:

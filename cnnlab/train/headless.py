@@ -2,9 +2,10 @@
 
 A text progress display goes to stderr. The first Ctrl-C stops the run after
 the current batch and keeps what was trained; a second one aborts (the run
-stays resumable from its last checkpoint). With ``--json`` the command ends
-with one JSON line on stdout. Exit status: 0 finished, 1 failed, 2 the user's
-input is wrong, 130 stopped or aborted.
+stays resumable from its last checkpoint). Each new training-health warning
+is one line of the display. With ``--json`` the command ends with one JSON
+line on stdout (after one ``{"health": ...}`` line per new warning). Exit
+status: 0 finished, 1 failed, 2 the user's input is wrong, 130 stopped or aborted.
 
 Also runnable as ``python -m cnnlab.train.headless SPEC [--epochs N] [--workspace DIR]
 [--json] [--resume ID]``.
@@ -48,7 +49,8 @@ def train_command(exp_or_path: Experiment | str | Path | None, epochs: int | Non
         workspace: The workspace folder.
         json_out: End with one JSON line on stdout: run_id, status,
             epochs_done, metrics (see :func:`summary`), run_dir, model_path
-            (and message).
+            (and message); before it, one ``{"health": {...}}`` line per new
+            training-health warning (epoch, layer, kind, message, try, value).
         resume: Id of a run to continue from its last checkpoint.
         stream: Where the progress goes (default: stderr).
 
@@ -65,7 +67,7 @@ def train_command(exp_or_path: Experiment | str | Path | None, epochs: int | Non
         print(f"cnnlab: error: {exc}", file=stream)
         return 2
     control = Control()
-    progress = TextProgress(stream, control)
+    progress = TextProgress(stream, control, json_lines=json_out)
     try:
         with stop_on_sigint(control):
             outcome = run(spec, progress, control, workspace=workspace, resume=resume,

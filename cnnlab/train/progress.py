@@ -2,13 +2,17 @@
 
 On a terminal it redraws one line (epoch x/y, a batch bar, loss and accuracy,
 ETA) and prints a line per epoch; on a pipe or file it prints only the
-start, one line per epoch and the end. A failure is left to the caller (the
-command prints it as its one error line).
+start, one line per epoch and the end. Each new training-health warning is
+one line after its epoch's (``health: LAYER: what; try ...``) and, with
+``json_lines``, also one JSON object on stdout (``{"health": {...}}``). A
+failure is left to the caller (the command prints it as its one error line).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 import time
 from typing import Any, TextIO
 
@@ -18,6 +22,8 @@ from cnnlab.train.events import (
     Control,
     EpochEnded,
     Finished,
+    HealthReport,
+    HealthWarning,
     RunStarted,
     Stopped,
 )
@@ -41,11 +47,15 @@ class TextProgress:
     Args:
         stream: Where to write (stderr for the command line).
         control: The run's token; a stop request is acknowledged once.
+        json_lines: Also write each new health warning as a JSON line to stdout.
     """
 
-    def __init__(self, stream: TextIO, control: Control | None = None):
+    def __init__(self, stream: TextIO, control: Control | None = None,
+                 json_lines: bool = False):
         self.stream = stream
         self.control = control
+        self.json_lines = json_lines
+        self._health: list[HealthWarning] = []  # new warnings, shown after their epoch
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
         self._epochs = 1
         self._steps = 1
@@ -62,7 +72,8 @@ class TextProgress:
             handler(event)
 
     def close(self) -> None:
-        """End a half-drawn line."""
+        """Show warnings still held back and end a half-drawn line."""
+        self._show_health()
         self._clear()
 
     def _write(self, text: str) -> None:
@@ -117,8 +128,20 @@ class TextProgress:
                 + _metric(m, "accuracy", "acc") + _metric(m, "val_loss", "val_loss")
                 + _metric(m, "val_accuracy", "val_acc") + f" ({e.seconds:.1f}s)")
         self._print(text)
+        self._show_health()
+
+    def _on_HealthReport(self, e: HealthReport) -> None:  # noqa: N802
+        self._health.extend(w for w in e.warnings if w.new)
+
+    def _show_health(self) -> None:
+        held, self._health = self._health, []
+        for w in held:
+            self._print(health_line(w))
+            if self.json_lines:
+                print(json.dumps({"health": health_json(w)}), file=sys.stdout, flush=True)
 
     def _on_Finished(self, e: Finished) -> None:  # noqa: N802
+        self._show_health()
         self._print(f"finished after {_epochs(e.epochs_done)}"
                     + _metric(e.metrics, "val_accuracy", "val_acc")
                     + _metric(e.metrics, "test_loss", "test_loss")
@@ -127,6 +150,19 @@ class TextProgress:
                     + f"; model saved to {e.model_path}")
 
     def _on_Stopped(self, e: Stopped) -> None:  # noqa: N802
+        self._show_health()
         self._print(f"stopped after {_epochs(e.epochs_done)} (an epoch cut short does not count); "
                     f"model saved to {e.model_path}; "
                     f"continue with: cnnlab train --resume {e.run_id}")
+
+
+def health_line(w: HealthWarning) -> str:
+    """One warning as the terminal shows it."""
+    return f"health (epoch {w.epoch + 1}): {w.message}; {w.remedy}"
+
+
+def health_json(w: HealthWarning) -> dict:
+    """One warning as the ``--json`` lines give it (a non-finite value becomes null)."""
+    value = w.value if math.isfinite(w.value) else None
+    return {"epoch": w.epoch + 1, "layer": w.layer, "kind": w.kind, "message": w.message,
+            "try": w.remedy, "value": value}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
@@ -17,6 +19,7 @@ FROZEN_FILL = QColor("#eaf2fb")  # a cooler card for weights that do not train
 FROZEN_INK = QColor("#2f6fa8")
 BADGE_FILL = QColor("#c95d7b")  # the Regularization group's colour
 BADGE_INK = QColor("#ffffff")
+HEALTH_FILL = QColor("#e8710a")  # the training-health badge: an orange disc with "!"
 MARK_H = 14.0
 
 
@@ -31,13 +34,14 @@ class BlockItem(QGraphicsItem):
         self.edges: list = []
         self.group_item = None
         self.model_pos = QPointF()
+        self.health: tuple = ()  # training-health warnings about this block (HealthWarning)
         flags = (QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                  | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                  | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
         self.setFlags(flags)
         self.setZValue(1)
         self.setAcceptHoverEvents(True)
-        self.setToolTip(look.tooltip)
+        self.setToolTip(self.tooltip_text())
         colour = style.group_color(look.group)
         outer = node.kind != "inner"
         self.in_port = None
@@ -67,8 +71,25 @@ class BlockItem(QGraphicsItem):
         self.node = node
         if look != self.look:
             self.look = look
-            self.setToolTip(look.tooltip)
+            self.setToolTip(self.tooltip_text())
             self.update()
+
+    def set_health(self, warnings) -> None:
+        """Show (or, with none, remove) the training-health badge for these warnings."""
+        warnings = tuple(warnings)
+        if warnings != self.health:
+            self.health = warnings
+            self.setToolTip(self.tooltip_text())
+            self.update()
+
+    def tooltip_text(self) -> str:
+        """The block's (rich text) tooltip, with a line per training-health warning."""
+        if not self.health:
+            return self.look.tooltip
+        lines = [f"<span style='color:#b35400'>⚠ training health (epoch {w.epoch + 1}): "
+                 f"{html.escape(w.message)}.</span> What to try: {html.escape(w.remedy)}."
+                 for w in self.health]
+        return "<br>".join([self.look.tooltip, *lines])
 
     def anchor(self, kind: str, index: int = 0, count: int = 1) -> QPointF:
         """Scene point where arrows meet this block."""
@@ -123,8 +144,12 @@ class BlockItem(QGraphicsItem):
             painter.setFont(font)
             painter.setPen(BADGE_INK)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.look.badge)
+        left = STRIPE + PAD + MARK_H / 2
         if self.look.frozen:  # left of the input port, clear of the badge
-            _snowflake(painter, QPointF(STRIPE + PAD + MARK_H / 2, 0.0), MARK_H / 2 + 1)
+            _snowflake(painter, QPointF(left, 0.0), MARK_H / 2 + 1)
+            left += MARK_H + 4
+        if self.health:
+            _health_mark(painter, QPointF(left, 0.0), MARK_H / 2 + 1)
 
     def _paint_card(self, painter: QPainter, selected: bool) -> None:
         look = self.look
@@ -220,3 +245,14 @@ def _snowflake(painter: QPainter, centre: QPointF, radius: float) -> None:
     for dx, dy in ((arm, 0.0), (arm / 2, arm * 0.866), (-arm / 2, arm * 0.866)):
         painter.drawLine(QPointF(centre.x() - dx, centre.y() - dy),
                          QPointF(centre.x() + dx, centre.y() + dy))
+
+
+def _health_mark(painter: QPainter, centre: QPointF, radius: float) -> None:
+    """The training-health badge: an orange disc with a white "!" (drawn, no font needed)."""
+    painter.setPen(QPen(QColor("#ffffff"), 1.2))
+    painter.setBrush(HEALTH_FILL)
+    painter.drawEllipse(centre, radius, radius)
+    painter.setPen(QPen(QColor("#ffffff"), 1.8, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    painter.drawLine(QPointF(centre.x(), centre.y() - radius * 0.5),
+                     QPointF(centre.x(), centre.y() + radius * 0.12))
+    painter.drawPoint(QPointF(centre.x(), centre.y() + radius * 0.5))

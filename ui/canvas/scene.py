@@ -3,7 +3,8 @@
 ``sync`` updates items in place (new text, state, position) and only creates
 or removes what appeared or disappeared, so a refresh after an edit stays
 fast on a ResNet-152. User gestures come out as signals; the scene itself
-never edits the spec.
+never edits the spec. Training-health warnings (:meth:`GraphScene.set_health`)
+are badges on the blocks they name, until the model changes.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class GraphScene(QGraphicsScene):
         self.graph = VisibleGraph()
         self._pending: QGraphicsPathItem | None = None
         self._connect_from: tuple[str, QPointF] | None = None
+        self.health: dict[str, list] = {}  # layer (expanded block id) -> its HealthWarnings
+        self._health_model: Any = None  # the model spec the warnings are about
 
     # -- keeping items in step -------------------------------------------------------------
     def sync(self, graph: VisibleGraph, analysis: Analysis,
@@ -60,8 +63,8 @@ class GraphScene(QGraphicsScene):
         """
         self.graph = graph
         problems = problems_by_item(graph, analysis, extra_problems)
-        marks = block_marks(experiment if experiment is not None else self._experiment(),
-                            graph, analysis)
+        experiment = experiment if experiment is not None else self._experiment()
+        marks = block_marks(experiment, graph, analysis)
         self._sync_groups(graph)
         for nid, node in graph.nodes.items():
             lk = look(node, graph, analysis, problems.get(nid, ()), marks.get(nid, NO_MARKS))
@@ -73,9 +76,40 @@ class GraphScene(QGraphicsScene):
             edge.reroute()
         for group in self.groups.values():
             group.refit()
+        self._sync_health(getattr(experiment, "model", None))
         bounds = self.itemsBoundingRect()
         self.setSceneRect(bounds.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN,
                                           SCENE_MARGIN))
+
+    # -- training health ---------------------------------------------------------------------
+    def set_health(self, warnings: Mapping[str, Sequence[Any]], model: Any = None) -> None:
+        """Badge the blocks that training-health warnings name; {} removes every badge.
+
+        Args:
+            warnings: HealthWarnings by layer name (an expanded block id; one
+                inside a collapsed module badges the module).
+            model: The model spec of the run they are about: they are dropped
+                once the canvas shows another graph. None: the graph shown now.
+        """
+        self.health = {layer: list(ws) for layer, ws in warnings.items() if layer and ws}
+        experiment = self._experiment()
+        self._health_model = model if model is not None else getattr(experiment, "model", None)
+        self._sync_health(getattr(experiment, "model", None))
+
+    def badged_ids(self) -> list[str]:
+        """The ids of the blocks that carry a training-health badge."""
+        return [nid for nid, item in self.blocks.items() if item.health]
+
+    def _sync_health(self, model: Any) -> None:
+        """Badge the blocks again (the items may have changed); clear when the graph did."""
+        if self.health and model is not None and model is not self._health_model \
+                and model != self._health_model:
+            self.health = {}
+        per_item: dict[str, list] = {}
+        for layer, ws in self.health.items():
+            per_item.setdefault(self.graph.owner.get(layer, layer), []).extend(ws)
+        for nid, item in self.blocks.items():
+            item.set_health(per_item.get(nid, ()))
 
     def _experiment(self) -> Any:
         """The parent window's current experiment (for the recipe marks), or None."""

@@ -32,12 +32,14 @@ from cnnlab.train import (
     EpochEnded,
     Failed,
     Finished,
+    HealthReport,
     RunStarted,
     Stopped,
     eta_seconds,
     format_values,
 )
 from cnnlab.ui.views.plots import Crosshair, curve, legend_in_title, make_plot, set_finite
+from cnnlab.ui.views.training_health import HealthList
 from cnnlab.ui.views.worker import Worker
 
 REDRAW_MS = 50  # 20 Hz: smooth to the eye, and cheap while TensorFlow holds the CPUs
@@ -158,15 +160,19 @@ class TrainingView(QWidget):
             plot.on_reset = self._fit_views
         self.crosshairs = [Crosshair(p, self._readout_at, self.readout.setText)
                            for p in (self.loss_plot, self.acc_plot, self.lr_plot)]
-        top = QSplitter()
+        self.health = HealthList()  # the findings of the training-health check, live
+        top, bottom = QSplitter(), QSplitter()
         top.addWidget(self.loss_plot)
         top.addWidget(self.acc_plot)
+        bottom.addWidget(self.lr_plot)
+        bottom.addWidget(self.health)
         split = QSplitter(Qt.Orientation.Vertical)  # the rate below: all three fit at 1280 px
         split.addWidget(top)
-        split.addWidget(self.lr_plot)
-        for s in (top, split):
+        split.addWidget(bottom)
+        for s in (top, bottom, split):
             s.setChildrenCollapsible(False)
         split.setSizes([300, 170])
+        bottom.setSizes([440, 440])  # the health list needs room for what to try
         return split
 
     def _fit_views(self) -> None:
@@ -205,6 +211,7 @@ class TrainingView(QWidget):
             return False
         self.buffers.clear()
         self._drawn.clear()
+        self.health.start(None if resume else experiment.model)  # badges clear
         self.run_id = ""
         self._epochs = experiment.training.epochs
         self._initial_epoch = 0
@@ -269,6 +276,8 @@ class TrainingView(QWidget):
             self._progress(ev.epoch, 1.0, self.elapsed())
         elif isinstance(ev, RunStarted):
             self._started(ev)
+        elif isinstance(ev, HealthReport):
+            self.health.show_report(ev)
         elif isinstance(ev, Finished):
             self._show(self._end_text("Finished", ev.epochs_done, ev.metrics), "ok")
             self.epoch_bar.setValue(100)
