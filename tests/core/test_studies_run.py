@@ -80,6 +80,7 @@ def test_grid_study_with_pruning_prunes_the_hopeless_trial(tmp_path):
     assert summary["best"]["params"][LR] != 3.0
 
 
+@pytest.mark.slow  # with a CLI run: tests/acceptance/test_study_matrix.py (default)
 def test_a_stopped_study_resumes_its_trial_and_counts_it_once(tmp_path):
     exp = tiny_experiment(tmp_path, epochs=2)
     study = new_study(tmp_path / "resume.json", exp, [f"{LR}=choice(0.05)"], sampler="grid")
