@@ -131,6 +131,38 @@ def test_a_run_without_checkpoints_cannot_be_branched(qtbot, tmp_path):
     assert f"Cannot branch run {other}: run {other} has no checkpoint" in view.message.text()
 
 
+def test_a_paused_training_run_is_stopped_then_branched(qtbot, tmp_path):
+    from cnnlab.train import RunStarted, Stopped
+    from cnnlab.ui.views.steer_dialog import SteerDialog, branch_training_run
+    from cnnlab.ui.views.training_view import TrainingView
+
+    store, parent, _, _ = family(tmp_path)
+
+    def paused_trainer(spec, sink, control, **_kwargs):
+        sink(RunStarted(parent, str(store.run_dir(parent)), "CPU", "float32", 3, 4, params=1))
+        while not control.stop_requested:
+            control.wait_if_paused()
+        sink(Stopped(parent, 3))
+
+    from cnnlab.spec import experiment_from_dict
+
+    training = TrainingView(lambda: experiment_from_dict(store.spec(parent)), store,
+                            trainer=paused_trainer)
+    qtbot.addWidget(training)
+    assert not branch_training_run(training, store, print)  # no run yet
+    assert training.start()
+    qtbot.waitUntil(lambda: training.run_id == parent, timeout=60_000)
+    training.toggle_pause()
+    asked = []
+    assert branch_training_run(training, store, lambda exp, fork: asked.append(fork))
+    qtbot.waitUntil(lambda: training.findChild(SteerDialog) is not None, timeout=60_000)
+    dialog = training.findChild(SteerDialog)
+    qtbot.waitUntil(lambda: not training.running, timeout=60_000)
+    assert dialog.fork_epoch == 3  # the last complete epoch
+    qtbot.mouseClick(dialog.branch_button, Qt.MouseButton.LeftButton)
+    assert asked == [f"{parent}@3"]
+
+
 @pytest.mark.slow
 def test_branch_trains_for_real(qtbot, tmp_path, capsys):
     """The whole path with real training (~10 s); the default tests above cover the window's

@@ -9,7 +9,8 @@ child's Experiment and ``RUN@EPOCH``; whoever trains (the Training view)
 calls ``run_training(experiment, ..., fork=that)``. The parent is never changed.
 
 Open it with :func:`open_steer_dialog` (the Runs view's "Branch from this
-run…", and the Training view for a paused run once it is stopped).
+run…") or, from the Training view, :func:`branch_training_run` (a paused run
+is stopped first, then branched from its last complete epoch).
 """
 
 from __future__ import annotations
@@ -204,3 +205,41 @@ def open_steer_dialog(parent: QWidget, store, run_id: str, epoch: int | None = N
         dialog.branch.connect(on_branch)
     dialog.open()
     return dialog
+
+
+def branch_training_run(training, store, on_branch: Callable[[object, str], None],
+                        on_error: Callable[[str], None] | None = None) -> bool:
+    """Branch the Training view's run: a paused (or running) one is stopped first.
+
+    The stop comes after the current batch; the epoch it cut short is not
+    kept, so the branch starts from the last complete epoch (preselected).
+    The dialog opens once the run has ended (``training.run_ended``).
+
+    Args:
+        training: The Training view (``run_id``, ``running``, ``stop()``, ``run_ended``).
+        store: The run store.
+        on_branch: Called with ``(Experiment, "RUN@EPOCH")`` on "Branch".
+        on_error: Called with one line when there is nothing to branch.
+
+    Returns:
+        False when the view has no run to branch.
+    """
+    run_id = training.run_id
+    if not run_id:
+        if on_error is not None:
+            on_error("No run to branch yet: start one and let it complete an epoch.")
+        return False
+
+    def open_dialog(_ended: str = "") -> None:
+        try:
+            training.run_ended.disconnect(open_dialog)
+        except (RuntimeError, TypeError):  # was not connected (the run had ended)
+            pass
+        open_steer_dialog(training, store, run_id, None, on_branch, on_error)  # Qt owns it
+
+    if not training.running:
+        open_dialog()
+        return True
+    training.run_ended.connect(open_dialog)
+    training.stop()  # a paused run stops too: the pause gives way to the stop
+    return True
