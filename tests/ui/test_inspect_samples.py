@@ -96,17 +96,17 @@ def test_gallery_sorts_filters_plots_and_asks_for_revisions(qtbot, views, run):
     assert list(xs) == [1, 2] and np.allclose(ys, table.loss_curve(first.id))
     assert first.id in panel.detail.text()
 
+    panel.gallery.item(0).setSelected(True)
+    if panel.gallery.count() > 1:
+        panel.gallery.item(1).setSelected(True)
+    ids = panel.selected_ids()
     plain = panel.images[first.id][0]
     panel.cam.setChecked(True)
     settled(qtbot, panel)
     overlay = panel.images[first.id][1]
     assert overlay is not None and overlay.shape[:2] == plain.shape[:2]
     assert not np.allclose(overlay[..., :3], np.clip(plain, 0, 1))
-
-    panel.gallery.item(0).setSelected(True)
-    if panel.gallery.count() > 1:
-        panel.gallery.item(1).setSelected(True)
-    ids = panel.selected_ids()
+    assert panel.selected_ids() == ids and panel.exclude_button.isEnabled()  # kept
     with qtbot.waitSignal(view.revision_requested, timeout=WAIT) as asked:
         panel.exclude_button.click()
     assert asked.args == [{"exclude": ids}]
@@ -138,6 +138,7 @@ def click_a_confusion_cell(qtbot, view, run_dir):
     assert panel.true_box.currentData() == names[true]
     assert panel.pred_box.currentData() == names[pred]
     assert panel.split_box.currentData() is None  # as the user left it
+    assert panel.note.text().startswith("From the Evaluation's validation matrix (true ")
     wanted = read_samples(run_dir).rows("wrong-confident", names[true], names[pred])
     assert [r.id for r in panel.rows] == [r.id for r in wanted][:LIMIT]
     assert sum(r.split == "val" for r in panel.rows) == int(confusion[true, pred])

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -41,6 +41,7 @@ SPLITS = (("validation", "val"), ("training sample", "train"), ("both", None))
 ANY = "any class"
 LIMIT = 96
 THUMB = 64
+CURVE_HINT = "Select a sample to see its loss over the epochs"
 NO_RUN_TEXT = "A model file has no per-sample records: load a run to see its samples."
 
 
@@ -100,7 +101,7 @@ def caption(r: SampleRow) -> str:
 def details(r: SampleRow) -> str:
     """The selected sample in words."""
     learned = f"first learned in epoch {r.first_learned}" if r.first_learned else "never learned"
-    where = r.file or r.id
+    where = r.file or f"sample {r.id} of the source"
     return (f"{where} ({'validation' if r.split == 'val' else 'training'} sample {r.index}): "
             f"true {r.true}, predicted {r.predicted} ({r.confidence:.0%}), loss {r.loss:.3f}; "
             f"{learned}, forgotten {r.forgotten} time(s).")
@@ -122,7 +123,11 @@ class SamplesPanel(QWidget):
         self.table: SampleTable | None = None
         self.rows: list[SampleRow] = []
         self.images: dict[str, Any] = {}  # id -> (image, Grad-CAM overlay or None)
-        self._pending = False
+        self.total = 0
+        self.origin = ""  # the confusion cell the filters came from, in words
+        self.rows_shown: list[SampleRow] = []  # the rows the gallery's items index
+        self._pending = False  # refresh once the running job has ended
+        self._reload = False  # read the new session's records once the running job has ended
         self.worker = Worker(self)
         self.worker.result.connect(self._result)
         self.worker.failed.connect(self._failed)
@@ -130,6 +135,8 @@ class SamplesPanel(QWidget):
         self._controls()
         self.gallery = Thumbnails(THUMB)
         self.gallery.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.gallery.setGridSize(QSize(THUMB + 56, THUMB + 44))  # captions of two lines
+        self.gallery.setUniformItemSizes(True)
         self.gallery.itemSelectionChanged.connect(self._selection_changed)
         self.curve = pg.PlotWidget(background="w")
         self.curve.setLabel("bottom", "epoch")
@@ -152,8 +159,10 @@ class SamplesPanel(QWidget):
             self.split_box.addItem(title, split)
         self.cam = QCheckBox("Grad-CAM overlay")
         self.cam.setToolTip("Show where the model looked (Grad-CAM of the predicted class)")
-        for box in (self.sort_box, self.true_box, self.pred_box, self.split_box):
+        for box in (self.sort_box, self.split_box):
             box.currentIndexChanged.connect(lambda _i: self.refresh())
+        for box in (self.true_box, self.pred_box):
+            box.currentIndexChanged.connect(self._classes_changed)
         self.cam.toggled.connect(lambda _on: self.refresh())
         self.exclude_button = QPushButton("Exclude from training")
         self.exclude_button.clicked.connect(self.exclude_selection)
@@ -181,19 +190,35 @@ class SamplesPanel(QWidget):
     def set_session(self, session: Session) -> None:
         """Use a newly loaded model: read its run's records in the worker."""
         self.session, self.table, self.rows, self.images = session, None, [], {}
+        self.rows_shown = []
         self.gallery.clear()
         self.curve.clear()
+        self.curve.setTitle(CURVE_HINT, color="#666", size="9pt")
         self.detail.setText("")
+        self.origin = ""
         self._set_actions_enabled(False)
+        self._pending = self._reload = False
         if session.run_dir is None:
             self.note.setText(NO_RUN_TEXT)
             return
-        self._start(lambda: load_table(session), "Reading the run's per-sample records...")
+        if self.worker.running:  # the last session's job: its result is dropped
+            self._reload = True
+            return
+        self._start(lambda: (session, load_table(session)),
+                    "Reading the run's per-sample records...")
 
-    def show_cell(self, true: str, predicted: str) -> bool:
-        """Filter the gallery to one confusion cell (class names); False without records."""
+    def show_cell(self, true: str, predicted: str, origin: str = "") -> bool:
+        """Filter the gallery to one confusion cell (class names); False without records.
+
+        Args:
+            true: True class name.
+            predicted: Predicted class name.
+            origin: Where the cell was clicked, said above the gallery's summary.
+
+        """
         if self.table is None:
             return False
+        self.origin = origin
         self._select_text(self.true_box, true)
         self._select_text(self.pred_box, predicted)
         self.refresh()
@@ -218,14 +243,15 @@ class SamplesPanel(QWidget):
             self._fill()
             return
         session = self.session
-        self._start(lambda: gallery_images(session, missing, cam),
+        self._start(lambda: (session, gallery_images(session, missing, cam)),
                     f"Fetching {len(missing)} images" + (" and their Grad-CAM..." if cam
                                                          else "..."))
 
     def selected_ids(self) -> list[str]:
         """The ids of the selected thumbnails, in gallery order."""
         chosen = {int(item.data(Qt.ItemDataRole.UserRole)) for item in self.gallery.selectedItems()}
-        return [self.rows[i].id for i in sorted(chosen) if i < len(self.rows)]
+        shown = self.rows_shown
+        return [shown[i].id for i in sorted(chosen) if i < len(shown)]
 
     def exclude_selection(self) -> bool:
         """Ask for the selected samples to be left out of training."""
@@ -254,15 +280,20 @@ class SamplesPanel(QWidget):
         self.note.setText(text)
         call_in_thread(self.worker, job)
 
-    def _result(self, value: Any) -> None:
-        if isinstance(value, SampleTable):
-            self._set_table(value)
+    def _result(self, value: tuple) -> None:
+        session, result = value
+        if session is not self.session:
+            return
+        if isinstance(result, SampleTable):
+            self._set_table(result)
         else:
-            self.images.update(value)
+            self.images.update(result)
             self._fill()
 
     def _failed(self, message: str) -> None:
         self.progress.setVisible(False)
+        if self._reload:
+            return
         if self.table is None:
             self.note.setText(f"No samples to show: {message}. Runs record their samples "
                               "from this version on; train the experiment again to see them.")
@@ -270,8 +301,11 @@ class SamplesPanel(QWidget):
             self.note.setText(f"Cannot show the samples: {message}")
 
     def _finished(self) -> None:
+        self.worker.wait(1.0)  # the thread emitted this as its last act: it ends at once
         self.progress.setVisible(self.worker.running)
-        if self._pending:
+        if self._reload and self.session is not None:
+            self.set_session(self.session)
+        elif self._pending:
             self._pending = False
             self.refresh()
 
@@ -290,6 +324,11 @@ class SamplesPanel(QWidget):
         self._pending = True  # fetched once this job's finished signal arrives
 
     def _fill(self) -> None:
+        keep = set(self.selected_ids())
+        current = self.gallery.currentItem()
+        current_id = (self.rows_shown[int(current.data(Qt.ItemDataRole.UserRole))].id
+                      if current is not None and self.rows_shown else None)
+        self.rows_shown = list(self.rows)
         cam = self.cam.isChecked()
         shown, captions, indices = [], [], []
         for i, r in enumerate(self.rows):
@@ -299,8 +338,15 @@ class SamplesPanel(QWidget):
             shown.append(overlay if cam and overlay is not None else image)
             captions.append(caption(r))
             indices.append(i)
+        self.gallery.blockSignals(True)
         self.gallery.set_images(shown, captions, indices)
-        self._set_actions_enabled(False)
+        for k, i in enumerate(indices):  # what was selected stays selected
+            sample = self.rows[i].id
+            if sample == current_id:
+                self.gallery.setCurrentRow(k)
+            self.gallery.item(k).setSelected(sample in keep)
+        self.gallery.blockSignals(False)
+        self._set_actions_enabled(bool(self.selected_ids()))
         self.note.setText(self._summary(len(shown)))
 
     def _summary(self, count: int) -> str:
@@ -312,7 +358,8 @@ class SamplesPanel(QWidget):
         first = f"the first {count} of {self.total}" if self.total > count else f"all {count}"
         missing = len(self.rows) - count
         gone = f"; {missing} no longer in the data" if missing else ""
-        return (f"Showing {first} samples, {self.sort_box.currentText()} first "
+        origin = f"{self.origin} " if self.origin else ""
+        return (f"{origin}Showing {first} samples, {self.sort_box.currentText()} first "
                 f"(epoch {table.first_epoch + table.epochs - 1} of the records{gone}). "
                 "Select samples to exclude or relabel them; Ctrl/Shift-click selects more.")
 
@@ -322,7 +369,7 @@ class SamplesPanel(QWidget):
         item = self.gallery.currentItem()
         if item is None or not item.isSelected() or self.table is None:
             return
-        r = self.rows[int(item.data(Qt.ItemDataRole.UserRole))]
+        r = self.rows_shown[int(item.data(Qt.ItemDataRole.UserRole))]
         curve = self.table.loss_curve(r.id)
         epochs = list(range(self.table.first_epoch, self.table.first_epoch + len(curve)))
         self.curve.clear()
@@ -330,6 +377,10 @@ class SamplesPanel(QWidget):
                         symbolSize=6, symbolBrush="#1f77b4")
         self.curve.setTitle(r.id, color="#222", size="9pt")
         self.detail.setText(details(r))
+
+    def _classes_changed(self, _index: int) -> None:
+        self.origin = ""  # no longer the clicked confusion cell
+        self.refresh()
 
     def _set_actions_enabled(self, on: bool) -> None:
         self.exclude_button.setEnabled(on)

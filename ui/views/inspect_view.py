@@ -210,7 +210,11 @@ class InspectView(QWidget):
         names = self.evaluation.heatmap.names
         if not (0 <= true < len(names) and 0 <= predicted < len(names)):
             return False
-        if not self.gallery.show_cell(names[true], names[predicted]):
+        result = self.evaluation.result
+        split = {"val": "validation"}.get(result.split, result.split) if result else "evaluated"
+        origin = (f"From the Evaluation's {split} matrix (true {names[true]}, predicted "
+                  f"{names[predicted]}): the run's recorded samples of that cell.")
+        if not self.gallery.show_cell(names[true], names[predicted], origin):
             return False
         self.tabs.setCurrentWidget(self.gallery)
         return True
