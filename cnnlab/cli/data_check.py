@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--near", type=int, default=None, metavar="BITS",
                        help="largest perceptual-hash distance of near duplicates, 0..16 "
-                       "(default 4; -1: exact duplicates only)")
+                       "(default 6; -1: exact duplicates only)")
     check.add_argument("--progress", action="store_true",
                        help="print progress on stderr")
 

@@ -12,6 +12,7 @@ class's running mean. Array sources give the same from their arrays.
 from __future__ import annotations
 
 import io
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from cnnlab.data.safe_read import MAX_IMAGE_BYTES, UnusableFile, read_regular
 
 MEAN_SIDE = 32  # per-class mean images are this many pixels square
 BATCH = 1024  # images whose pictures are hashed and summed at a time
+WINDOW = 256  # files decoded (in parallel) before their results are used
+DECODE_THREADS = 4
 Progress = Callable[[int, int], None]
 Revise = Callable[[str, int], int]  # (sample id, label) -> revised label, or -1 if excluded
 
@@ -126,10 +129,7 @@ def scan_folder(root: Path, class_dirs: list[Path], revise: Revise,
     scan.paths = []
     scan.bad_files = [(_relative(Path(p), root), why) for p, why in walk.bad]
     batch = _Batch(scan)
-    for done, (file, label) in enumerate(listing):
-        if done % 256 == 0:
-            _report(progress, stop, done, len(listing))
-        image, data, reason = _decode(file)
+    for (file, label), (image, data, reason) in _decoded(listing, progress, stop):
         if reason:
             scan.bad_files.append((_relative(file, root), reason))
             continue
@@ -178,6 +178,24 @@ def scan_arrays(pools: dict[str, tuple[np.ndarray, np.ndarray]], class_names: li
     batch.finish()
     _report(progress, stop, total, total)
     return scan
+
+
+def _decoded(listing: list[tuple[Path, int]], progress: Progress | None,
+             stop: Callable[[], bool] | None):
+    """Yield ``((file, label), _decode(file))`` in order, decoded by a few threads.
+
+    Reading and Pillow's decoders release the GIL, so the files of a window
+    are decoded in parallel; only one window of images is held at a time.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = max(1, min(DECODE_THREADS, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers, thread_name_prefix="cnnlab-health") as pool:
+        for start in range(0, len(listing), WINDOW):
+            _report(progress, stop, start, len(listing))
+            window = listing[start:start + WINDOW]
+            decoded = pool.map(_decode, [file for file, _ in window])
+            yield from zip(window, decoded, strict=True)
 
 
 def _new_scan(class_names: list[str]) -> Scan:

@@ -11,7 +11,8 @@ MAX_BAD = 20
 
 def health_text(report) -> str:
     """Describe a :class:`~cnnlab.data.health.HealthReport` in a few short sections."""
-    lines = [f"Dataset health: {report.source} {report.where} ({report.images:,} images, "
+    where = "" if report.where == report.source else f" {report.where}"
+    lines = [f"Dataset health: {report.source}{where} ({report.images:,} images, "
              f"{report.seconds:.1f} s, {report.rate:,.0f} images/s)"]
     lines += _classes(report)
     lines.append("Splits: " + ", ".join(f"{s} {report.splits[s]:,}" for s in SPLITS))

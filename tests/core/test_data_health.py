@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_support import run_cli
+from hang_guard import no_hang_fixture
 from health_support import BAD, CLASSES, PLANTED, health_experiment, health_folder
 
 from cnnlab.data.arrays import SPLITS
@@ -22,6 +23,8 @@ from cnnlab.data.health_splits import array_assignment
 from cnnlab.data.health_text import MAX_BAD, health_text
 from cnnlab.data.shapes import generate_shapes
 from cnnlab.spec import DataSpec, ShapesSpec
+
+no_hang = no_hang_fixture(120)  # a FIFO opened or a device read fails the test, not the run
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +209,15 @@ def test_folder_splits_and_bad_files_are_the_loaders(folder):  # the split witho
     for group in report.duplicates:
         assert group.splits == sorted({where[f] for f in group.files if f in where},
                                       key=SPLITS.index)
+
+
+def test_fifo_and_device_link_are_named_never_read(tmp_path):
+    """A FIFO would block a reader and /dev/zero never ends: both are bad files, unopened."""
+    import os
+
+    root = health_folder(tmp_path / "data", samples=12)
+    os.mkfifo(root / "circle" / "pipe.png")
+    os.symlink("/dev/zero", root / "square" / "zero.png")
+    report = check_data(DataSpec(source="folder", path=str(root)), 0, near_threshold=-1)
+    bad = dict(report.bad_files)
+    assert "FIFO" in bad["circle/pipe.png"] and "character device" in bad["square/zero.png"]

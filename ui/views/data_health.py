@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -101,7 +102,11 @@ class DataHealthDialog(QDialog):
         self.tabs.addTab(page, "Summary")
         self.means = QWidget()
         self.means_grid = QGridLayout(self.means)
-        self.tabs.addTab(self.means, "Mean images")
+        self.means_grid.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.means)
+        self.tabs.addTab(scroll, "Mean images")
         self.tabs.addTab(self._build_duplicates(), "Duplicates")
         self.bad = QTreeWidget()
         self.bad.setHeaderLabels(["File", "Reason"])
@@ -200,6 +205,7 @@ class DataHealthDialog(QDialog):
         for k, (name, mean) in enumerate(report.mean_images.items()):
             picture = QLabel()
             picture.setPixmap(_pixmap(mean / 255.0, 96))
+            picture.setToolTip(f"The mean of the {report.classes[name]:,} images of {name}")
             caption = QLabel(f"{name} ({report.classes[name]:,})")
             caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.means_grid.addWidget(picture, 2 * (k // 6), k % 6)
@@ -263,7 +269,7 @@ class DataHealthDialog(QDialog):
         self.exclude_requested.emit(ids)
         self._mark_excluded()
         self.exclude_hint.setText(f"Excluded {len(ids)} sample(s) (data.exclude); Edit > Undo "
-                                  "takes it back. Check again to see the revised data.")
+                                  "takes it back; Check data… again shows the revised data.")
         self._selection_changed()
         return ids
 
