@@ -221,3 +221,14 @@ def test_fifo_and_device_link_are_named_never_read(tmp_path):
     report = check_data(DataSpec(source="folder", path=str(root)), 0, near_threshold=-1)
     bad = dict(report.bad_files)
     assert "FIFO" in bad["circle/pipe.png"] and "character device" in bad["square/zero.png"]
+
+
+def test_stop_ends_the_check_and_progress_counts_up():
+    from cnnlab.data import HealthCheckStopped
+
+    shapes = ShapesSpec(classes=["circle", "square"], samples=40, image_size=8)
+    seen = []
+    check_data(DataSpec(shapes=shapes), 0, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 40) and seen[-1] == (40, 40)
+    with pytest.raises(HealthCheckStopped):
+        check_data(DataSpec(shapes=shapes), 0, stop=lambda: True)

@@ -10,7 +10,7 @@ from health_support import BAD, CLASSES, PLANTED, health_folder
 from PySide6.QtCore import Qt
 
 from cnnlab.data.shapes import generate_shapes
-from cnnlab.spec.sections import DataSpec
+from cnnlab.spec.sections import DataSpec, ShapesSpec
 from cnnlab.ui.views.data_health import DataHealthDialog
 
 WAIT = 60_000
@@ -132,3 +132,14 @@ def test_exclude_from_the_report_edits_the_document_undoably(qtbot, tmp_path, mo
     assert window.doc.experiment.data.exclude == []
     dialog.close()
     qtbot.waitUntil(lambda: not panel.worker.running, timeout=WAIT)
+
+
+def test_stop_says_stopped(qtbot):
+    shapes = ShapesSpec(classes=list(CLASSES), samples=3000, image_size=16)
+    dialog = DataHealthDialog(DataSpec(shapes=shapes), 0)
+    qtbot.addWidget(dialog)
+    assert dialog.start()
+    dialog.stop()  # the job is still generating the shapes: it stops at its first look
+    qtbot.waitUntil(lambda: not dialog.worker.running, timeout=WAIT)
+    assert dialog.worker.wait(10)
+    assert dialog.report is None and dialog.status.text() == "Stopped; nothing to show."
