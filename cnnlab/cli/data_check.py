@@ -29,6 +29,9 @@ def add_parser(sub) -> None:
                        "(default 6; -1: exact duplicates only)")
     check.add_argument("--progress", action="store_true",
                        help="print progress on stderr")
+    check.add_argument("--out-dir", metavar="DIR", help="also write each class's mean image "
+                       "as DIR/mean-NNN.png (NNN: the class index)")
+    check.add_argument("--force", action="store_true", help="replace files in --out-dir")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,12 +48,19 @@ def run(args: argparse.Namespace) -> int:
     exp = resolve_experiment(args.spec)
     progress = _print_progress if args.progress else None
     report = check_data(exp.data, exp.training.seed, near_threshold=near, progress=progress)
+    means = None
+    if args.out_dir:
+        from cnnlab.data.health_files import write_mean_images
+
+        means = write_mean_images(report, args.out_dir, args.force)
     if args.json:
-        print(json.dumps(report.to_json()))
+        print(json.dumps({**report.to_json(), **({"mean_images": means} if means else {})}))
     else:
         from cnnlab.data.health_text import health_text
 
         print(health_text(report))
+        if means:
+            print(f"Mean images: {len(means)} file(s) in {args.out_dir}")
     return 0
 
 

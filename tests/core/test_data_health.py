@@ -232,3 +232,22 @@ def test_stop_ends_the_check_and_progress_counts_up():
     assert seen[0] == (0, 40) and seen[-1] == (40, 40)
     with pytest.raises(HealthCheckStopped):
         check_data(DataSpec(shapes=shapes), 0, stop=lambda: True)
+
+
+def test_out_dir_writes_mean_images_and_refuses_to_replace(tmp_path, capsys):
+    from PIL import Image
+
+    spec = health_experiment(tmp_path / "exp.json", shapes=ShapesSpec(
+        classes=list(CLASSES), samples=30, image_size=8))
+    out = tmp_path / "means"
+    code, text, err = run_cli(capsys, "data", "check", spec, "--json", "--out-dir", out)
+    assert code == 0, err
+    means = json.loads(text)["mean_images"]
+    assert list(means) == list(CLASSES)
+    with Image.open(means["square"]) as image:
+        assert image.size == (32, 32)
+    before = (out / "mean-000.png").read_bytes()
+    code, text, err = run_cli(capsys, "data", "check", spec, "--out-dir", out)
+    assert (code, text) == (2, "") and "--force" in err and err.count("\n") == 1
+    assert (out / "mean-000.png").read_bytes() == before
+    assert run_cli(capsys, "data", "check", spec, "--out-dir", out, "--force")[0] == 0
