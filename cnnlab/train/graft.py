@@ -33,13 +33,28 @@ class ParentState:
     """The parent's state at the fork: layer weights by block id, optimizer variables by name."""
 
     weights: dict[str, list[np.ndarray]]
-    optimizer: dict[str, np.ndarray]
+    optimizer: dict[tuple[str, int], np.ndarray]
     steps_per_epoch: int
 
 
 def variable_name(variable: Any) -> str:
     """An optimizer variable's name without its optimizer's prefix (``adam/``, ``adam_1/``)."""
     return str(variable.path).split("/", 1)[-1]
+
+
+def keyed_variables(optimizer: Any) -> list[tuple[tuple[str, int], Any]]:
+    """An optimizer's variables keyed by (name, occurrence).
+
+    A name that comes twice (a loss-scale wrapper's own ``iteration`` and its
+    inner optimizer's, say) is told apart by its order.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for variable in optimizer.variables:
+        name = variable_name(variable)
+        seen[name] = seen.get(name, -1) + 1
+        out.append(((name, seen[name]), variable))
+    return out
 
 
 def read_parent(point: ForkPoint, plan: Any, data: Any, steps: int) -> ParentState:
@@ -69,7 +84,7 @@ def read_parent(point: ForkPoint, plan: Any, data: Any, steps: int) -> ParentSta
     weights = {layer.name: layer.get_weights() for layer in net.layers if layer.weights}
     import keras
 
-    slots = {variable_name(v): keras.ops.convert_to_numpy(v) for v in model.optimizer.variables}
+    slots = {key: keras.ops.convert_to_numpy(v) for key, v in keyed_variables(model.optimizer)}
     return ParentState(weights, slots, state.steps_per_epoch)
 
 
@@ -113,13 +128,12 @@ def graft(net: Any, optimizer: Any, parent: ParentState) -> list[str]:
         if layer.name in parent.weights:
             layer.set_weights(parent.weights[layer.name])
     fresh = []
-    for variable in optimizer.variables:
-        name = variable_name(variable)
-        value = parent.optimizer.get(name)
-        if name in OWN_VARIABLES:
+    for key, variable in keyed_variables(optimizer):
+        value = parent.optimizer.get(key)
+        if key[0] in OWN_VARIABLES:
             continue
         if value is None or tuple(value.shape) != tuple(variable.shape):
-            fresh.append(name)
+            fresh.append(key[0])
             continue
         variable.assign(value)
     return fresh
