@@ -1,4 +1,4 @@
-"""Branches in the Runs view: their "What changed" cell and their curves.
+"""Branches in the Runs view: their "What changed" cell, their curves, the branch action.
 
 A branch (see :mod:`cnnlab.train.fork`) is named by its steer against its
 parent, and its curves start at the parent's point at the fork epoch, so in
@@ -8,6 +8,9 @@ the overlay they continue the parent's.
 from __future__ import annotations
 
 import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMenu
 
 
 def branch_cells(store, records, cache: dict) -> dict[str, tuple[str, str]]:
@@ -54,3 +57,47 @@ def curve_points(rec, data: dict, metric: str) -> tuple[list, list]:
     before = data.get(rec.parent, {}).get(metric, [])
     joint = before[fork - 1] if len(before) >= fork else math.nan
     return x[fork - 1:], [joint, *values[fork:]]
+
+
+class BranchActions:
+    """The Runs view's "Branch from this run…" (a mixin of :class:`RunsView`).
+
+    Uses the view's ``table``, ``store``, ``records``, ``select``,
+    ``selected_ids``, ``_one_selected``, ``_show``, ``branch_requested`` and
+    ``steer_dialog``.
+    """
+
+    def _context_menu(self, pos) -> None:
+        """The table's menu: branch the run under the pointer."""
+        item = self.table.itemAt(pos)
+        if item is None:
+            return
+        run_id = self.table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
+        if run_id not in self.selected_ids():
+            self.select([run_id])
+        menu = QMenu(self)
+        action = menu.addAction("Branch from this run…", lambda: self.branch_selected())
+        action.setEnabled(not self.store.read_only)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+        self.context_menu = menu
+
+    def branch_selected(self, epoch: int | None = None):
+        """Open the steer dialog for the selected run; return it (None when it cannot)."""
+        run_id = self._one_selected()
+        if not run_id:
+            return None
+        if self.store.read_only:
+            self._show("This workspace is read-only: a branch is a new run.", True)
+            return None
+        if self.records[run_id].status == "running":
+            self._show("The run is still training: pause and stop it first (its last "
+                       "complete epoch is kept), then branch.", True)
+            return None
+        from cnnlab.ui.views.steer_dialog import open_steer_dialog
+
+        if self.steer_dialog is not None:
+            self.steer_dialog.deleteLater()
+        self.steer_dialog = open_steer_dialog(self, self.store, run_id, epoch,
+                                              on_branch=self.branch_requested.emit,
+                                              on_error=lambda text: self._show(text, True))
+        return self.steer_dialog

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -32,14 +31,14 @@ from PySide6.QtWidgets import (
 from cnnlab.runs import RunStore
 from cnnlab.ui.views.plots import PALETTE, curve, make_plot, set_finite
 from cnnlab.ui.views.run_labels import RunLabels
-from cnnlab.ui.views.run_tree import branch_cells, curve_points
+from cnnlab.ui.views.run_tree import BranchActions, branch_cells, curve_points
 from cnnlab.ui.views.runs_table import RunsTable
 from cnnlab.ui.views.worker import error_text
 
 METRICS = ("val_accuracy", "accuracy", "val_loss", "loss", "lr")
 
 
-class RunsView(QWidget):
+class RunsView(BranchActions, QWidget):
     """Table of runs, overlaid curves, accuracy-vs-cost scatter and spec diff.
 
     Args:
@@ -160,12 +159,9 @@ class RunsView(QWidget):
         text = self.filter_edit.text().strip()
         records = [r for r in records if not text or self._matches(r, text)]
         self.records = {r.id: r for r in records}
-        self.table.fill(records, self.labels, self._branch_cells(records))
+        self.table.fill(records, self.labels, branch_cells(self.store, records, self._steers))
         self._plot_scatter()
         self._selection_changed()
-
-    def _branch_cells(self, records) -> dict[str, tuple[str, str]]:
-        return branch_cells(self.store, records, self._steers)
 
     def _matches(self, rec, text: str) -> bool:
         """The filter: the store's fields (id, name, label, tags), the change, the layers."""
@@ -331,41 +327,6 @@ class RunsView(QWidget):
                        f"{status}).", True)
             return
         self.resume_requested.emit(run_id)
-
-    def _context_menu(self, pos) -> None:
-        """The table's menu: branch the run under the pointer."""
-        item = self.table.itemAt(pos)
-        if item is None:
-            return
-        run_id = self.table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
-        if run_id not in self.selected_ids():
-            self.select([run_id])
-        menu = QMenu(self)
-        action = menu.addAction("Branch from this run…", self.branch_selected)
-        action.setEnabled(not self.store.read_only)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
-        self.context_menu = menu
-
-    def branch_selected(self, epoch: int | None = None):
-        """Open the steer dialog for the selected run; return it (None when it cannot)."""
-        run_id = self._one_selected()
-        if not run_id:
-            return None
-        if self.store.read_only:
-            self._show("This workspace is read-only: a branch is a new run.", True)
-            return None
-        if self.records[run_id].status == "running":
-            self._show("The run is still training: pause and stop it first (its last "
-                       "complete epoch is kept), then branch.", True)
-            return None
-        from cnnlab.ui.views.steer_dialog import open_steer_dialog
-
-        if self.steer_dialog is not None:
-            self.steer_dialog.deleteLater()
-        self.steer_dialog = open_steer_dialog(self, self.store, run_id, epoch,
-                                              on_branch=self.branch_requested.emit,
-                                              on_error=lambda text: self._show(text, True))
-        return self.steer_dialog
 
     def open_selected(self) -> None:
         """Emit the selected run's experiment for the editor."""
