@@ -79,7 +79,9 @@ def test_runs_tree_curves_and_steer(qtbot, tmp_path):
     assert list(x) == [2, 3, 4] and list(y) == [0.5, 0.65, 0.7]  # continues the parent's
     assert list(view.overlay_items[0].getData()[0]) == [1, 2, 3]
     assert view.overlay_items[1].name() == "branch @2: epochs 4, lr 0.0003"
-    assert "training.optimizer.learning_rate: 0.001 -> 0.0003" in view.diff_text.toPlainText()
+    diff = view.diff_text.toPlainText()
+    assert "training.optimizer.learning_rate: 0.001 -> 0.0003" in diff
+    assert diff.startswith("exp  ->  branch @2: epochs 4, lr 0.0003"), diff
 
 
 def test_branch_from_the_context_menu_emits_the_childs_spec(qtbot, tmp_path):

@@ -207,13 +207,16 @@ class RunsView(BranchActions, QWidget):
         except Exception as exc:  # noqa: BLE001
             self._show(f"Cannot read metrics: {error_text(exc)}", True)
             return
-        legend = [self._steers[i][0] if i in self._steers else name
-                  for i, name in zip(ids, self.labels.legend(ids), strict=True)]
-        for i, (run_id, name) in enumerate(zip(ids, legend, strict=True)):
+        for i, (run_id, name) in enumerate(zip(ids, self._legend(ids), strict=True)):
             x, values = curve_points(self.records.get(run_id), data, metric)
             item = curve(plot, name, PALETTE[i % len(PALETTE)], symbol="o")
             set_finite(item, x, values)
             self.overlay_items.append(item)
+
+    def _legend(self, ids: list[str]) -> list[str]:
+        """The runs' names in the overlay and the diff: a branch by its steer."""
+        return [self._steers[i][0] if i in self._steers else name
+                for i, name in zip(ids, self.labels.legend(ids), strict=True)]
 
     def _plot_scatter(self) -> None:
         key = self.cost_box.currentText()
@@ -252,7 +255,7 @@ class RunsView(BranchActions, QWidget):
         except Exception as exc:  # noqa: BLE001
             self.diff_text.setPlainText(f"Cannot compare the specs: {error_text(exc)}")
             return
-        a, b = self.labels.legend(ids)
+        a, b = self._legend(ids)
         head = f"{a}  ->  {b}\n"
         self.diff_text.setPlainText(head + ("\n".join(lines) if lines else "The specs are equal."))
 
