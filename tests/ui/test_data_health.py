@@ -39,7 +39,7 @@ def child_with(dialog, sample_id):
 def test_folder_report_shows_counts_means_groups_and_bad_files(qtbot, tmp_path):
     folder = health_folder(tmp_path / "data")
     dialog = DataHealthDialog(DataSpec(source="folder", path=str(folder)), 0,
-                              can_exclude=False)
+                              can_revise=False)
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.start()
@@ -66,12 +66,12 @@ def _npz_with_copies(path):
     x[5], y[5] = x[4], (y[4] + 1) % 3  # the same image under two labels
     x[9] = x[8]
     y[9] = y[8]
-    np.savez(path, x_train=x, y_train=y, x_test=x[:3], y_test=y[:3])
+    np.savez(path, x_train=x, y_train=y, x_test=x[:3], y_test=y[:3], class_names=CLASSES)
     return path
 
 
-def test_exclude_from_the_report_emits_the_revised_data(qtbot, tmp_path):
-    """The Data panel's Check data… on an npz: select a group and a file, exclude them."""
+def test_exclude_and_relabel_from_the_report_emit_the_revised_data(qtbot, tmp_path):
+    """The Data panel's Check data… on an npz: exclude a group's copy and a file, relabel one."""
     from cnnlab.ui.views.data_panel import DataPanel
 
     panel = DataPanel(DataSpec(source="npz", path=str(_npz_with_copies(tmp_path / "d.npz"))))
@@ -90,6 +90,14 @@ def test_exclude_from_the_report_emits_the_revised_data(qtbot, tmp_path):
     assert emitted.args[0].exclude == ["train[5]", "train[9]"] == panel.data.exclude
     assert child_with(dialog, "train[9]").text(1) == "excluded"
     assert not dialog.exclude_button.isEnabled()  # nothing left to exclude in the selection
+    dialog.groups.clearSelection()
+    child_with(dialog, "train[4]").setSelected(True)
+    dialog.relabel_box.setCurrentText("square")
+    with qtbot.waitSignal(panel.changed, timeout=WAIT) as emitted:
+        qtbot.mouseClick(dialog.relabel_button, Qt.MouseButton.LeftButton)
+    assert emitted.args[0].relabel == {"train[4]": "square"} == panel.data.relabel
+    assert panel.data.exclude == ["train[5]", "train[9]"]
+    assert child_with(dialog, "train[4]").text(1) == "relabelled square"
     dialog.close()
     qtbot.waitUntil(lambda: not panel.worker.running, timeout=WAIT)
 
@@ -100,8 +108,9 @@ def _group_row(dialog, files):
                 if tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole).files == files)
 
 
-# The whole window (22 s in CI terms); test_exclude_from_the_report_emits_the_revised_data
-# covers the panel and the dialog without it, test_install_views the panel-to-document path.
+# The whole window (22 s here). Covered without it by
+# test_exclude_and_relabel_from_the_report_emit_the_revised_data (the panel and the dialog) and
+# test_install_views (a panel's edit reaching the document).
 @pytest.mark.slow
 def test_exclude_from_the_report_edits_the_document_undoably(qtbot, tmp_path, monkeypatch):
     """The real window: Check data… in the Recipe view's Data panel, select, exclude, undo."""

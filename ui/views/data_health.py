@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QGridLayout,
     QHBoxLayout,
@@ -48,22 +49,26 @@ class DataHealthDialog(QDialog):
     Args:
         data: The experiment's data section.
         seed: The experiment's seed (the split the report names is the run's).
-        can_exclude: Whether the spec has ``data.exclude`` (the action is disabled if not).
+        can_revise: Whether the spec has ``data.exclude`` and ``data.relabel`` (the
+            actions are disabled if not).
         parent: The owning widget.
 
-    Emits ``exclude_requested(list of sample ids)`` when the user excludes samples.
+    Emits ``exclude_requested(list of sample ids)`` when the user excludes samples and
+    ``relabel_requested({sample id: class name})`` when the user relabels them.
     """
 
     exclude_requested = Signal(object)
+    relabel_requested = Signal(object)
 
-    def __init__(self, data: Any, seed: int, can_exclude: bool = True,
+    def __init__(self, data: Any, seed: int, can_revise: bool = True,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Dataset health")
         self.resize(960, 720)
-        self.data, self.seed, self.can_exclude = data, seed, can_exclude
+        self.data, self.seed, self.can_revise = data, seed, can_revise
         self.report = None
         self.excluded: set[str] = set(getattr(data, "exclude", None) or ())
+        self.relabelled: dict[str, str] = dict(getattr(data, "relabel", None) or {})
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
@@ -122,16 +127,23 @@ class DataHealthDialog(QDialog):
         self.exclude_button = QPushButton("Exclude from training")
         self.exclude_button.setEnabled(False)
         self.exclude_button.clicked.connect(lambda _c=False: self.exclude_selected())
-        self.exclude_hint = QLabel("" if self.can_exclude else
+        self.relabel_button = QPushButton("Relabel as")
+        self.relabel_button.setEnabled(False)
+        self.relabel_button.clicked.connect(lambda _c=False: self.relabel_selected())
+        self.relabel_box = QComboBox()
+        self.exclude_hint = QLabel("" if self.can_revise else
                                    "This experiment has no data.exclude field.")
         self.exclude_hint.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.exclude_button)
+        row.addWidget(self.relabel_button)
+        row.addWidget(self.relabel_box)
         row.addWidget(self.exclude_hint, 1)
         page = QWidget()
         box = QVBoxLayout(page)
         box.addWidget(QLabel("Select files, or a group to exclude all its copies but the "
-                             "first (every member of a group with conflicting labels)."))
+                             "first (every member of a group with conflicting labels) or to "
+                             "relabel all its members."))
         box.addWidget(self.groups, 1)
         box.addLayout(row)
         return page
@@ -188,6 +200,8 @@ class DataHealthDialog(QDialog):
         sizes = sorted(report.sizes.items(), key=lambda kv: -kv[1])[:MAX_SIZES]
         self._bars(self.sizes_plot, [f"{h}x{w}" for (h, w), _ in sizes], [n for _, n in sizes])
         self._show_means(report)
+        self.relabel_box.clear()
+        self.relabel_box.addItems(names)
         self._show_groups(report)
         self._show_bad(report)
 
@@ -246,32 +260,52 @@ class DataHealthDialog(QDialog):
         self.tabs.setTabText(3, f"Bad files ({len(report.bad_files)})")
 
     # -- excluding ----------------------------------------------------------------------------
-    def selected_ids(self) -> list[str]:
-        """The sample ids the selection names (a group row: its copies but the first)."""
+    def selected_ids(self, whole_groups: bool = False) -> list[str]:
+        """The sample ids the selection names, not yet excluded.
+
+        A selected group row names its copies but the first (every member of a
+        group with conflicting labels), or with ``whole_groups`` all members.
+        """
         ids: list[str] = []
         for item in self.groups.selectedItems():
             value = item.data(0, ID_ROLE)
             if isinstance(value, str):
                 ids.append(value)
             else:
-                ids.extend(value.files if value.conflicting else value.files[1:])
+                whole = whole_groups or value.conflicting
+                ids.extend(value.files if whole else value.files[1:])
         return sorted(set(ids) - self.excluded)
 
     def _selection_changed(self) -> None:
-        self.exclude_button.setEnabled(self.can_exclude and bool(self.selected_ids()))
+        self.exclude_button.setEnabled(self.can_revise and bool(self.selected_ids()))
+        self.relabel_button.setEnabled(self.can_revise and bool(self.selected_ids(True)))
 
     def exclude_selected(self) -> list[str]:
         """Ask the window to exclude the selected samples; return their ids."""
         ids = self.selected_ids()
-        if not ids or not self.can_exclude:
+        if not ids or not self.can_revise:
             return []
         self.excluded |= set(ids)
         self.exclude_requested.emit(ids)
-        self._mark_excluded()
-        self.exclude_hint.setText(f"Excluded {len(ids)} sample(s) (data.exclude); Edit > Undo "
-                                  "takes it back; Check data… again shows the revised data.")
-        self._selection_changed()
+        self._revised(f"Excluded {len(ids)} sample(s) (data.exclude)")
         return ids
+
+    def relabel_selected(self, name: str | None = None) -> dict[str, str]:
+        """Ask the window to give the selected samples class ``name`` (default: the chosen)."""
+        name = name or self.relabel_box.currentText()
+        mapping = {i: name for i in self.selected_ids(True)}
+        if not mapping or not name or not self.can_revise:
+            return {}
+        self.relabelled.update(mapping)
+        self.relabel_requested.emit(mapping)
+        self._revised(f"Relabelled {len(mapping)} sample(s) as {name} (data.relabel)")
+        return mapping
+
+    def _revised(self, text: str) -> None:
+        self._mark_excluded()
+        self.exclude_hint.setText(f"{text}; Edit > Undo takes it back; Check data… again "
+                                  "shows the revised data.")
+        self._selection_changed()
 
     def _mark_excluded(self) -> None:
         for i in range(self.groups.topLevelItemCount()):
@@ -280,7 +314,9 @@ class DataHealthDialog(QDialog):
                 child = top.child(k)
                 sample_id = child.data(0, ID_ROLE)
                 gone = sample_id in self.excluded
-                child.setText(1, "excluded" if gone else "")
+                new_class = self.relabelled.get(sample_id)
+                child.setText(1, "excluded" if gone else (f"relabelled {new_class}"
+                                                          if new_class else ""))
                 child.setForeground(0, Qt.GlobalColor.gray if gone else Qt.GlobalColor.black)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)

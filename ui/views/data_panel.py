@@ -130,9 +130,10 @@ class DataPanel(QWidget):
         if old is not None:
             old.close()
         names = {f.name for f in dataclasses.fields(self.data)}
-        dialog = DataHealthDialog(self.data, self.seed, can_exclude="exclude" in names,
-                                  parent=self)
+        dialog = DataHealthDialog(self.data, self.seed, parent=self,
+                                  can_revise={"exclude", "relabel"} <= names)
         dialog.exclude_requested.connect(self.exclude_samples)
+        dialog.relabel_requested.connect(self.relabel_samples)
         self.health_dialog = dialog
         dialog.show()
         dialog.start()
@@ -143,6 +144,14 @@ class DataPanel(QWidget):
         current = list(getattr(self.data, "exclude", None) or [])
         new = dataclasses.replace(self.data, exclude=current + [i for i in ids
                                                                 if i not in current])
+        self._revise(new)
+
+    def relabel_samples(self, mapping: dict[str, str]) -> None:
+        """Add ``{sample id: class name}`` to ``data.relabel`` and emit the new data section."""
+        current = dict(getattr(self.data, "relabel", None) or {})
+        self._revise(dataclasses.replace(self.data, relabel={**current, **mapping}))
+
+    def _revise(self, new: DataSpec) -> None:
         if new != self.data:
             self.data = new
             self._show_forms()
