@@ -115,7 +115,7 @@ class HealthWarning:
 
 
 @dataclass(frozen=True)
-class HealthReport:
+class TrainingHealth:
     """The training-health check after one epoch (also in the run folder's health.jsonl).
 
     ``layers`` maps each weighted layer to its numbers: ``grad_norm``,
@@ -132,7 +132,7 @@ class HealthReport:
 
 
 Event = (RunStarted | BatchProgress | EpochEnded | CheckpointWritten | Finished | Stopped
-         | Failed | HealthReport)
+         | Failed | TrainingHealth)
 
 
 class Control:

@@ -6,7 +6,7 @@ compiled gradient step (:mod:`cnnlab.train.health_probe`), with the update
 ratio of the epoch's last batch (sampled), applies the rules of
 :mod:`cnnlab.train.health_rules`, appends the record to the run folder's
 ``health.jsonl`` (:mod:`cnnlab.train.health_store`) and sends a
-:class:`~cnnlab.train.events.HealthReport` to the sink. A resumed run reads
+:class:`~cnnlab.train.events.TrainingHealth` to the sink. A resumed run reads
 the records its checkpoint holds (the losses and the warnings already given).
 
 Set the environment variable ``CNNLAB_HEALTH=0`` (or ``off``) to train
@@ -26,7 +26,7 @@ from typing import Any
 import keras
 
 from cnnlab.train import health_store
-from cnnlab.train.events import HealthReport
+from cnnlab.train.events import TrainingHealth
 from cnnlab.train.health_rules import judge
 
 LOG = logging.getLogger("cnnlab.train")
@@ -107,7 +107,7 @@ class HealthMonitor(keras.callbacks.Callback):
         self.losses.append(loss)
         warnings = tuple(judge(epoch, layers, self.losses, self.seen))
         self.seen.update((w.layer, w.kind) for w in warnings)
-        report = HealthReport(epoch=epoch, layers=layers, warnings=warnings, loss=loss,
+        report = TrainingHealth(epoch=epoch, layers=layers, warnings=warnings, loss=loss,
                               seconds=time.perf_counter() - started)
         health_store.append_report(self.run_dir, report)
         self.ctx.sink(report)

@@ -185,10 +185,12 @@ def fixed_batch(data: Any, training: Any, size: int = CHECK_BATCH) -> tuple[np.n
     The labels are converted to the training format (one-hot for smoothing,
     mixing or the SVM head), as the validation pipeline does.
     """
-    from cnnlab.recipe import make_eval_labels
+    from cnnlab.recipe import make_eval_labels, uses_one_hot
 
     split = "val" if data.sizes.get("val") else "train"
     x, y = data.samples(split, size)
+    if not uses_one_hot(training):  # class indices, as they are
+        return x, y
     ds = make_eval_labels(tf.data.Dataset.from_tensors((x, y)), training, data.num_classes)
     x_t, y_t = next(iter(ds))
     return x_t.numpy(), y_t.numpy()

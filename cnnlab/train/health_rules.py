@@ -19,7 +19,8 @@ The thresholds (one sentence each):
   has lost most of its capacity ("mostly dead").
 - :data:`VANISHING_FACTOR` (1e-3): a layer whose relative gradient is a
   thousand times smaller than the best-fed layer's barely learns: the
-  gradient vanishes on its way back through the layers above.
+  gradient vanishes on its way back through the layers above (a mostly dead
+  layer is told as dead, which explains its missing gradient).
 - :data:`EXPLODING_RATIO` (10): a gradient ten times the size of the weights
   (or a non-finite one) throws the weights far away in one step.
 - :data:`LARGE_UPDATE_RATIO` (0.1): one step that changes a layer by a tenth

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.atomic import atomic_write_text
-from cnnlab.train.events import HealthReport, HealthWarning
+from cnnlab.train.events import HealthWarning, TrainingHealth
 
 FILE_NAME = "health.jsonl"
 
@@ -64,7 +64,7 @@ def read_warnings(run_dir: str | os.PathLike) -> list[HealthWarning]:
     return out
 
 
-def append_report(run_dir: str | os.PathLike, report: HealthReport) -> None:
+def append_report(run_dir: str | os.PathLike, report: TrainingHealth) -> None:
     """Append one epoch's report as one line (one write, then fsync)."""
     line = json.dumps(report_dict(report), allow_nan=False) + "\n"
     with open(health_path(run_dir), "a", encoding="utf-8") as f:
@@ -83,7 +83,7 @@ def keep_epochs_before(run_dir: str | os.PathLike, epoch: int) -> list[dict]:
     return kept
 
 
-def report_dict(report: HealthReport) -> dict[str, Any]:
+def report_dict(report: TrainingHealth) -> dict[str, Any]:
     """The JSON form of a report (non-finite numbers become null)."""
     return {
         "epoch": report.epoch,

@@ -22,10 +22,10 @@ from cnnlab.train.events import (
     Control,
     EpochEnded,
     Finished,
-    HealthReport,
     HealthWarning,
     RunStarted,
     Stopped,
+    TrainingHealth,
 )
 
 BAR_WIDTH = 24
@@ -130,7 +130,7 @@ class TextProgress:
         self._print(text)
         self._show_health()
 
-    def _on_HealthReport(self, e: HealthReport) -> None:  # noqa: N802
+    def _on_TrainingHealth(self, e: TrainingHealth) -> None:  # noqa: N802
         self._health.extend(w for w in e.warnings if w.new)
 
     def _show_health(self) -> None:

@@ -13,7 +13,7 @@ from cli_support import run_cli  # noqa: E402
 from core.test_trainer_support import Recorder, tiny_experiment, tiny_spec  # noqa: E402
 
 from cnnlab.train import health  # noqa: E402
-from cnnlab.train.events import EpochEnded, HealthReport, HealthWarning  # noqa: E402
+from cnnlab.train.events import EpochEnded, HealthWarning, TrainingHealth  # noqa: E402
 from cnnlab.train.health_rules import (  # noqa: E402
     DEAD_FRACTION,
     EXPLODING_RATIO,
@@ -31,6 +31,12 @@ from cnnlab.train.health_store import (  # noqa: E402
 from cnnlab.train.trainer import run  # noqa: E402
 
 TINY = {"samples": 48, "size": 8, "batch": 16, "width": 4}
+
+
+@pytest.fixture(autouse=True)
+def health_on(monkeypatch):
+    """The check is on here, whatever the rest of the suite chooses."""
+    monkeypatch.setenv(health.ENV_SWITCH, "1")
 
 
 def _cli_train(capsys, tmp_path, spec: dict, *extra):
@@ -63,7 +69,7 @@ def test_a_healthy_run_sends_reports_without_warnings_to_the_sink(tmp_path):
     sink = Recorder()
     out = run(tiny_experiment(epochs=2, **TINY), sink, workspace=tmp_path)
     assert out.status == "finished"
-    reports = sink.of(HealthReport)
+    reports = sink.of(TrainingHealth)
     assert [r.epoch for r in reports] == [0, 1]
     assert all(r.warnings == () for r in reports)
     for r in reports:  # before the epoch is recorded, so a view shows both together
@@ -112,7 +118,7 @@ def test_a_loss_that_does_not_move_is_a_run_warning_after_three_epochs():
 def test_a_resumed_run_keeps_the_records_its_checkpoint_holds(tmp_path):
     warning = HealthWarning(0, "conv1", "dead", "conv1: dead", "try ELU", 0.8)
     for epoch in range(3):
-        append_report(tmp_path, HealthReport(epoch, {"conv1": {"dead": 0.8}}, (warning,), 1.0))
+        append_report(tmp_path, TrainingHealth(epoch, {"conv1": {"dead": 0.8}}, (warning,), 1.0))
     with open(health_path(tmp_path), "a", encoding="utf-8") as f:
         f.write('{"epoch": 3, "loss": 0.')  # a kill in the middle of a line
     assert [r["epoch"] for r in read_health(tmp_path)] == [0, 1, 2]

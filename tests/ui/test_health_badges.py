@@ -35,7 +35,7 @@ def trainer_sending(*warnings):
     """A trainer (the view's injected kind) whose one epoch reports ``warnings``."""
     def trainer(spec, sink, control, workspace=None, resume=None):
         sink(ev.RunStarted("r1", "/tmp/r1", "CPU", "float32", 1, 2, params=10))
-        sink(ev.HealthReport(epoch=0, layers={"conv2": {"dead": 0.75}}, warnings=warnings))
+        sink(ev.TrainingHealth(epoch=0, layers={"conv2": {"dead": 0.75}}, warnings=warnings))
         sink(ev.EpochEnded(0, 1, {"loss": 1.0}, 1e-3, 0.1))
         sink(ev.Finished("r1", 1, {}))
 

@@ -2,7 +2,7 @@
 
 The list shows the findings of the latest checked epoch (layer, what, what
 to try; the full sentence in the tooltip), live from
-:class:`~cnnlab.train.events.HealthReport` events. :func:`connect_badges`
+:class:`~cnnlab.train.events.TrainingHealth` events. :func:`connect_badges`
 sends the same findings to the canvas, where each block named shows a badge.
 """
 
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnlab.train import HEALTH_TITLES, HealthReport, HealthWarning
+from cnnlab.train import HEALTH_TITLES, HealthWarning, TrainingHealth
 
 COLUMNS = ("Layer", "What", "What to try")
 WHOLE_RUN = "(whole run)"  # the layer column of a finding about the run (a stalled loss)
@@ -92,7 +92,7 @@ class HealthList(QWidget):
         self.heading.setStyleSheet("")
         self.changed.emit(self.warnings, self.model)
 
-    def show_report(self, report: HealthReport) -> None:
+    def show_report(self, report: TrainingHealth) -> None:
         """Show one epoch's findings (they replace the previous epoch's)."""
         self.warnings = tuple(report.warnings)
         self.tree.clear()

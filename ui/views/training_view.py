@@ -32,9 +32,9 @@ from cnnlab.train import (
     EpochEnded,
     Failed,
     Finished,
-    HealthReport,
     RunStarted,
     Stopped,
+    TrainingHealth,
     eta_seconds,
     format_values,
 )
@@ -276,7 +276,7 @@ class TrainingView(QWidget):
             self._progress(ev.epoch, 1.0, self.elapsed())
         elif isinstance(ev, RunStarted):
             self._started(ev)
-        elif isinstance(ev, HealthReport):
+        elif isinstance(ev, TrainingHealth):
             self.health.show_report(ev)
         elif isinstance(ev, Finished):
             self._show(self._end_text("Finished", ev.epochs_done, ev.metrics), "ok")
