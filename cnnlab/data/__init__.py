@@ -20,6 +20,10 @@ Modules:
     splits, arrays, pipeline: splits, numpy helpers and tf.data pipelines.
     report, preflight_listing: skipped files named for the terminal and the Data panel.
     keras_names: class names of the Keras datasets.
+    revisions: ``data.exclude`` / ``data.relabel`` applied after the split; sample ids.
+    cache_plan, image_cache: folder images in memory, in a cache file or streamed (budget).
+    health, health_scan, health_splits, health_duplicates, health_near, health_sources,
+    health_text, health_files: dataset health (``cnnlab data check``, the Data panel's report).
 """
 
 from cnnlab.data.arrays import class_counts

@@ -67,6 +67,7 @@ class RecipeView(QWidget):
         self.experiment = experiment
         t = experiment.training
         self.data_panel = DataPanel(experiment.data)
+        self.data_panel.set_seed(experiment.training.seed)  # the health report splits as runs do
         self.optimizer_panel = OptimizerPanel(t, steps_per_epoch(experiment))
         self.augmentation_panel = AugmentationPanel(t)
         self.regularization_panel = regularization_panel(t)
@@ -101,6 +102,7 @@ class RecipeView(QWidget):
             self.data_panel.set_value(experiment.data)
         self.optimizer_panel.steps_per_epoch = steps_per_epoch(experiment)
         if experiment.training != old.training:
+            self.data_panel.set_seed(experiment.training.seed)
             for panel in self.training_panels:
                 panel.set_value(experiment.training)
         self.transfer_panel.show_problem(experiment)
