@@ -24,6 +24,7 @@ SCHEMES = ("sqlite", "postgresql", "mysql")
 HEARTBEAT = 10  # seconds between a running trial's heartbeats
 STALE_BEATS = 3  # a trial silent for this many beats is stale
 MAX_RETRY = 3  # how often one trial is retried after its worker died or was stopped
+FINGERPRINT = "cnnlab_definition"  # the Optuna study's user attribute: fingerprint(study)
 SQLITE_TIMEOUT = 60  # seconds a worker waits for another's write lock on an SQLite study
 
 
@@ -132,12 +133,34 @@ def optuna_study(study: StudyFile, storage: Any) -> Any:
     import optuna
 
     try:
-        return optuna.create_study(storage=storage, study_name=study.name,
-                                   direction=study.direction, sampler=make_sampler(study),
-                                   pruner=make_pruner(study), load_if_exists=True)
+        created = optuna.create_study(storage=storage, study_name=study.name,
+                                      direction=study.direction, sampler=make_sampler(study),
+                                      pruner=make_pruner(study), load_if_exists=True)
     except ValueError as exc:
         raise StudyError(f"study {study.name!r} in this storage does not fit the file: "
                          f"{exc}") from None
+    mark = fingerprint(study)
+    held = created.user_attrs.get(FINGERPRINT)
+    if held is None:
+        created.set_user_attr(FINGERPRINT, mark)
+    elif held != mark:
+        raise StudyError(f"the storage already holds a study named {study.name!r} with another "
+                         f"experiment, parameters or objective; give this one another --name")
+    return created
+
+
+def fingerprint(study: StudyFile) -> str:
+    """A digest of what makes trials comparable: experiment, parameters, variants, objective.
+
+    The budget, the sampler, pruning and epochs may change between runs of a study.
+    """
+    import hashlib
+    import json
+
+    what = {"experiment": study.experiment, "objective": study.objective,
+            "params": [[p.path, p.space.text] for p in study.params],
+            "variants": study.variants}
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def load_optuna_study(study: StudyFile, storage: Any) -> Any | None:

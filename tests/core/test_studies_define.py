@@ -129,3 +129,20 @@ def test_study_files_are_data_and_bad_ones_are_one_line(experiment, tmp_path, ca
                              "--param", f"{LR}=uniform(0.01,0.1)", "--objective",
                              "test_accuracy", "--name", "../escape")
     assert_one_line(code, err, "study name")
+
+
+def test_a_storage_refuses_a_different_study_of_the_same_name(experiment, tmp_path, capsys):
+    from cnnlab.studies.storage import open_storage, optuna_study
+    from cnnlab.studies.studyfile import StudyError
+
+    raw = json.loads(experiment.read_text())
+    first = new_study(tmp_path / "a" / "same.json", raw, [f"{LR}=uniform(0.01,0.1)"])
+    other = new_study(tmp_path / "b" / "same.json", raw, [f"{LR}=uniform(0.01,0.2)"])
+    wider = new_study(tmp_path / "c" / "same.json", raw, [f"{LR}=uniform(0.01,0.1)"],
+                      trials=20, sampler="random")  # a new budget and sampler: the same study
+    storage = open_storage(first, workspace=tmp_path / "ws")
+    optuna_study(first, storage)
+    assert optuna_study(wider, storage).study_name == "same"
+    with pytest.raises(StudyError, match="another --name"):
+        optuna_study(other, storage)
+    assert (tmp_path / "ws" / "studies" / "same.db").is_file()
