@@ -94,8 +94,8 @@ class PlanPanel(QWidget):
         exp = self.experiment
         if exp is None:
             return
-        if self.measured is None or self.measured[0] is not exp:
-            self.available = available_ram() if self.measured is None else self.available
+        if self.measured is None:  # until a measurement has read the device's memory
+            self.available = available_ram()
         try:
             data = spec_data_bytes(exp) or 0
             self.estimate = estimate_memory(exp, data, self.available)

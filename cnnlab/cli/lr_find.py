@@ -67,8 +67,8 @@ def _write(exp, rate: float | None, target: Path) -> None:
     from cnnlab.spec import save_experiment
 
     if rate is None:
-        raise CnnlabError("the range test found no falling loss to suggest a rate from; "
-                          "nothing was written (try a wider ramp or more steps)")
+        raise CnnlabError("the range test found no clearly falling loss to suggest a rate "
+                          "from; nothing was written (try more steps: --steps 300)")
     save_experiment(with_learning_rate(exp, rate), target)
     print(f"wrote {target} (learning_rate {rate:g})", file=sys.stderr)
 
@@ -78,7 +78,9 @@ def _summary(result, exp) -> str:
     tried = f"{len(result.rates)} steps from {result.rates[0]:.3g} to {result.rates[-1]:.3g}"
     end = ", stopped when the loss exploded" if result.stopped_early else ""
     if result.suggested is None:
-        return f"range test: {tried}{end}; no rate to suggest (the loss never fell clearly)"
+        return (f"range test: {tried}{end}; no rate to suggest: the smoothed loss never fell "
+                f"clearly; the model learns too little in {len(result.rates)} steps, so try "
+                f"more (--steps 300)")
     return (f"range test: {tried}{end}\nsuggested learning rate: {result.suggested:g} "
             f"(steepest descent of the smoothed loss; the experiment has {now:g})")
 

@@ -5,7 +5,9 @@ steps of a fresh copy of the initial model (built from the recipe's seed, a
 transfer base's pretrained weights copied in; never a run's weights); the
 test stops when the smoothed loss exceeds four times its best (the loss
 exploded) or is not finite. The suggestion is the rate where the smoothed
-loss falls fastest against log(rate): the steepest descent.
+loss falls fastest against log(rate): the steepest descent. A network that
+learns little in 100 steps (the default experiment: its loss stays flat until
+the rate is too high) gets no suggestion; more steps (300) show its descent.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ START, END, STEPS = 1e-7, 10.0, 100
 MIN_STEPS, MAX_STEPS = 10, 1000
 EXPLODED = 4.0  # smoothed loss / best smoothed loss
 SMOOTHING = 0.9  # exponential moving average of the loss, bias-corrected
+MIN_DESCENT = 0.01  # the smoothed loss must fall this share of its start to suggest a rate
 MAX_RATE = 10.0  # the spec's limit on learning_rate
 
 
@@ -75,9 +78,14 @@ def suggest_rate(rates: Sequence[float], losses: Sequence[float]) -> float | Non
 
     The first tenth of the ramp (the average still settling) and the points
     after the best smoothed loss (the climb to the explosion) are left out.
+    The moving average lags the loss by ``SMOOTHING / (1 - SMOOTHING)`` steps
+    (9), so the steepest point of the smoothed curve is read at the rate of
+    that many steps earlier: where the loss itself fell fastest.
 
     Returns:
-        The rate, to three significant digits; None with fewer than 5 usable points.
+        The rate, to three significant digits; None with fewer than 5 usable
+        points, or when the smoothed loss never fell by ``MIN_DESCENT`` (1 %)
+        of its start (a flat curve: its steepest point is noise).
     """
     values = smooth(losses)
     finite = [i for i, v in enumerate(values) if math.isfinite(v)]
@@ -85,13 +93,14 @@ def suggest_rate(rates: Sequence[float], losses: Sequence[float]) -> float | Non
         return None
     best = min(finite, key=lambda i: values[i])
     first = max(1, len(values) // 10)
-    if best - first < 4:
+    if best - first < 4 or values[best] > (1 - MIN_DESCENT) * values[first]:
         return None
     slopes = {i: (values[i + 1] - values[i - 1])
               / (math.log10(rates[i + 1]) - math.log10(rates[i - 1]))
               for i in range(first, best)}
     steepest = min(slopes, key=slopes.get)
-    return float(f"{min(rates[steepest], MAX_RATE):.3g}")
+    lag = round(SMOOTHING / (1 - SMOOTHING))
+    return float(f"{min(rates[max(steepest - lag, 0)], MAX_RATE):.3g}")
 
 
 def with_learning_rate(exp: Experiment, rate: float) -> Experiment:

@@ -33,9 +33,9 @@ FLOAT32 = 4
 MAX_BATCH = 65_536  # the spec's own limit on batch_size
 VIEW_TYPES = frozenset({"Flatten", "Reshape"})
 MASKED_TYPES = frozenset({"Dropout", "SpatialDropout2D", "GaussianDropout"})
-# Images per split the Keras datasets have (train, test): the spec alone gives the data's size.
-KERAS_SIZES = {"mnist": 70_000, "fashion_mnist": 70_000, "cifar10": 60_000,
-               "cifar100": 60_000}
+# Images the Keras datasets have (training pool, own test set): the spec gives the data's size.
+KERAS_SIZES = {"mnist": (60_000, 10_000), "fashion_mnist": (60_000, 10_000),
+               "cifar10": (50_000, 10_000), "cifar100": (50_000, 10_000)}
 PARTS = ("weights", "gradients", "optimizer", "activations", "data")
 
 
@@ -180,25 +180,27 @@ def loaded_data_bytes(data: Any) -> int:
 def spec_data_bytes(exp: Experiment) -> int | None:
     """The data's bytes from the spec alone (shapes and Keras datasets); None: unknown.
 
-    The same count as :func:`loaded_data_bytes` without loading anything;
-    for npz files and folders the size is known only once they are read.
+    The splits as the loader makes them (a Keras dataset keeps its own test
+    set; ``max_samples`` caps training and shrinks validation and test in
+    proportion), counted as :func:`loaded_data_bytes` counts them. For npz
+    files and folders the size is known only once they are read.
     """
     data = exp.data
     if data.source == "shapes":
         count = data.shapes.samples
-    elif data.source == "keras":
-        count = KERAS_SIZES.get(data.keras_name)
+        val, test = count * data.validation_split, count * data.test_split
+        train = count - val - test
+    elif data.source == "keras" and data.keras_name in KERAS_SIZES:
+        pool, test = KERAS_SIZES[data.keras_name]
+        val = pool * data.validation_split
+        train = pool - val
     else:
         return None
-    if count is None:
-        return None
+    if data.max_samples is not None and train > data.max_samples:
+        factor = data.max_samples / train
+        train, val, test = data.max_samples, val * factor, test * factor
     from cnnlab.train.preparation import input_shape
 
-    held_out = max(0.0, min(1.0, data.test_split if data.source == "shapes" else 1 / 7))
-    train = count * (1 - held_out - data.validation_split)
-    if data.max_samples is not None:
-        train = min(train, data.max_samples)
-    val, test = count * data.validation_split, count * held_out
     per_image = math.prod(input_shape(exp)) * FLOAT32
     return int((train + val + test + train + val) * per_image)  # arrays, pipeline tensors
 

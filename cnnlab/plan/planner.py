@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnnlab.plan.memory import MemoryEstimate, estimate_memory, loaded_data_bytes, max_batch_size
+from cnnlab.plan.memory import (
+    MemoryEstimate,
+    estimate_memory,
+    loaded_data_bytes,
+    max_batch_size,
+    spec_data_bytes,
+)
 from cnnlab.plan.timing import DEFAULT_STEPS, Progress, StepTiming
 from cnnlab.plan.warnings import plan_warnings
 from cnnlab.spec.experiment import Experiment
@@ -35,9 +41,9 @@ def make_plan(exp: Experiment, measure: bool = True, steps: int = DEFAULT_STEPS,
               progress: Progress | None = None) -> Plan:
     """Estimate memory on the experiment's device and (optionally) time real training steps.
 
-    Needs TensorFlow (the device, the loaded data). The memory estimate uses
-    the loaded data's size; the device's free memory is read before the model
-    is built.
+    Needs TensorFlow (the device). The data's size comes from the spec for
+    shapes and Keras datasets and from the loaded files for npz and folders;
+    the device's free memory is read before the model is built.
 
     Args:
         exp: The experiment.
@@ -55,9 +61,11 @@ def make_plan(exp: Experiment, measure: bool = True, steps: int = DEFAULT_STEPS,
 
     device_plan = devices.plan_devices(exp.training.device, prep.xla_ok(exp.training))
     available = available_memory(device_plan)
-    data = load_data(exp.data, prep.input_shape(exp), exp.training.seed)
-    data_bytes = loaded_data_bytes(data)
-    del data
+    data_bytes = spec_data_bytes(exp)
+    if data_bytes is None:  # npz files and folders: their size is known once read
+        data = load_data(exp.data, prep.input_shape(exp), exp.training.seed)
+        data_bytes = loaded_data_bytes(data)
+        del data
     memory = estimate_memory(exp, data_bytes, available)
     largest = max_batch_size(exp, data_bytes, available)
     timing = None

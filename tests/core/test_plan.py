@@ -75,10 +75,13 @@ def test_optimizer_slots(optimizer, accumulation, slots):
     assert optimizer_slots(exp.training.optimizer, accumulation) == slots
 
 
-def test_data_size_from_the_spec_is_the_loaded_size():
+@pytest.mark.parametrize("max_samples", [None, 20])
+def test_data_size_from_the_spec_is_the_loaded_size(max_samples):
     from cnnlab.data import load_data
 
-    exp = experiment_from_dict(tiny())
+    d = tiny()
+    d["data"]["max_samples"] = max_samples
+    exp = experiment_from_dict(d)
     data = load_data(exp.data, (8, 8, 1), 0)
     assert spec_data_bytes(exp) == pytest.approx(loaded_data_bytes(data), rel=0.05)
 

@@ -17,9 +17,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -43,9 +45,18 @@ class LrFindDialog(QDialog):
         self.losses: list[float] = []
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Smith's range test: the rate grows from 1e-7 to 10 over "
-                                f"{steps} steps of a fresh copy of the initial model (no "
+                                "the steps below, on a fresh copy of the initial model (no "
                                 "run's weights); it stops when the loss explodes.",
                                 wordWrap=True))
+        row = QHBoxLayout()
+        self.steps_box = QSpinBox(objectName="lr_find_steps", minimum=10, maximum=1000,
+                                  value=steps, suffix=" steps")
+        self.run_button = QPushButton("Run again", objectName="lr_find_run", enabled=False)
+        self.run_button.clicked.connect(self.start)
+        row.addWidget(self.steps_box)
+        row.addWidget(self.run_button)
+        row.addStretch(1)
+        layout.addLayout(row)
         self.plot = make_plot("Loss against the learning rate", "loss", "learning rate")
         self.plot.setLogMode(x=True, y=False)
         self.plot.setMinimumSize(520, 300)
@@ -56,6 +67,7 @@ class LrFindDialog(QDialog):
         self.plot.addItem(self.marker)
         layout.addWidget(self.plot)
         self.progress = QProgressBar(objectName="lr_find_progress", maximum=steps)
+
         self.message = QLabel("", objectName="lr_find_message", wordWrap=True)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
@@ -69,12 +81,22 @@ class LrFindDialog(QDialog):
         self.worker.event.connect(self._step)
         self.worker.result.connect(self._finished)
         self.worker.failed.connect(lambda m: self.message.setText(f"Cannot run the test: {m}"))
+        self.worker.finished.connect(lambda: self.run_button.setEnabled(True))
 
     def start(self) -> bool:
         """Start the test in the background (returns False while one runs)."""
         from cnnlab.ui.tf_gate import tensorflow_gate
 
-        gate, exp, steps = tensorflow_gate(self), self.experiment, self.steps
+        if self.worker.running:
+            return False
+        self.steps = steps = self.steps_box.value()
+        gate, exp = tensorflow_gate(self), self.experiment
+        self.result = None
+        self.use_button.setEnabled(False)
+        self.run_button.setEnabled(False)
+        self.marker.setVisible(False)
+        self.progress.setRange(0, steps)
+        self.progress.setValue(0)
 
         def job(sink, control):
             gate()
@@ -103,8 +125,9 @@ class LrFindDialog(QDialog):
         self.progress.setValue(self.steps)
         end = " (stopped: the loss exploded)" if result.stopped_early else ""
         if result.suggested is None:
-            self.message.setText(f"{len(self.rates)} steps{end}: the loss never fell clearly, "
-                                 "so there is no rate to suggest.")
+            self.message.setText(f"{len(self.rates)} steps{end}: the smoothed loss never fell "
+                                 "clearly, so there is no rate to suggest; the model learns "
+                                 "too little in so few steps: try 300 steps.")
             return
         self.marker.setPos(math.log10(result.suggested))
         self.marker.setVisible(True)
