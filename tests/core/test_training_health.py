@@ -142,3 +142,19 @@ def test_a_deep_sigmoid_stack_warns_of_vanishing_gradients(tmp_path, capsys):
     vanishing = [w["layer"] for w in warned if w["kind"] == "vanishing"]
     assert vanishing and vanishing[0] == "d0" and "output" not in vanishing
     assert "d7" not in vanishing and "ReLU" in err
+
+
+@pytest.mark.slow  # the records' resume rule is test_a_resumed_run_keeps_the_records_its_...
+def test_a_resumed_run_continues_its_records_and_does_not_repeat_a_warning(tmp_path):
+    exp = tiny_experiment(epochs=2, lr=1.0, **TINY)
+    first = Recorder()
+    out = run(exp, first, workspace=tmp_path)
+    assert out.status == "finished"
+    assert any(w.new and w.kind == "dead" for w in first.of(TrainingHealth)[0].warnings)
+    again = Recorder()
+    assert run(None, again, workspace=tmp_path, resume=out.run_id, epochs=3).status == "finished"
+    (report,) = again.of(TrainingHealth)
+    assert report.epoch == 2 and report.warnings
+    told = {(w.layer, w.kind) for r in first.of(TrainingHealth) for w in r.warnings}
+    assert all(not w.new for w in report.warnings if (w.layer, w.kind) in told)
+    assert [r["epoch"] for r in read_health(out.run_dir)] == [0, 1, 2]

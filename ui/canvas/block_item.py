@@ -87,7 +87,7 @@ class BlockItem(QGraphicsItem):
         if not self.health:
             return self.look.tooltip
         lines = [f"<span style='color:#b35400'>⚠ training health (epoch {w.epoch + 1}): "
-                 f"{html.escape(w.message)}.</span> What to try: {html.escape(w.remedy)}."
+                 f"{html.escape(w.message)}.</span> {html.escape(_sentence_case(w.remedy))}."
                  for w in self.health]
         return "<br>".join([self.look.tooltip, *lines])
 
@@ -245,6 +245,10 @@ def _snowflake(painter: QPainter, centre: QPointF, radius: float) -> None:
     for dx, dy in ((arm, 0.0), (arm / 2, arm * 0.866), (-arm / 2, arm * 0.866)):
         painter.drawLine(QPointF(centre.x() - dx, centre.y() - dy),
                          QPointF(centre.x() + dx, centre.y() + dy))
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _health_mark(painter: QPainter, centre: QPointF, radius: float) -> None:

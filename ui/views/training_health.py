@@ -32,6 +32,12 @@ VALUE_TEXT = {"dead": "{:.0%} dead", "vanishing": "rel. gradient {:.1e}",
               "stalled": "moved {:.2%}"}
 
 
+def try_text(w: HealthWarning) -> str:
+    """The "What to try" column: the remedy without its leading "try"."""
+    text = w.remedy[4:] if w.remedy.startswith("try ") else w.remedy
+    return text[:1].upper() + text[1:]
+
+
 def what_text(w: HealthWarning) -> str:
     """The "What" column: the finding's name and its measured value."""
     title = HEALTH_TITLES.get(w.kind, w.kind)
@@ -97,8 +103,8 @@ class HealthList(QWidget):
         self.warnings = tuple(report.warnings)
         self.tree.clear()
         for w in report.warnings:
-            row = QTreeWidgetItem([w.layer or WHOLE_RUN, what_text(w), w.remedy])
-            tip = f"{w.message}.\nWhat to try: {w.remedy}."
+            row = QTreeWidgetItem([w.layer or WHOLE_RUN, what_text(w), try_text(w)])
+            tip = f"{w.message}.\n{w.remedy[:1].upper()}{w.remedy[1:]}."
             for column in range(len(COLUMNS)):
                 row.setToolTip(column, tip)
             self.tree.addTopLevelItem(row)
@@ -106,12 +112,11 @@ class HealthList(QWidget):
         epoch = report.epoch + 1
         if report.warnings:
             n = len(report.warnings)
-            self.heading.setText(f"Training health after epoch {epoch}: {n} warning"
-                                 f"{'s' if n != 1 else ''} (details on hover; a badge marks "
-                                 f"each block on the canvas).")
+            self.heading.setText(f"Training health, epoch {epoch}: {n} warning"
+                                 f"{'s' if n != 1 else ''} (hover a row for details).")
             self.heading.setStyleSheet("color: #8a4b00;")
         else:
-            self.heading.setText(f"Training health after epoch {epoch}: no warnings.")
+            self.heading.setText(f"Training health, epoch {epoch}: no warnings.")
             self.heading.setStyleSheet("color: #1b5e20;")
         self.changed.emit(self.warnings, self.model)
 
