@@ -55,6 +55,7 @@ def test_a_study_made_in_the_view_runs_in_the_background_and_shows_its_trials(qt
     assert view.run()
     qtbot.waitUntil(lambda: not view.running, timeout=120_000)
     assert "budget is spent" in view.message.text(), view.message.text()
+    assert view.buttons["Run"].isEnabled() and not view.buttons["Stop"].isEnabled()
     assert view.table.rowCount() == 2
     states = {view.table.item(r, 1).text() for r in range(2)}
     assert states == {"complete"}

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from cnnlab import CnnlabError
 from cnnlab.ui.param_form import sweep_requests
 from cnnlab.ui.views.new_study_dialog import NewStudyDialog, suggested_space
-from cnnlab.ui.views.study_plots import ImportanceBars, ParallelCoordinates
+from cnnlab.ui.views.study_plots import ImportanceBars, ParallelCoordinates, short_name
 from cnnlab.ui.views.worker import Worker, error_text
 
 COLUMNS = ("trial", "state", "value", "duration", "run")
@@ -76,6 +76,7 @@ class StudiesView(QWidget):
         self.worker.event.connect(self._event)
         self.worker.result.connect(self._ran)
         self.worker.failed.connect(lambda text: self._ran(None, text))
+        self.worker.finished.connect(self._update_buttons)  # `running` is False only now
         self._refresh_soon = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh_soon.timeout.connect(self.refresh)
         self._build()
@@ -109,6 +110,8 @@ class StudiesView(QWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().hide()
         self.table.setSortingEnabled(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -268,7 +271,8 @@ class StudiesView(QWidget):
         self._fill_table()
         best = (self.summary.get("best") or {}).get("trial")
         self.parallel.set_trials(self.summary.get("trials", []), best, _objective(self.study))
-        self.importance.set_importance(self.summary.get("importance") or {})
+        self.importance.set_importance(self.summary.get("importance") or {},
+                                       self.summary.get("importance_note", ""))
         self._fill_lecture()
         self._update_buttons()
 
@@ -295,7 +299,7 @@ class StudiesView(QWidget):
         self.table.setSortingEnabled(False)
         self.table.clear()
         self.table.setColumnCount(len(headers))
-        self.table.setHorizontalHeaderLabels([_short(h) for h in headers])
+        self.table.setHorizontalHeaderLabels([short_name(h) for h in headers])
         self.table.setRowCount(len(trials))
         for row, trial in enumerate(trials):
             cells = [trial.get("number"), trial.get("state", "").lower(),
@@ -399,11 +403,6 @@ def _free_path(folder: Path, name: str, lecture: str | None) -> Path:
     while path.exists():
         path, n = folder / f"{stem}-{n}.json", n + 1
     return path
-
-
-def _short(path: str) -> str:
-    parts = path.split(".")
-    return ".".join(parts[-2:]) if len(parts) > 2 else path
 
 
 def _number(value: Any) -> str:

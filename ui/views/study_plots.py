@@ -7,6 +7,7 @@ Both draw from the study summary (``cnnlab study show --json``): trials with
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -90,7 +91,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
             self.lines.append(line)
         self.plot.setXRange(-0.3, len(axes) - 0.7, padding=0)
         self.plot.setYRange(-0.15, 1.1, padding=0)
-        self.plot.getAxis("bottom").setTicks([[(i, _short(a)) for i, a in enumerate(axes)]])
+        self.plot.getAxis("bottom").setTicks([[(i, short_name(a)) for i, a in enumerate(axes)]])
 
     def _axis(self, i: int, name: str, ticks: list[tuple[float, str]]) -> None:
         self.plot.addItem(pg.InfiniteLine(pos=i, angle=90, pen=pg.mkPen("#999", width=1)))
@@ -101,10 +102,17 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
             self.labels.append(label)
 
 
-def _short(path: str) -> str:
-    """The last one or two parts of an experiment path, for an axis name."""
-    parts = path.replace("]", "").split(".")
-    return ".".join(parts[-2:]) if len(parts) > 1 else path
+def short_name(path: str) -> str:
+    """A parameter's short name for axes and columns.
+
+    ``conv1.filters`` for ``model.nodes[conv1].params.filters``,
+    ``optimizer.learning_rate`` for ``training.optimizer.learning_rate``.
+    """
+    node = re.fullmatch(r"model\.nodes\[([^\]]+)\]\.params\.(.+)", path)
+    if node:
+        return f"{node.group(1)}.{node.group(2)}"
+    parts = path.split(".")
+    return ".".join(parts[-2:]) if len(parts) > 2 else path
 
 
 class ImportanceBars:
@@ -116,19 +124,19 @@ class ImportanceBars:
         self.widget.setMouseEnabled(False, False)
         self.bars: pg.BarGraphItem | None = None
 
-    def set_importance(self, importance: Mapping[str, float]) -> None:
-        """Draw ``importance`` (largest at the top); an empty mapping clears the plot."""
+    def set_importance(self, importance: Mapping[str, float], note: str = "") -> None:
+        """Draw ``importance`` (largest at the top); with none, the title says why (``note``)."""
         plot = self.widget.getPlotItem()
         plot.clear()
         self.bars = None
         items = sorted(importance.items(), key=lambda kv: kv[1])
         if not items:
-            plot.setTitle("Parameter importance (needs two finished trials)")
+            plot.setTitle(f"Importance: {note or 'after two finished trials'}"[:70])
             return
         plot.setTitle("Parameter importance")
         self.bars = pg.BarGraphItem(x0=0, y=list(range(len(items))), height=0.6,
                                     width=[float(v) for _, v in items], brush=BAR_COLOR)
         plot.addItem(self.bars)
-        plot.getAxis("left").setTicks([[(i, _short(k)) for i, (k, _) in enumerate(items)]])
+        plot.getAxis("left").setTicks([[(i, short_name(k)) for i, (k, _) in enumerate(items)]])
         plot.setXRange(0, max(1e-9, max(float(v) for _, v in items)) * 1.1)
         plot.setYRange(-0.6, len(items) - 0.4)
