@@ -156,6 +156,10 @@ def trial_metrics(store: Any, run_id: str) -> dict[str, float]:
         value = getattr(record, key, None)
         if value is not None:
             out[key] = float(value)
+    from cnnlab.studies.ensemble import read_ensemble
+
+    ensemble = read_ensemble(store, run_id)  # an early-stopped run has it in its folder only
+    out.update({k: v for k, v in ensemble.items() if k != "note" and k not in out})
     return out
 
 

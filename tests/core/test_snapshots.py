@@ -14,13 +14,14 @@ from core.test_trainer_support import write_spec  # noqa: E402
 from cnnlab.cli import main  # noqa: E402
 from cnnlab.runs.store import RunStore  # noqa: E402
 from cnnlab.spec.sections import ScheduleSpec  # noqa: E402
+from cnnlab.studies.ensemble import read_ensemble  # noqa: E402
 from cnnlab.train.snapshots import cycle_ends  # noqa: E402
 
 RESTARTS = {"name": "cosine_restarts", "first_decay_epochs": 1.0, "t_mul": 1.0}
 
 
 def _train(tmp_path, capsys, **training) -> tuple[dict, RunStore]:
-    spec = write_spec(tmp_path / "e.json", samples=60, size=8, epochs=3, batch=16, width=4,
+    spec = write_spec(tmp_path / "e.json", samples=60, size=8, epochs=2, batch=16, width=4,
                       **training)
     ws = tmp_path / "ws"
     assert main(["train", str(spec), "--workspace", str(ws), "--json"]) == 0
@@ -45,24 +46,26 @@ def test_restarts_run_records_its_snapshot_ensemble_against_the_final_model(tmp_
     result, store = _train(tmp_path, capsys, schedule=RESTARTS)
     run_dir = store.run_dir(result["run_id"])
     folder = run_dir / "snapshots"
-    assert sorted(p.name for p in folder.glob("cycle-*.npz")) == [
-        "cycle-1.npz", "cycle-2.npz", "cycle-3.npz"]
+    assert sorted(p.name for p in folder.glob("cycle-*.npz")) == ["cycle-1.npz", "cycle-2.npz"]
     # The run ends where its last cycle ends: that snapshot is the final model.
     final = keras.models.load_model(result["model_path"], compile=False).get_weights()
-    with np.load(folder / "cycle-3.npz") as last:
+    with np.load(folder / "cycle-2.npz") as last:
         assert all(np.array_equal(last[f"arr_{i}"], w) for i, w in enumerate(final))
     with np.load(folder / "cycle-1.npz") as first:
         assert not all(np.array_equal(first[f"arr_{i}"], w) for i, w in enumerate(final))
     record = json.loads((folder / "ensemble.json").read_text())
-    assert record["snapshots"] == ["cycle-1.npz", "cycle-2.npz", "cycle-3.npz"]
-    assert record["snapshot_count"] == 3
+    assert record["snapshots"] == ["cycle-1.npz", "cycle-2.npz"]
+    assert record["snapshot_count"] == 2
     assert 0.0 <= record["test_snapshot_ensemble_accuracy"] <= 1.0
     # The final model alone, evaluated by the observer, is what Keras's evaluate says.
     assert record["test_final_accuracy"] == pytest.approx(result["metrics"]["test_accuracy"])
     last_epoch = {k: v[-1] for k, v in store.metrics(result["run_id"]).items()}
     assert last_epoch["test_snapshot_ensemble_accuracy"] == pytest.approx(
         record["test_snapshot_ensemble_accuracy"])
-    assert last_epoch["snapshot_count"] == 3
+    assert last_epoch["snapshot_count"] == 2
+    assert read_ensemble(RunStore(store.workspace, read_only=True), result["run_id"]) == {
+        k: record[k] for k in ("test_snapshot_ensemble_accuracy", "test_final_accuracy",
+                               "snapshot_count")}
 
 
 @pytest.mark.slow  # the default test_restarts_run_records_... covers the observer's path
@@ -77,6 +80,7 @@ def test_a_failing_snapshot_never_fails_the_run(tmp_path, capsys, monkeypatch):
     record = json.loads((store.run_dir(result["run_id"]) / "snapshots" / "ensemble.json")
                         .read_text())
     assert record == {"note": "snapshot ensemble turned off: OSError: disk full"}
+    assert read_ensemble(store, result["run_id"]) == record
     assert "test_snapshot_ensemble_accuracy" not in store.metrics(result["run_id"])
 
 
