@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.studies.events import TrialEnded
-from cnnlab.studies.storage import experimental_ok, open_storage, optuna_study, retry_callback
+from cnnlab.studies.storage import (
+    experimental_ok,
+    make_sampler,
+    open_storage,
+    optuna_study,
+    retry_callback,
+)
 from cnnlab.studies.studyfile import StudyError, StudyFile
 from cnnlab.studies.trial import Objective, TrialInterrupted, TrialRunFailed
 
@@ -137,6 +143,8 @@ class _Worker:
         budget = MaxTrialsCallback(self.study.trials,
                                    states=(TrialState.COMPLETE, TrialState.PRUNED))
         self.objective.last_number = None
+        self.optuna.sampler = make_sampler(self.study, len(self.optuna.get_trials(
+            deepcopy=False)))
         self.optuna.optimize(self.objective, n_trials=1, catch=(TrialRunFailed,),
                              callbacks=[budget, self._ended], gc_after_trial=False)
         number = self.objective.last_number

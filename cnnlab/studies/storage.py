@@ -103,15 +103,23 @@ def _safe(url: str) -> str:
     return url
 
 
-def make_sampler(study: StudyFile) -> Any:
-    """The study's seeded Optuna sampler."""
+def make_sampler(study: StudyFile, offset: int = 0) -> Any:
+    """The study's Optuna sampler, seeded with ``seed + offset``.
+
+    A worker seeds a fresh sampler before each trial with the number of trials
+    the storage holds as ``offset``: one worker repeats its choices run after
+    run, and workers that share a storage do not all draw the same values.
+    The grid's seed never changes (it orders the grid; the storage's visited
+    and running points keep workers apart).
+    """
     import optuna
 
+    seed = study.seed + offset
     if study.sampler == "grid":
         return optuna.samplers.GridSampler(study.grid(), seed=study.seed)
     if study.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=study.seed)
-    return optuna.samplers.TPESampler(seed=study.seed, n_startup_trials=min(10, max(
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(
         2, study.trials // 3)))
 
 
