@@ -136,7 +136,7 @@ def _layer_findings(numbers: Mapping[str, float], best: float) -> list[tuple[str
     update = numbers.get("update_ratio", math.nan)
     if math.isfinite(update) and update > LARGE_UPDATE_RATIO:
         out.append(("large_updates", f"one optimizer step changes its weights by {update:.1%} "
-                                     f"of their size (about 0.1 % is healthy)", update))
+                                     f"of their size (about 0.1% is healthy)", update))
     return out
 
 
