@@ -135,7 +135,7 @@ class SamplesPanel(QWidget):
         self._controls()
         self.gallery = Thumbnails(THUMB)
         self.gallery.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.gallery.setGridSize(QSize(THUMB + 56, THUMB + 44))  # captions of two lines
+        self.gallery.setGridSize(QSize(THUMB + 66, THUMB + 44))  # captions of two lines
         self.gallery.setUniformItemSizes(True)
         self.gallery.itemSelectionChanged.connect(self._selection_changed)
         self.curve = pg.PlotWidget(background="w")
