@@ -95,7 +95,7 @@ def earlier_cut(exp: Any) -> tuple[str, dict]:
     order = [la.id for la in layers]
     before = order[:order.index(current)] if current in order else []
     cuts = [c for i, c in enumerate(before) if len(shapes[c]) == 3
-            and _ancestors(c, inputs) == set(order[:i])]
+            and _separates(order, i, inputs)]
     if not cuts:
         raise CnnlabError(f"the base has no block before {current!r} to cut at (one with "
                           "feature maps that every path of the base goes through)")
@@ -121,6 +121,17 @@ def _ancestors(node: str, inputs: dict[str, tuple[str, ...]]) -> set[str]:
             seen.add(nid)
             todo.extend(inputs[nid])
     return seen
+
+
+def _separates(order: list[str], i: int, inputs: dict[str, tuple[str, ...]]) -> bool:
+    """True when every path of the base passes through ``order[i]``.
+
+    Everything before it is its ancestor, and nothing after it reads from
+    anything before it (no skip connection around it).
+    """
+    earlier = set(order[:i])
+    return (_ancestors(order[i], inputs) == earlier
+            and not any(earlier & set(inputs[n]) for n in order[i + 1:]))
 
 
 def _area(shape: tuple) -> int:

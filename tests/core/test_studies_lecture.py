@@ -152,3 +152,31 @@ def test_schedules_study_measures_the_snapshot_ensemble(tmp_path, capsys):
     table = shown[shown.index("Learning-rate schedules ("):].splitlines()
     assert [line.split()[0] for line in table[2:6]] == list(VARIANT_NAMES["schedules"])
     assert "2 snapshots: ensemble" in table[7] and "vs the single final model" in table[7]
+
+
+def test_an_earlier_cut_never_lands_inside_a_residual_branch():
+    def conv(i, filters=4):
+        return {"id": i, "type": "Conv2D", "params": {"filters": filters, "padding": "same"}}
+
+    nodes = [{"id": "input", "type": "Input", "params": {"shape": [16, 16, 3]}},
+             conv("base_c1"), {"id": "base_pool", "type": "MaxPooling2D", "params": {}},
+             conv("base_c2"), conv("base_c3"), {"id": "base_add", "type": "Add", "params": {}},
+             {"id": "gap", "type": "GlobalAveragePooling2D", "params": {}},
+             {"id": "output", "type": "Output", "params": {"units": 3}}]
+    pairs = [("input", "base_c1"), ("base_c1", "base_pool"), ("base_pool", "base_c2"),
+             ("base_c2", "base_c3"), ("base_pool", "base_add"), ("base_c3", "base_add"),
+             ("base_add", "gap"), ("gap", "output")]
+    edges = [{"src": a, "dst": b} for a, b in pairs]
+    edges[5]["port"] = 1
+    experiment = {"name": "residual", "model": {"nodes": nodes, "edges": edges},
+                  "data": {"shapes": {"image_size": 16, "classes": ["circle", "square",
+                                                                    "cross"]}},
+                  "training": {"transfer": {"strategy": "feature_extractor", "base": "r.keras",
+                                            "base_source": "file", "weights": "file",
+                                            "weights_path": "r.keras"}}}
+    cut = lecture_variants("transfer", experiment)["cut_earlier"]
+    # base_c2 and base_c3 sit inside the skip (base_pool -> base_add); base_pool keeps
+    # the current cut's 8x8, so the cut is the last block before the downsampling.
+    assert cut["training.transfer.cut_at"] == "c1"
+    assert [n["id"] for n in cut["model"]["nodes"]] == ["input", "base_c1", "gap", "output"]
+    assert {"src": "base_c1", "dst": "gap"} in cut["model"]["edges"]
