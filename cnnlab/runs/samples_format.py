@@ -2,9 +2,9 @@
 
 ``RUN/samples/manifest.json`` names the recorded samples once (their ids,
 split, position in the split, true class) and the classes; one
-``RUN/samples/epoch_0001.npz`` per completed epoch (1-based) holds each
-sample's loss, predicted class, confidence and top-2 margin, in the
-manifest's order. Every file is written atomically, an epoch only when it
+``RUN/samples/epoch_0001.npz`` per completed epoch (1-based, compressed, at most
+about 12 bytes a sample) holds each sample's loss, predicted class, confidence and
+top-2 margin, in the manifest's order. Every file is written atomically, an epoch only when it
 completed, so a reader sees whole epochs only; it takes them from the first
 recorded one up to the first gap.
 
@@ -124,10 +124,12 @@ def epoch_path(folder: Path, epoch: int) -> Path:
 def write_epoch(folder: Path, epoch: int, record: EpochRecord) -> None:
     """Write the record of 1-based ``epoch`` atomically (replacing an older one)."""
     buffer = io.BytesIO()
-    np.savez(buffer, loss=record.loss.astype(np.float32),
-             predicted=record.predicted.astype(np.int32),
-             confidence=record.confidence.astype(np.float32),
-             margin=record.margin.astype(np.float32))
+    predicted = record.predicted.astype(np.int32)
+    if not len(predicted) or predicted.max() < np.iinfo(np.int16).max:
+        predicted = predicted.astype(np.int16)
+    np.savez_compressed(buffer, loss=record.loss.astype(np.float32), predicted=predicted,
+                        confidence=record.confidence.astype(np.float32),
+                        margin=record.margin.astype(np.float32))
     atomic_write_bytes(epoch_path(folder, epoch), buffer.getvalue())
 
 
