@@ -12,7 +12,10 @@ checkpoint: no trial is counted twice.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,7 +72,8 @@ def run_study(study: StudyFile, *, workspace: str | Path | None = None,
                                        storage=storage, heartbeat=heartbeat, sink=sink,
                                        control=control)
     else:
-        interrupted, ran = _Worker(study, store, workspace, sink, control).run()
+        interrupted, ran = _Worker(study, store, workspace, sink, control,
+                                   worker_salt(storage)).run()
     return _summary(study, store, workspace, interrupted, ran)
 
 
@@ -86,8 +90,9 @@ class _Worker:
     """One worker's loop over ``optimize(n_trials=1)``."""
 
     def __init__(self, study: StudyFile, storage: Any, workspace: Any, sink: Callable,
-                 control: Any):
+                 control: Any, salt: int = 0):
         self.study = study
+        self.salt = salt
         self.optuna = optuna_study(study, storage)
         self.objective = Objective(study, workspace, control, sink)
         self.sink = sink
@@ -143,8 +148,8 @@ class _Worker:
         budget = MaxTrialsCallback(self.study.trials,
                                    states=(TrialState.COMPLETE, TrialState.PRUNED))
         self.objective.last_number = None
-        self.optuna.sampler = make_sampler(self.study, len(self.optuna.get_trials(
-            deepcopy=False)))
+        count = len(self.optuna.get_trials(deepcopy=False))
+        self.optuna.sampler = make_sampler(self.study, self.salt + count)
         self.optuna.optimize(self.objective, n_trials=1, catch=(TrialRunFailed,),
                              callbacks=[budget, self._ended], gc_after_trial=False)
         number = self.objective.last_number
@@ -170,6 +175,18 @@ class _Worker:
         self.ran.append(number)
         self.sink(trial_ended(trial, self._counts()[0], self.study.trials, "INTERRUPTED",
                               "stopped; the next 'study run' resumes it"))
+
+
+def worker_salt(storage: str | None) -> int:
+    """What this worker adds to the sampler's seed: 0 on the workspace's own storage.
+
+    On a shared storage (a URL; every worker ``--workers N`` starts gets one)
+    workers start at the same moment with the same trials in sight; without
+    their own salt, random and TPE would draw the same values in each.
+    """
+    if storage is None:
+        return 0
+    return zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_003
 
 
 def trial_ended(trial: Any, finished: int, budget: int, state: str | None = None,

@@ -68,9 +68,12 @@ def assert_two_workers_finished(summary, ws, budget):
         assert RunStore(ws).get(t["run_id"]).status == "finished"
 
 
-def test_two_local_workers_share_one_sqlite_study(tmp_path):
-    study = new_study(tmp_path / "two.json", tiny_experiment(tmp_path),
-                      [f"{LR}=choice(0.05,0.02,0.01,0.005)"], sampler="grid")
+@pytest.mark.parametrize(("sampler", "space"), [("grid", "choice(0.05,0.02,0.01,0.005)"),
+                                                ("random", "loguniform(1e-3,1e-1)")])
+def test_two_local_workers_share_one_sqlite_study(tmp_path, sampler, space):
+    # Random: the workers start together; each salts its sampler's seed, so they differ.
+    study = new_study(tmp_path / "two.json", tiny_experiment(tmp_path), [f"{LR}={space}"],
+                      sampler=sampler, trials=4)
     ws = tmp_path / "ws"
     summary = run_workers_cli(study.path, ws)
     assert_two_workers_finished(summary, ws, 4)
