@@ -96,6 +96,11 @@ class SampleTable:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def losses(self) -> np.ndarray:
+        """Every recorded loss: (epochs, samples), samples in record order (a copy)."""
+        return self._loss.copy()
+
     def rows(self, sort: str = "loss", true_class: str | None = None,
              predicted_class: str | None = None, split: str | None = None,
              limit: int | None = None) -> list[SampleRow]:

@@ -18,6 +18,10 @@ from cnnlab.runs.samples_format import (
     write_manifest,
 )
 
+# Smoothed (one-hot) labels and augmentation layers inside the trained model.
+RECIPE = {"label_smoothing": 0.1, "augmentation": {"placement": "model", "layers": [
+    {"type": "RandomFlip", "params": {"mode": "horizontal_and_vertical"}}]}}
+
 
 def _keras_losses(outputs, true, kind, from_logits, smoothing):
     import keras
@@ -113,16 +117,17 @@ def test_reading_stops_at_a_gap_and_at_the_runs_epochs(tmp_path):
 
 
 def test_records_of_a_stopped_then_resumed_run_and_runs_samples(tmp_path, capsys):
-    """Records match Keras's validation loss each epoch, follow the validation order (the
-    saved model's own losses), continue over a resume, and `runs samples` lists them."""
+    """Records match Keras's validation loss each epoch (smoothed labels, augmentation in the
+    model), follow the validation order (the saved model's own losses), continue over a
+    resume, and `runs samples` lists them."""
     from cnnlab.runs.store import RunStore
     from cnnlab.train.events import Control, EpochEnded
     from cnnlab.train.trainer import run
 
     ws = tmp_path / "ws"
     control = Control()
-    first = run(tiny_experiment(samples=100, epochs=2), lambda e: isinstance(e, EpochEnded)
-                and control.stop(), control, workspace=ws)
+    first = run(tiny_experiment(samples=100, epochs=2, **RECIPE), lambda e: isinstance(
+        e, EpochEnded) and control.stop(), control, workspace=ws)
     assert (first.status, first.epochs_done) == ("stopped", 1)
     folder = samples_dir(ws / "runs" / first.run_id)
     assert read_samples(folder.parent).epochs == 1
@@ -136,7 +141,7 @@ def test_records_of_a_stopped_then_resumed_run_and_runs_samples(tmp_path, capsys
     data = _tiny_data()
     assert table.epochs == 2 and len(val) == data.sizes["val"]
     assert len(table) == data.sizes["val"] + data.sizes["train"]  # a small set is all recorded
-    val_loss = [np.mean(table._loss[e][: len(val)]) for e in range(2)]
+    val_loss = [np.mean(table.losses[e][: len(val)]) for e in range(2)]
     np.testing.assert_allclose(val_loss, metrics["val_loss"], rtol=1e-4)
     assert np.mean([r.true == r.predicted for r in val]) == pytest.approx(
         metrics["val_accuracy"][-1])
@@ -174,8 +179,9 @@ def _check_order(model_path, table, data):
 
     x, y = data.arrays("val")
     outputs = keras.models.load_model(model_path, compile=False).predict(x, verbose=0)
-    _, losses = sample_losses(outputs, y, "sparse", from_logits=False)
-    np.testing.assert_allclose(table._loss[-1][: len(y)], losses, rtol=1e-4, atol=1e-6)
+    _, losses = sample_losses(outputs, y, "categorical", from_logits=False,
+                              label_smoothing=RECIPE["label_smoothing"])
+    np.testing.assert_allclose(table.losses[-1][: len(y)], losses, rtol=1e-4, atol=1e-6)
     assert table.ids[: len(y)] == data.ids("val")
 
 
