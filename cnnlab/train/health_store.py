@@ -51,7 +51,7 @@ def read_health(run_dir: str | os.PathLike) -> list[dict]:
 def read_warnings(run_dir: str | os.PathLike) -> list[HealthWarning]:
     """Every warning of the run's records, as events (for the Runs and Inspect views)."""
     out = []
-    names = {f.name for f in dataclasses.fields(HealthWarning)}
+    names = {f.name for f in dataclasses.fields(HealthWarning)} - {"epoch"}
     for record in read_health(run_dir):
         for w in record.get("warnings", []):
             if isinstance(w, dict):
@@ -59,7 +59,7 @@ def read_warnings(run_dir: str | os.PathLike) -> list[HealthWarning]:
                 values["value"] = _float(values.get("value"))
                 try:
                     out.append(HealthWarning(epoch=record["epoch"], **values))
-                except TypeError:
+                except TypeError:  # a record written by hand, missing a field
                     continue
     return out
 

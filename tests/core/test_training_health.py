@@ -5,6 +5,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import dataclasses  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 
@@ -26,6 +27,7 @@ from cnnlab.train.health_store import (  # noqa: E402
     health_path,
     keep_epochs_before,
     read_health,
+    read_warnings,
     report_dict,
 )
 from cnnlab.train.trainer import run  # noqa: E402
@@ -126,6 +128,7 @@ def test_a_resumed_run_keeps_the_records_its_checkpoint_holds(tmp_path):
     assert [r["epoch"] for r in kept] == [0, 1] == [r["epoch"] for r in read_health(tmp_path)]
     assert health_path(tmp_path).read_text().count("\n") == 2  # the torn line is gone too
     assert kept[0]["warnings"][0]["remedy"] == "try ELU"
+    assert read_warnings(tmp_path) == [warning, dataclasses.replace(warning, epoch=1)]
 
 
 @pytest.mark.slow  # the CLI path is test_a_run_whose_relus_die_warns_through_cnnlab_train
