@@ -30,6 +30,7 @@ MAX_NORM = 3.0  # the lectures: c = 2 to 3
 NOISE_STDDEV = 0.3
 DROPOUT_RATE = 0.5
 
+NOT_A_CUT = ("ZeroPadding2D", "Cropping2D")  # features are what comes before them
 _T = "training.transfer."
 _R = "training.regularization."
 _S = "training.schedule."
@@ -93,9 +94,10 @@ def earlier_cut(exp: Any) -> tuple[str, dict]:
     inputs = {la.id: la.inputs for la in layers}
     shapes = {la.id: tuple(la.output_shape) for la in layers}
     order = [la.id for la in layers]
+    kinds = {la.id: la.type for la in layers}
     before = order[:order.index(current)] if current in order else []
     cuts = [c for i, c in enumerate(before) if len(shapes[c]) == 3
-            and _separates(order, i, inputs)]
+            and kinds[c] not in NOT_A_CUT and _separates(order, i, inputs)]
     if not cuts:
         raise CnnlabError(f"the base has no block before {current!r} to cut at (one with "
                           "feature maps that every path of the base goes through)")
