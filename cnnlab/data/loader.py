@@ -106,12 +106,13 @@ def revise_folder(splits: DataSplits, revision: Revision) -> DataSplits:
     revised = revise(revision, ids, labels, splits.class_names,
                      folder_sample_check(splits.folder), FOLDER_HINT)
     paths = {name: np.asarray(files.paths[name])[revised.keep[name]] for name in SPLITS}
+    notes = splits.notes  # the files add their cache choice to the same list
+    notes.extend([revised.note] if revised.note else [])
     files = dataclasses.replace(files, paths=paths)
     if splits.normalization == "standardize":
         files.stats = None
         files.stats = folder_train_stats(files, revised.labels["train"])
     y = revised.labels
-    notes = [*splits.notes, *([revised.note] if revised.note else [])]
     return dataclasses.replace(splits, y_train=y["train"], y_val=y["val"], y_test=y["test"],
                                files=files, normalization_stats=files.stats, notes=notes,
                                sample_ids=revised.ids)

@@ -20,6 +20,10 @@ class SampleFiles(Protocol):
     def dataset(self, split: str, labels: np.ndarray) -> tf.data.Dataset:
         """Return the unbatched dataset of preprocessed (image, label) samples of ``split``."""
 
+    def batches(self, split: str, labels: np.ndarray, batch_size: int, shuffle: bool,
+                seed: int) -> tf.data.Dataset:
+        """Return batched (images, labels) of ``split``, decoded images held by a cache plan."""
+
 
 @dataclass
 class DataSplits:
@@ -137,9 +141,10 @@ class DataSplits:
     ) -> tf.data.Dataset:
         """Return a tf.data pipeline of (images, labels) batches for ``split``.
 
-        Folder images are decoded once, then cached in memory; every source is
-        prefetched. With ``shuffle`` the order changes every epoch, reproducibly
-        from ``seed``.
+        Folder images are decoded once to uint8 and held where their cache
+        plan chose (memory, a workspace cache file, or streamed from disk; see
+        ``FolderFiles.batches``); every source is prefetched. With ``shuffle``
+        the order changes every epoch, reproducibly from ``seed``.
 
         Args:
             split: ``"train"``, ``"val"`` or ``"test"``.
@@ -158,6 +163,8 @@ class DataSplits:
         if self.files is None:
             x = getattr(self, f"x_{split}")
             return pipeline.array_dataset(x, y, int(batch_size), shuffle, seed)
+        if hasattr(self.files, "batches"):
+            return self.files.batches(split, y, int(batch_size), shuffle, seed)
         samples = self.files.dataset(split, y)
         return pipeline.batch_cached(samples, len(y), int(batch_size), shuffle, seed)
 
