@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -23,6 +23,12 @@ class SampleFiles(Protocol):
     def batches(self, split: str, labels: np.ndarray, batch_size: int, shuffle: bool,
                 seed: int) -> tf.data.Dataset:
         """Return batched (images, labels) of ``split``, decoded images held by a cache plan."""
+
+    def images(self, split: str) -> np.ndarray | None:
+        """The decoded uint8 images of ``split`` the plan holds; None when streamed."""
+
+    def to_float(self) -> Any:
+        """A TensorFlow function: uint8 images -> the model's float32 input."""
 
 
 @dataclass
@@ -114,8 +120,10 @@ class DataSplits:
                        cache: bool = False) -> tf.data.Dataset:
         """Return (images, labels) batches of the samples at ``indices`` of ``split``, in order.
 
-        ``indices`` must be increasing. Folder images are decoded on every
-        pass unless ``cache`` keeps them in memory after the first.
+        ``indices`` must be increasing. Folder images come from the images
+        the cache plan holds (see ``FolderFiles.images``); streamed ones are
+        decoded on every pass unless ``cache`` keeps them in memory after the
+        first.
         """
         from cnnlab.data import pipeline
 
@@ -127,6 +135,11 @@ class DataSplits:
             return pipeline.array_dataset(x, y, int(batch_size), False, 0)
         import tensorflow as tf
 
+        held = self.files.images(split) if hasattr(self.files, "images") else None
+        if held is not None:  # the decoded uint8 images the training reads too
+            subset = held if np.array_equal(indices, np.arange(len(held))) else held[indices]
+            return pipeline.gathered_batches(subset, y, int(batch_size), False, 0,
+                                             self.files.to_float())
         files = _files_subset(self.files, split, indices)
         if files is not None:
             samples = files.dataset(split, y)
