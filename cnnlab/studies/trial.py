@@ -66,8 +66,11 @@ class Objective:
         params = suggest(self.study, trial)
         resume = trial.user_attrs.get("run_id") or None
         store = RunStore(self.workspace)
-        if resume and _finished(store, resume):
+        status = _status(store, resume) if resume else None
+        if status == "finished":
             return self._stored_value(store, resume, trial)
+        if status is None:  # a new trial, or its run is in another machine's workspace
+            resume = None
         run_control = Control()
         relay = RunSink(self, trial, run_control)
         self.sink(TrialStarted(trial.number, params, resume or "", bool(resume)))
@@ -160,13 +163,14 @@ def _train(objective: Objective, trial: Any, params: dict, relay: RunSink, run_c
     return outcome
 
 
-def _finished(store: Any, run_id: str) -> bool:
+def _status(store: Any, run_id: str) -> str | None:
+    """The run's status in this workspace (None: not here)."""
     from cnnlab.errors import RunError
 
     try:
-        return store.get(run_id).status == "finished"
+        return store.get(run_id).status
     except RunError:
-        return False
+        return None
 
 
 def _checked_value(value: Any, objective: str) -> float:

@@ -116,19 +116,25 @@ def test_ctrl_c_stops_a_worker_cleanly_and_the_next_run_resumes_the_trial(tmp_pa
     assert RunStore(ws).get(run_id).epochs_done == 6 and len(RunStore(ws).list_runs()) == 1
 
 
-def test_a_killed_worker_trial_goes_stale_and_is_resumed(tmp_path):
+@pytest.mark.parametrize("elsewhere", [False, True])
+def test_a_killed_worker_trial_goes_stale_and_is_retried(tmp_path, elsewhere):
     study = new_study(tmp_path / "kill.json", tiny_experiment(tmp_path, epochs=6),
                       [f"{LR}=choice(0.05)"], sampler="grid")
     ws = tmp_path / "ws"
-    proc = start_worker(study.path, ws, "--heartbeat", 1)
+    url = f"sqlite:///{tmp_path / 'kill.db'}"
+    proc = start_worker(study.path, ws, "--heartbeat", 1, "--storage", url)
     run_id = wait_for_an_epoch(ws, proc)
     proc.kill()
     proc.communicate(timeout=60)
-    summary = run_study(load_study(study.path), workspace=ws, heartbeat=1)
+    # The same machine resumes the run; another machine (another workspace) starts it anew.
+    other = tmp_path / "other" if elsewhere else ws
+    summary = run_study(load_study(study.path), workspace=other, storage=url, heartbeat=1)
     states = [t["state"] for t in summary["trials"]]
     assert states == ["FAIL", "COMPLETE"], summary  # the stale one failed, its retry finished
-    assert summary["trials"][1]["run_id"] == run_id and summary["finished"] == 1
-    assert RunStore(ws).get(run_id).status == "finished"
+    retry = summary["trials"][1]
+    assert summary["finished"] == 1
+    assert (retry["run_id"] == run_id) is not elsewhere
+    assert RunStore(other).get(retry["run_id"]).status == "finished"
 
 
 def _postgres_bin() -> Path | None:
