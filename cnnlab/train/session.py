@@ -45,6 +45,8 @@ class Session:
 
         keras.utils.set_random_seed(self.training.seed)
         data = load_data(self.spec.data, prep.input_shape(self.spec), self.training.seed)
+        if data.files is not None:  # a folder's cache file belongs to this run's workspace
+            data.files.cache_dir = self.store.workspace / "cache"
         with self.plan.scope():
             self.net = build_model(self.spec)
             prep.check_classes(self.spec, self.net, data.num_classes)

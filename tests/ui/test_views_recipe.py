@@ -67,11 +67,20 @@ def test_install_views(qtbot, tmp_path, monkeypatch):
     window = make_window(qtbot, chain((16, 16, 3), ("Conv2D", {"filters": 4, "kernel_size": 3})))
     views = install_views(window, RunStore(tmp_path))
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert {"Training", "Runs", "Recipe", "Inspect"} <= set(titles)
+    assert {"Training", "Runs", "Recipe", "Inspect", "Studies"} <= set(titles)
     recipe = views["Recipe"]
     recipe.regularization_panel.forms["regularization"].set_value("kernel_l2", 0.01)
     assert window.doc.experiment.training.regularization.kernel_l2 == 0.01
     assert isinstance(views["Training"], QWidget)
+    # The Samples gallery's revisions reach the document as undoable steps.
+    views["Inspect"].revision_requested.emit({"exclude": ["train[3]", "train[7]"]})
+    views["Inspect"].revision_requested.emit({"relabel": {"train[9]": "circle"}})
+    data = window.doc.experiment.data
+    assert data.exclude == ["train[3]", "train[7]"] and data.relabel == {"train[9]": "circle"}
+    assert window.doc.undo_stack.undoText() == "Relabel 1 sample"
+    window.doc.undo_stack.undo()
+    window.doc.undo_stack.undo()
+    assert window.doc.experiment.data.exclude == [] and window.doc.experiment.data.relabel == {}
 
 
 def test_augmentation_preview_grid(qtbot):

@@ -56,12 +56,37 @@ def install_views(window: MainWindow, store: RunStore) -> dict[str, object]:
     doc.changed.connect(recipe.set_experiment)
     runs.open_experiment.connect(lambda exp: doc.apply(exp, "Open a run's spec"))
     _wire_studies(window, studies, runs, doc)
+    inspect.revision_requested.connect(lambda change: _revise_data(doc, change))
     _follow_canvas_selection(window, inspect)
     views = {"Training": training, "Runs": runs, "Recipe": recipe, "Inspect": inspect,
              "Studies": studies}
     for title, widget in views.items():
         window.add_view(title, widget)
     return views
+
+
+def revised_experiment(experiment, change: dict):
+    """The experiment with a dataset revision added (from the Samples gallery).
+
+    Args:
+        experiment: The document's experiment.
+        change: ``{"exclude": [ids]}`` or ``{"relabel": {id: class name}}``.
+    """
+    import dataclasses
+
+    data = experiment.data
+    exclude = list(data.exclude) + [i for i in change.get("exclude", ()) if i not in data.exclude]
+    relabel = {**data.relabel, **change.get("relabel", {})}
+    return dataclasses.replace(experiment, data=dataclasses.replace(
+        data, exclude=exclude, relabel=relabel))
+
+
+def _revise_data(doc, change: dict) -> None:
+    """Apply a dataset revision to the document as one undoable step."""
+    excluded, relabelled = len(change.get("exclude", ())), len(change.get("relabel", {}))
+    count = excluded or relabelled
+    what = f"{'Exclude' if excluded else 'Relabel'} {count} sample{'' if count == 1 else 's'}"
+    doc.apply(revised_experiment(doc.experiment, change), what)
 
 
 def _wire_studies(window: MainWindow, studies, runs, doc) -> None:
