@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from typing import Any
 
@@ -163,8 +164,9 @@ def _manifest(data: Any, train_positions: np.ndarray) -> Manifest:
     splits = ["val"] * val_n + ["train"] * len(train_positions)
     index = np.concatenate([np.arange(val_n, dtype=np.int64), train_positions])
     true = np.concatenate([data.labels("val"), data.labels("train")[train_positions]])
+    folder = os.path.abspath(data.folder) if data.folder else None  # files named absolutely
     return Manifest(ids=ids, splits=splits, index=index, true=true.astype(np.int64),
-                    class_names=list(data.class_names), folder=data.folder)
+                    class_names=list(data.class_names), folder=folder)
 
 
 def loss_kind(training: Any) -> str:

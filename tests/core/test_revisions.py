@@ -144,8 +144,10 @@ def test_five_mislabelled_images_top_the_losses_and_excluding_them_shows(tmp_pat
     code, out, err = run_cli(capsys, "runs", "samples", first, "--sort", "loss", "--limit",
                              "20", "--json", "--workspace", ws)
     assert code == 0, err
-    top = [row["id"] for row in json.loads(out)["samples"]]
+    rows = json.loads(out)["samples"]
+    top = [row["id"] for row in rows]
     assert set(wrong) <= set(top), (wrong, top)
+    assert all(row["file"] == str(root / row["id"]) for row in rows)  # absolute, on disk
     spec["data"]["exclude"] = wrong
     spec["training"]["epochs"] = 1
     path.write_text(json.dumps(spec))
