@@ -20,6 +20,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 IGNORED_SECTIONS = frozenset({"ui"})
+SET_FIELDS = frozenset({"data.exclude"})  # lists of sample ids, compared as sets
+EMPTY_DEFAULTS = {"data.exclude": list, "data.relabel": dict}  # the dataset revision
+ITEMS_SHOWN = 3
 _GRAPH_KEYS = ("nodes", "edges")
 _MISSING: Any = object()
 
@@ -34,7 +37,13 @@ class Change:
     kind: str = "changed"  # "changed", "added" or "removed"
 
     def line(self) -> str:
-        """Return ``path: old -> new`` with ``(unset)`` for a missing side."""
+        """Return ``path: old -> new`` with ``(unset)`` for a missing side.
+
+        A set of ids (kind ``items``: ``old`` removed, ``new`` added) reads
+        ``data.exclude: +2 (cat/a.png, cat/b.png), -1 (dog/c.png)``.
+        """
+        if self.kind == "items":
+            return f"{self.path}: {_items_text(self.new, self.old)}"
         old = "(unset)" if self.kind == "added" else format_value(self.old)
         new = "(unset)" if self.kind == "removed" else format_value(self.new)
         return f"{self.path}: {old} -> {new}"
@@ -203,6 +212,9 @@ def _diff_modules(acc: _Acc, mods_a: dict, mods_b: dict) -> None:
 
 def _diff_value(out: list[Change], path: str, old: Any, new: Any) -> None:
     """Append the changes between two JSON values, recursing into dicts and lists."""
+    if path in EMPTY_DEFAULTS:  # a spec from before the field was added: no revision
+        empty = EMPTY_DEFAULTS[path]
+        old, new = (empty() if v is _MISSING else v for v in (old, new))
     if old is _MISSING and new is _MISSING:
         return
     if old is _MISSING:
@@ -217,8 +229,30 @@ def _diff_value(out: list[Change], path: str, old: Any, new: Any) -> None:
     elif _dict_list(old) and _dict_list(new) and len(old) == len(new):
         for index, (item_a, item_b) in enumerate(zip(old, new, strict=True)):
             _diff_value(out, f"{path}[{index}]", item_a, item_b)
+    elif path in SET_FIELDS and isinstance(old, list) and isinstance(new, list):
+        _diff_items(out, path, old, new)
     elif not _same(old, new):
         out.append(Change(path, old, new))
+
+
+def _diff_items(out: list[Change], path: str, old: list, new: list) -> None:
+    """One ``items`` change: what a list of ids lost (``old``) and gained (``new``)."""
+    before, after = {format_value(v) for v in old}, {format_value(v) for v in new}
+    added = [format_value(v) for v in new if format_value(v) not in before]
+    removed = [format_value(v) for v in old if format_value(v) not in after]
+    if added or removed:
+        out.append(Change(path, removed, added, "items"))
+
+
+def _items_text(added: list[str], removed: list[str]) -> str:
+    """``+2 (a, b), -1 (c)``, naming at most ITEMS_SHOWN of each side."""
+    parts = []
+    for sign, items in (("+", added), ("-", removed)):
+        if items:
+            shown = ", ".join(items[:ITEMS_SHOWN])
+            more = f", {len(items) - ITEMS_SHOWN} more" if len(items) > ITEMS_SHOWN else ""
+            parts.append(f"{sign}{len(items)} ({shown}{more})")
+    return ", ".join(parts)
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -269,6 +303,7 @@ def _edges(edges: Any) -> list[EdgeRef]:
 
 # -- short labels: a run named by what changed -------------------------------------------
 
+RELABEL_PREFIX = "data.relabel."
 QUIET_FIELDS = frozenset({"name", "description", "schema_version"})  # never change what runs
 LABEL_ITEMS = 3
 _SECTIONS = ("training.", "data.", "model.")
@@ -343,6 +378,12 @@ def label_runs(runs: Iterable[tuple[str, str, Mapping[str, Any] | None]]) -> dic
 
 def _change_item(change: Change, block: bool = False) -> str:
     """One change in a few words: ``lr 0.01``, ``conv2 filters 64``, ``no weight_decay``."""
+    if change.kind == "items":  # data.exclude +2 -1
+        counts = [f"+{len(change.new)}"] * bool(change.new) + [f"-{len(change.old)}"] * bool(
+            change.old)
+        return f"{change.path.split('.')[-1]} {' '.join(counts)}"
+    if change.path.startswith(RELABEL_PREFIX):  # a sample id may hold dots
+        return f"relabel {change.path[len(RELABEL_PREFIX):]}"
     key = _ALIASES.get(change.path)
     if key is None:
         parts = change.path.split(".")

@@ -103,3 +103,15 @@ def test_architecture_summary_counts_layers_inside_modules():
                       "modules": {"m": {"nodes": [{"id": "x", "type": "m"},
                                                   {"id": "c", "type": "Conv2D"}]}}}}
     assert architecture_summary(json.loads(json.dumps(loop))) == "1 conv"  # no endless loop
+
+
+def test_a_dataset_revision_diffs_as_the_ids_added_and_removed():
+    a = changed(base_spec(), lambda s: s["data"].update(exclude=["cat/img000.png", "train[3]"]))
+    b = changed(a, lambda s: s["data"].update(exclude=["train[3]", "cat/img040.png"]))
+    lines = diff_specs(a, b).lines()
+    assert any("data.exclude: +1 (cat/img040.png), -1 (cat/img000.png)" in line
+               for line in lines), lines
+    assert label(a, b) == "exclude +1 -1"
+    older = changed(base_spec(), lambda s: (s["data"].pop("exclude", None),
+                                             s["data"].pop("relabel", None)))
+    assert diff_specs(older, base_spec()).lines() == []  # a run from before revisions
