@@ -139,18 +139,42 @@ def _mirror_devices(kind: str, gpus: list) -> list[str]:
 
 
 def _multi_worker(kind: str, gpus: list):
-    import tensorflow as tf
-
     raw = os.environ.get("TF_CONFIG", "")
     try:
         cluster = json.loads(raw)["cluster"]
     except (ValueError, KeyError, TypeError):
         raise CnnlabError("distribute multi_worker needs the TF_CONFIG environment variable "
                           "to describe the cluster (cluster and task)") from None
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    strategy = keras_multi_worker_strategy()
     workers = len(cluster.get("worker", [])) + len(cluster.get("chief", []))
     replicas = int(strategy.num_replicas_in_sync)
     return strategy, replicas, f"{workers} workers x {_describe(kind, gpus)} (multi-worker)"
+
+
+def keras_multi_worker_strategy() -> Any:
+    """A ``MultiWorkerMirroredStrategy`` whose ``reduce`` takes what Keras 3's ``fit`` gives it.
+
+    Keras 3 (keras-team/keras#20585) reduces a whole ``(x, y)`` batch with one
+    ``strategy.reduce`` when ``fit`` builds the model, and each step's scalar
+    logs with ``axis=0``; the collective strategy refuses both ("Attempt to
+    convert a value (PerReplica...)", "Invalid reduction dimension 0 for input
+    with 0 dimensions"). Here a nest is reduced leaf by leaf and a scalar across
+    replicas only; everything else is TensorFlow's own reduce.
+    """
+    import tensorflow as tf
+
+    class KerasMultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+        def reduce(self, reduce_op, value, axis):
+            distributed = isinstance(value, tf.distribute.DistributedValues)
+            if not (distributed or tf.is_tensor(value)):
+                return tf.nest.map_structure(
+                    lambda v: v if v is None else self.reduce(reduce_op, v, axis), value)
+            local = self.experimental_local_results(value)[0] if distributed else value
+            if axis is not None and local.shape.rank == 0:
+                axis = None
+            return super().reduce(reduce_op, value, axis)
+
+    return KerasMultiWorkerStrategy()
 
 
 def _describe(kind: str, gpus: list) -> str:

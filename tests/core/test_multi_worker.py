@@ -4,8 +4,8 @@ and a worker described by TF_CONFIG, train one tiny experiment in sync.
 Each worker sees its own half of every global batch (8 of 16 here), so the two
 end with the same weights only if their gradients were all-reduced every step.
 Keras 3 cannot fit under the plain strategy (keras-team/keras#20585: a nested
-batch and scalar logs reach ``strategy.reduce``); ``cnnlab.train.devices``
-needs ``keras_multi_worker_strategy`` for this to pass (xfail until then).
+batch and scalar logs reach ``strategy.reduce``), so ``cnnlab.train.devices``
+trains under ``keras_multi_worker_strategy``, which reduces them as Keras means.
 """
 
 import os
@@ -18,8 +18,6 @@ import socket  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from core.test_trainer_support import start_python, write_spec  # noqa: E402
-
-from cnnlab.train import devices  # noqa: E402 - imports no TensorFlow
 
 EPOCHS = 2
 TIMEOUT_S = 420  # two TensorFlow processes on a busy 2-core machine
@@ -55,9 +53,6 @@ def _result(proc) -> dict:
 
 
 @pytest.mark.slow  # two TensorFlow processes: about 30 s of CPU, minutes on a busy machine
-@pytest.mark.xfail(not hasattr(devices, "keras_multi_worker_strategy"), strict=True,
-                   reason="Keras 3 fit under MultiWorkerMirroredStrategy needs "
-                   "cnnlab.train.devices.keras_multi_worker_strategy (keras-team/keras#20585)")
 def test_two_workers_train_in_sync_and_agree_on_the_weights(tmp_path, monkeypatch):
     import keras
 

@@ -311,7 +311,7 @@ class StudiesView(QWidget):
         self.table.resizeColumnsToContents()
 
     def _fill_lecture(self) -> None:
-        lines = _lecture_lines(self.study, self.summary)
+        lines = _lecture_lines(self.study, self.summary, self.store.workspace)
         self.lecture.setPlainText("\n".join(lines))
         self.lecture.setVisible(bool(lines))
 
@@ -437,7 +437,7 @@ def _cell(value: Any, trial: dict, best: Any) -> QTableWidgetItem:
     return item
 
 
-def _lecture_lines(study: Any, summary: dict) -> list[str]:
+def _lecture_lines(study: Any, summary: dict, workspace: Any) -> list[str]:
     """The built-in lecture study's table (empty for a plain sweep)."""
     if not getattr(study, "lecture", None):
         return []
@@ -446,6 +446,6 @@ def _lecture_lines(study: Any, summary: dict) -> list[str]:
     except ImportError:
         return []
     try:
-        return list(lecture_table(summary))
+        return list(lecture_table(summary, workspace=workspace))
     except Exception as exc:  # noqa: BLE001 - the table is a view of data; never break the view
         return [f"(the lecture table could not be made: {error_text(exc)})"]
