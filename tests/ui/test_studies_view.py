@@ -2,7 +2,9 @@
 trial table, plots and best trial; all on real tiny runs through the real engine."""
 
 import dataclasses
+import os
 
+import pytest
 from graphs import chain
 from PySide6.QtCore import Qt
 
@@ -74,3 +76,20 @@ def test_a_study_made_in_the_view_runs_in_the_background_and_shows_its_trials(qt
     view.table.sortItems(0, Qt.SortOrder.DescendingOrder)
     view.show_curves()
     assert sorted(shown[0]) == sorted(ids)
+
+
+@pytest.mark.slow  # five transfer trials; tests/core/test_studies_lecture.py's default
+# test_transfer_study_fills_the_rule_of_thumb_table runs the same study and table via the CLI
+def test_the_transfer_study_table_appears_in_the_view(qtbot, tmp_path, capsys):
+    from core.test_studies_lecture import _study, _transfer_experiment
+
+    summary, shown = _study(capsys, tmp_path, _transfer_experiment(tmp_path, capsys),
+                            "transfer", "--objective", "test_accuracy")
+    view = StudiesView(tiny_experiment, RunStore(os.environ["CNNLAB_HOME"]))
+    qtbot.addWidget(view)
+    assert view.open_file(tmp_path / "transfer.study.json")
+    text = view.lecture.toPlainText()
+    assert not view.lecture.isHidden()
+    assert "The lectures' rule of thumb, with this data's numbers:" in text
+    assert text.splitlines()[:7] == shown[shown.index("Transfer strategies"):].splitlines()[:7]
+    assert view.table.rowCount() == 5
