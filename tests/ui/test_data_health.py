@@ -99,7 +99,7 @@ def test_exclude_and_relabel_from_the_report_emit_the_revised_data(qtbot, tmp_pa
     assert panel.data.exclude == ["train[5]", "train[9]"]
     assert child_with(dialog, "train[4]").text(1) == "relabelled square"
     dialog.close()
-    qtbot.waitUntil(lambda: not panel.worker.running, timeout=WAIT)
+    qtbot.waitUntil(lambda: not panel.previewing, timeout=WAIT)
 
 
 def _group_row(dialog, files):
@@ -140,7 +140,7 @@ def test_exclude_from_the_report_edits_the_document_undoably(qtbot, tmp_path, mo
     window.doc.undo_stack.undo()
     assert window.doc.experiment.data.exclude == []
     dialog.close()
-    qtbot.waitUntil(lambda: not panel.worker.running, timeout=WAIT)
+    qtbot.waitUntil(lambda: not panel.previewing, timeout=WAIT)
 
 
 def test_stop_says_stopped(qtbot):

@@ -78,4 +78,6 @@ def test_a_section_check_refuses_at_the_field_it_names_and_the_next_edit_clears_
     assert changed and changed[-1] == dataclasses.replace(DataSpec(test_split=0.1),
                                                           validation_split=0.3)
     assert not editor.error and not panel.form.error.isVisible()
-    qtbot.waitUntil(lambda: not panel.worker.running, timeout=30_000)
+    # An edit during a preview re-arms the debounce, which starts one more preview: wait
+    # for both (under load the first wait could end between the two, leaving a thread).
+    qtbot.waitUntil(lambda: not panel.previewing, timeout=60_000)

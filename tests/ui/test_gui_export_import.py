@@ -379,7 +379,7 @@ def test_check_folder_button_for_a_folder_source(qtbot, image_folder, tmp_path):
         panel.check_folder(str(tmp_path / "missing"))
     assert "Cannot check the folder: image folder not found" in panel.report.toPlainText()
     qtbot.wait(400)
-    qtbot.waitUntil(lambda: not panel.worker.running, timeout=WAIT)
+    qtbot.waitUntil(lambda: not panel.previewing, timeout=WAIT)
 
 
 def test_folder_dropped_before_the_views_waits_for_them(qtbot, recorder, image_folder,

@@ -288,6 +288,11 @@ class DataPanel(QWidget):
         self.report.setStyleSheet("color: #b00020;" if error else "")
         self.report.setPlainText(text)
 
+    @property
+    def previewing(self) -> bool:
+        """True while a sample preview runs or is about to (an edit re-arms it)."""
+        return self.worker.running or self._debounce.isActive()
+
     def update_samples(self) -> None:
         """Load a few samples and the class counts in the worker thread."""
         if self.worker.running:
