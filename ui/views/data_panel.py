@@ -69,8 +69,8 @@ class DataPanel(QWidget):
     def __init__(self, data: DataSpec | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data = data or DataSpec()
-        self.form = ParamForm(section_params(DataSpec))
-        self.shapes_form = ParamForm(section_params(ShapesSpec))
+        self.form = ParamForm(section_params(DataSpec), path="data")
+        self.shapes_form = ParamForm(section_params(ShapesSpec), path="data.shapes")
         self.form.edited.connect(lambda name, _v: self._edited(self.form, name))
         self.shapes_form.edited.connect(lambda name, _v: self._edited(self.shapes_form, name))
         self.grid, self.grid_item = image_view()
