@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from cnnlab.cli.common import add_workspace, resolve_experiment
 from cnnlab.errors import CnnlabError
@@ -33,35 +32,8 @@ def run(args: argparse.Namespace) -> int:
         raise CnnlabError(f"--epochs must be at least 1 (got {args.epochs})")
     if not args.spec and not args.resume and not args.fork:
         raise CnnlabError("train needs an experiment file (or --resume ID, or --fork RUN)")
-    exp = resolve_experiment(args.spec) if args.spec else None
-    if args.fork:
-        return fork_command(exp, args.fork, args)
-    return train_command(exp, epochs=args.epochs, workspace=args.workspace,
-                         json_out=args.json, resume=args.resume)
-
-
-def fork_command(exp, fork: str, args: argparse.Namespace) -> int:
-    """``train [SPEC] --fork RUN[@EPOCH]``: train a branch with the same display and ending.
-
-    Exit status as for ``train``: 0 finished, 1 failed, 2 bad input (unknown
-    run, epoch not kept, a network the parent's weights do not fit), 130 stopped.
-    """
-    from cnnlab.train.events import Control
-    from cnnlab.train.headless import _report, stop_on_sigint
-    from cnnlab.train.progress import TextProgress
-    from cnnlab.train.trainer import run as run_training
-
-    if args.resume:
+    if args.resume and args.fork:
         raise CnnlabError("a run is either resumed or branched: give --resume or --fork")
-    control = Control()
-    progress = TextProgress(sys.stderr, control)
-    try:
-        with stop_on_sigint(control):
-            outcome = run_training(exp, progress, control, workspace=args.workspace,
-                                   epochs=args.epochs, fork=fork)
-    except KeyboardInterrupt:
-        progress.close()
-        print("aborted; the branch can continue from its last checkpoint", file=sys.stderr)
-        return 130
-    progress.close()
-    return _report(outcome, args.json, sys.stderr)
+    exp = resolve_experiment(args.spec) if args.spec else None
+    return train_command(exp, epochs=args.epochs, workspace=args.workspace,
+                         json_out=args.json, resume=args.resume, fork=args.fork)

@@ -39,7 +39,8 @@ OPTIONAL_METRICS = ("test_top5",)  # in the JSON line only when the run measured
 
 def train_command(exp_or_path: Experiment | str | Path | None, epochs: int | None = None,
                   workspace: str | Path | None = None, json_out: bool = False,
-                  resume: str | None = None, stream: TextIO | None = None) -> int:
+                  resume: str | None = None, stream: TextIO | None = None,
+                  fork: str | None = None) -> int:
     """Train an experiment (or resume a run) with a text progress display.
 
     Args:
@@ -53,6 +54,8 @@ def train_command(exp_or_path: Experiment | str | Path | None, epochs: int | Non
             training-health warning (epoch, layer, kind, message, try, value).
         resume: Id of a run to continue from its last checkpoint.
         stream: Where the progress goes (default: stderr).
+        fork: ``RUN[@EPOCH]``: train a branch of RUN from that checkpoint
+            (``exp_or_path`` None: with RUN's own spec).
 
     Returns:
         The exit status: 0 finished, 1 failed, 2 bad input, 130 stopped or aborted.
@@ -62,7 +65,7 @@ def train_command(exp_or_path: Experiment | str | Path | None, epochs: int | Non
 
     stream = stream or sys.stderr
     try:
-        spec = None if resume else _experiment(exp_or_path)
+        spec = None if resume or (fork and exp_or_path is None) else _experiment(exp_or_path)
     except CnnlabError as exc:
         print(f"cnnlab: error: {exc}", file=stream)
         return 2
@@ -71,10 +74,11 @@ def train_command(exp_or_path: Experiment | str | Path | None, epochs: int | Non
     try:
         with stop_on_sigint(control):
             outcome = run(spec, progress, control, workspace=workspace, resume=resume,
-                          epochs=epochs)
+                          epochs=epochs, fork=fork)
     except KeyboardInterrupt:
         progress.close()
-        print("aborted; the run can continue from its last checkpoint", file=stream)
+        what = "branch" if fork else "run"
+        print(f"aborted; the {what} can continue from its last checkpoint", file=stream)
         return 130
     progress.close()
     return _report(outcome, json_out, stream)

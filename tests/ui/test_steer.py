@@ -154,15 +154,24 @@ def test_a_paused_training_run_is_stopped_then_branched(qtbot, tmp_path):
     assert not branch_training_run(training, store, print)  # no run yet
     assert training.start()
     qtbot.waitUntil(lambda: training.run_id == parent, timeout=60_000)
+    assert not training.branch_button.isEnabled()  # training: pause first
     training.toggle_pause()
+    assert training.branch_button.isEnabled()
     asked = []
-    assert branch_training_run(training, store, lambda exp, fork: asked.append(fork))
+    training.branch_requested.connect(lambda: branch_training_run(
+        training, store, lambda exp, fork: asked.append((exp, fork))))
+    qtbot.mouseClick(training.branch_button, Qt.MouseButton.LeftButton)  # the view's Branch…
     qtbot.waitUntil(lambda: training.findChild(SteerDialog) is not None, timeout=60_000)
     dialog = training.findChild(SteerDialog)
     qtbot.waitUntil(lambda: not training.running, timeout=60_000)
     assert dialog.fork_epoch == 3  # the last complete epoch
     qtbot.mouseClick(dialog.branch_button, Qt.MouseButton.LeftButton)
-    assert asked == [f"{parent}@3"]
+    assert [fork for _exp, fork in asked] == [f"{parent}@3"]
+    forks = []
+    training._trainer = lambda spec, sink, control, **kw: forks.append(kw.get("fork"))
+    assert training.start(experiment=asked[0][0], fork=asked[0][1])  # what the window does
+    qtbot.waitUntil(lambda: not training.running, timeout=60_000)
+    assert forks == [f"{parent}@3"]
 
 
 @pytest.mark.slow

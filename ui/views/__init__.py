@@ -39,16 +39,19 @@ def install_views(window: MainWindow, store: RunStore) -> dict[str, object]:
     from cnnlab.ui.views.recipe_view import RecipeView, bind
     from cnnlab.ui.views.runs_view import RunsView
     from cnnlab.ui.views.studies_view import StudiesView
+    from cnnlab.ui.views.training_health import connect_badges
     from cnnlab.ui.views.training_view import TrainingView
 
     doc = window.doc
     current = lambda: doc.experiment  # noqa: E731
     training = TrainingView(current, store)
+    connect_badges(training, window.scene)  # a training-health warning marks its block
     runs = RunsView(store)
     recipe = RecipeView(current())
     inspect = InspectView(store)
     studies = StudiesView(current, store)
     runs.resume_requested.connect(lambda run_id: training.start(resume=run_id))
+    _wire_branches(window, training, runs, store)
     training.run_ended.connect(lambda _id: (runs.refresh(), inspect.refresh_runs()))
     training.run_started.connect(lambda _id: runs.refresh())
     bind(recipe, current, doc.apply)
@@ -87,6 +90,19 @@ def _revise_data(doc, change: dict) -> None:
     count = excluded or relabelled
     what = f"{'Exclude' if excluded else 'Relabel'} {count} sample{'' if count == 1 else 's'}"
     doc.apply(revised_experiment(doc.experiment, change), what)
+
+
+def _wire_branches(window: MainWindow, training, runs, store) -> None:
+    """Branches start in the Training view, from the Runs view's dialog or its own Branch…."""
+    from cnnlab.ui.views.steer_dialog import branch_training_run
+
+    def branch(experiment, fork: str) -> None:
+        window.tabs.setCurrentWidget(training)
+        training.start(experiment=experiment, fork=fork)
+
+    runs.branch_requested.connect(branch)
+    training.branch_requested.connect(lambda: branch_training_run(
+        training, store, branch, lambda text: training._show(text, "error")))
 
 
 def _wire_studies(window: MainWindow, studies, runs, doc) -> None:

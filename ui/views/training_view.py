@@ -12,18 +12,16 @@ import math
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from cnnlab import format_duration
 from cnnlab.runs import RunStore
 from cnnlab.spec import Experiment
 from cnnlab.train import (
@@ -35,11 +33,8 @@ from cnnlab.train import (
     RunStarted,
     Stopped,
     TrainingHealth,
-    eta_seconds,
-    format_values,
 )
-from cnnlab.ui.views.plots import Crosshair, curve, legend_in_title, make_plot, set_finite
-from cnnlab.ui.views.training_health import HealthList
+from cnnlab.ui.views.training_plots import TrainingPlots
 from cnnlab.ui.views.worker import Worker
 
 REDRAW_MS = 50  # 20 Hz: smooth to the eye, and cheap while TensorFlow holds the CPUs
@@ -58,14 +53,17 @@ def _real_trainer(spec, sink, control, **kwargs):
     return run_training(spec, sink, control, **kwargs)
 
 
-def _trainer_job(trainer, experiment: Experiment, workspace, resume: str | None):
+def _trainer_job(trainer, experiment: Experiment, workspace, resume: str | None,
+                 fork: str | None = None):
+    branch = {"fork": fork} if fork else {}
+
     def job(sink, control):
-        return trainer(experiment, sink, control, workspace=workspace, resume=resume)
+        return trainer(experiment, sink, control, workspace=workspace, resume=resume, **branch)
 
     return job
 
 
-class TrainingView(QWidget):
+class TrainingView(TrainingPlots, QWidget):
     """Start/pause/stop, progress with ETA, device, and live loss/accuracy/lr curves.
 
     Args:
@@ -78,6 +76,7 @@ class TrainingView(QWidget):
 
     run_started = Signal(str)
     run_ended = Signal(str)  # run id (empty when the run never started)
+    branch_requested = Signal()  # "Branch…": a paused or ended run, to continue as a branch
 
     def __init__(self, get_experiment: Callable[[], Experiment], store: RunStore,
                  parent: QWidget | None = None, trainer: Callable | None = None):
@@ -112,12 +111,16 @@ class TrainingView(QWidget):
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
+        self.branch_button = QPushButton("Branch…")
+        self.branch_button.setToolTip("Stop here and continue as a branch with another rate, "
+                                      "schedule, unfrozen layers, augmentation or epochs")
+        self.branch_button.clicked.connect(self.branch_requested)
         self.start_button.clicked.connect(lambda: self.start())
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
         self.device_label = QLabel("Device: -   Precision: -")
         buttons = QHBoxLayout()
-        for w in (self.start_button, self.pause_button, self.stop_button):
+        for w in (self.start_button, self.pause_button, self.stop_button, self.branch_button):
             buttons.addWidget(w)
         buttons.addStretch(1)
         buttons.addWidget(self.device_label)
@@ -141,57 +144,6 @@ class TrainingView(QWidget):
         layout.addWidget(self._build_plots(), 1)
         layout.addWidget(self.readout)
 
-    def _build_plots(self) -> QWidget:
-        self.loss_plot = make_plot("Loss", "loss")
-        self.acc_plot = make_plot("Accuracy", "accuracy")
-        self.lr_plot = make_plot("Learning rate", "lr")
-        self.acc_plot.setXLink(self.loss_plot)  # the rate plot is wider: its own range
-        self.curves = {
-            "batch": curve(self.loss_plot, "batch loss (smoothed)", "#9ecae1", 1.5),
-            "loss": curve(self.loss_plot, "train loss", "#1f77b4", symbol="o"),
-            "val_loss": curve(self.loss_plot, "val loss", "#ff7f0e", symbol="o"),
-            "accuracy": curve(self.acc_plot, "train acc", "#1f77b4", symbol="o"),
-            "val_accuracy": curve(self.acc_plot, "val acc", "#ff7f0e", symbol="o"),
-            "lr": curve(self.lr_plot, "learning rate", "#2ca02c"),
-        }
-        for plot, title in ((self.loss_plot, "Loss"), (self.acc_plot, "Accuracy"),
-                            (self.lr_plot, "Learning rate")):
-            legend_in_title(plot, title)  # a legend box would cover the curves
-            plot.on_reset = self._fit_views
-        self.crosshairs = [Crosshair(p, self._readout_at, self.readout.setText)
-                           for p in (self.loss_plot, self.acc_plot, self.lr_plot)]
-        self.health = HealthList()  # the findings of the training-health check, live
-        top, bottom = QSplitter(), QSplitter()
-        top.addWidget(self.loss_plot)
-        top.addWidget(self.acc_plot)
-        bottom.addWidget(self.lr_plot)
-        bottom.addWidget(self.health)
-        split = QSplitter(Qt.Orientation.Vertical)  # the rate below: all three fit at 1280 px
-        split.addWidget(top)
-        split.addWidget(bottom)
-        for s in (top, bottom, split):
-            s.setChildrenCollapsible(False)
-        split.setSizes([300, 170])
-        bottom.setSizes([440, 440])  # the health list needs room for what to try
-        return split
-
-    def _fit_views(self) -> None:
-        """The fitted view (the reset): the planned epochs across, every value in sight."""
-        for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
-            plot.user_moved = False
-            plot.reset_button.hide()
-            plot.getPlotItem().enableAutoRange(y=True)
-        if self._epochs:
-            for plot in (self.loss_plot, self.lr_plot):
-                plot.setXRange(0, max(self._epochs, 1), padding=0.02)
-        self._fit_lr_axis(self.buffers.lr)
-
-    def _readout_at(self, x: float) -> str:
-        for c in self.crosshairs:
-            c.line.setPos(x)
-            c.line.setVisible(True)
-        return format_values(self.buffers.values_at(x))
-
     # -- commands ----------------------------------------------------------------
 
     @property
@@ -199,13 +151,18 @@ class TrainingView(QWidget):
         """True while a run's thread is alive."""
         return self.worker.running
 
-    def start(self, resume: str | None = None) -> bool:
-        """Start training the current experiment (or resume run ``resume``)."""
+    def start(self, resume: str | None = None, experiment: Experiment | None = None,
+              fork: str | None = None) -> bool:
+        """Train the current experiment (or ``experiment``), or resume or branch a run.
+
+        ``resume`` continues run RESUME; ``fork`` (``RUN@EPOCH``) starts a branch of
+        RUN after EPOCH epochs with ``experiment``'s recipe.
+        """
         if self.worker.running:
             self._show("A run is in progress; stop it first.", "warn")
             return False
         try:
-            experiment = self._get_experiment()
+            experiment = experiment or self._get_experiment()
         except Exception as exc:  # noqa: BLE001 - shown where the user looks
             self._show(f"No experiment to train: {exc}", "error")
             return False
@@ -221,9 +178,9 @@ class TrainingView(QWidget):
         self._run_fraction = 0.0
         self.epoch_bar.setValue(0)
         self.run_bar.setValue(0)
-        verb = f"Resuming run {resume}" if resume else "Starting"
+        verb = f"Resuming run {resume}" if resume else f"Branching {fork}" if fork else "Starting"
         self._show(f"{verb}: building the model and loading data...", "info")
-        job = _trainer_job(self._trainer, experiment, self.store.workspace, resume)
+        job = _trainer_job(self._trainer, experiment, self.store.workspace, resume, fork)
         self.worker.start(job, "cnnlab-train")
         self._set_running(True)
         return True
@@ -239,11 +196,13 @@ class TrainingView(QWidget):
                 self._paused_total += time.monotonic() - self._paused_at
             self._paused_at = None
             self.pause_button.setText("Pause")
+            self.branch_button.setEnabled(False)
             self._show("Training.", "info")
         else:
             control.pause()
             self._paused_at = time.monotonic()
             self.pause_button.setText("Resume")
+            self.branch_button.setEnabled(bool(self.run_id))
             self._show("Paused after the current batch.", "info")
 
     def stop(self) -> None:
@@ -337,59 +296,11 @@ class TrainingView(QWidget):
         self.redraw()
         self.run_ended.emit(self.run_id)
 
-    # -- drawing -----------------------------------------------------------------
-
-    def redraw(self) -> None:
-        """Redraw the curves from the buffers when they changed (timer slot)."""
-        if self.worker.running:
-            elapsed = self.elapsed()
-            eta = eta_seconds(elapsed, self._run_fraction)
-            self.time_label.setText(f"Elapsed {format_duration(elapsed, '--')}   "
-                                    f"ETA {format_duration(eta, '--')}")
-        b = self.buffers
-        if not b.dirty:
-            return
-        b.dirty = False
-        drawn = self._drawn
-        if len(b.batch_x) != drawn.get("batches"):
-            set_finite(self.curves["batch"], b.batch_x, b.batch_smooth)
-        if self._rate_key() != drawn.get("rates"):
-            self._draw_lr(b.lr_x, b.lr)
-            b.dirty = self._rate_key() != drawn.get("rates")  # skipped: a later frame draws it
-        if len(b.epoch_x) != drawn.get("epochs"):
-            for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
-                set_finite(self.curves[key], b.epoch_x, b.epoch[key])
-        drawn.update(batches=len(b.batch_x), epochs=len(b.epoch_x))
-
-    def _rate_key(self) -> tuple:
-        """What the drawn rate line must match: its length and its last point."""
-        b = self.buffers
-        return len(b.lr_x), b.lr_x[-1:], b.lr[-1:]
-
-    def _draw_lr(self, x: list[float], rates: list[float]) -> None:
-        """Redraw the learning rate when it changed, else once a second (cheap to watch).
-
-        A skipped frame is drawn by a later one: only a drawn line counts as drawn,
-        and the end of the run draws the last stretch at once.
-        """
-        last = rates[-1] if rates else None
-        now = time.monotonic()
-        if last == self._drawn.get("lr") and now - self._drawn.get("lr_at", 0.0) < 1.0:
-            return
-        set_finite(self.curves["lr"], x, rates)
-        self._fit_lr_axis(rates)
-        self._drawn.update(lr=last, lr_at=now, rates=self._rate_key())
-
-    def _fit_lr_axis(self, rates: list[float]) -> None:
-        """Start the learning-rate axis at 0: a constant rate is a line, not noise at 0."""
-        finite = [r for r in rates if math.isfinite(r)]
-        if finite and not self.lr_plot.user_moved:
-            self.lr_plot.setYRange(0.0, max(finite) * 1.15 or 1e-3, padding=0)
-
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
+        self.branch_button.setEnabled(not running and bool(self.run_id))
         if not running:
             self.pause_button.setText("Pause")
 
