@@ -8,6 +8,10 @@ Modules:
     devices: device, precision, XLA, distribution and determinism.
     headless, progress: ``cnnlab train`` and its terminal display.
     curves: buffers of training events that plots redraw from.
+    fork, graft: branching a run from a kept checkpoint (``train --fork RUN@EPOCH``).
+    observers: the per-epoch observers a session runs, each in its own module:
+    sample_records (per-sample losses), health, health_probe, health_rules, health_store
+    (the training-health check, ``health.jsonl``), snapshots (snapshot ensembles).
 """
 
 from cnnlab.lazy import lazy_exports
