@@ -12,7 +12,9 @@ Subpackages:
     blocks: the layer-block catalogue. diagram: the network diagram without Qt.
     data: datasets (one module per source), splits, pipelines, preflight.
     recipe: optimizers, schedules, losses, regularization, augmentation, transfer.
-    train: the trainer and its events. runs: the run store.
+    train: the trainer, its events and per-epoch observers. runs: the run store.
+    studies: many runs of one experiment with Optuna, and the lectures' studies.
+    plan: before training: memory and time plans, the learning-rate range test.
     inspect: filters, feature maps, attribution, fantasy, dream, evaluation.
     modelio: verified exports, safe import, pretrained bases, conversions.
     report: the HTML report of a run. cli: the ``cnnlab`` command.
