@@ -6,17 +6,15 @@ from typing import Any
 
 
 def available_ram() -> int | None:
-    """The RAM the kernel can give without swapping (``MemAvailable``), in bytes; None: unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    from cnnlab.analysis import machine_memory
+    """The RAM the kernel can give without swapping, in bytes; None: unknown.
 
-    return machine_memory()
+    The same measure as the folder cache's budget (``MemAvailable``; psutil
+    elsewhere), else the machine's total memory.
+    """
+    from cnnlab.analysis import machine_memory
+    from cnnlab.data.cache_plan import available_memory as available_now
+
+    return available_now() or machine_memory()
 
 
 def available_memory(plan: Any) -> int | None:
