@@ -8,6 +8,7 @@ the same :class:`~cnnlab.ui.param_form.ParamForm` as the block properties.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -72,7 +73,8 @@ class SectionPanel(QWidget):
             if attr:
                 self.layout_.addWidget(QLabel(f"<b>{attr.replace('_', ' ').capitalize()}</b>"))
             keep = self.FIELDS.get(attr)
-            form = ParamForm([p for p in section_params(cls) if not keep or p.name in keep])
+            form = ParamForm([p for p in section_params(cls) if not keep or p.name in keep],
+                             path=f"training.{attr}" if attr else "training")
             form.edited.connect(lambda name, _v, a=attr: self._edited(a, name))
             self.forms[attr] = form
             self.layout_.addWidget(form)
@@ -201,6 +203,9 @@ class OptimizerPanel(SectionPanel):
             n = len(values)
             x = [i / self.steps_per_epoch for i in range(n)]
             set_finite(self.lr_item, x, list(values))
+            finite = [v for v in values if math.isfinite(v)]
+            if finite and not self.lr_plot.user_moved:  # from 0: a constant rate is a line
+                self.lr_plot.setYRange(0.0, max(finite) * 1.15 or 1e-3, padding=0)
             self.lr_plot.setLabel("bottom", f"epoch ({self.steps_per_epoch} batches each)")
             self.lr_message.setText("")
         except Exception as exc:  # noqa: BLE001
