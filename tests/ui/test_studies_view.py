@@ -93,3 +93,28 @@ def test_the_transfer_study_table_appears_in_the_view(qtbot, tmp_path, capsys):
     assert "The lectures' rule of thumb, with this data's numbers:" in text
     assert text.splitlines()[:7] == shown[shown.index("Transfer strategies"):].splitlines()[:7]
     assert view.table.rowCount() == 5
+
+
+def test_a_closed_window_no_longer_hears_sweep_requests(qtbot, tmp_path, monkeypatch):
+    """The form builder's sweep_requests outlives every window: a dead one must not answer."""
+    from builder_helpers import DialogRecorder
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from cnnlab.ui.main_window import MainWindow
+    from cnnlab.ui.views import install_views
+
+    DialogRecorder().install(monkeypatch)
+    window = MainWindow(tiny_experiment(), None)  # not the qtbot's: this test deletes it
+    views = install_views(window, RunStore(tmp_path))
+    rate = next(p for p in section_params(type(tiny_experiment().training.optimizer))
+                if p.name == "learning_rate")
+    sweep_requests.requested.emit("training.optimizer.learning_rate", rate)
+    assert window.tabs.currentWidget() is views["Studies"]
+    views["Studies"].dialog.reject()
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    errors = []
+    monkeypatch.setattr("sys.excepthook", lambda *exc: errors.append(exc))
+    sweep_requests.requested.emit("training.optimizer.learning_rate", rate)
+    assert errors == []

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cnnlab.ui.param_form import sweep_requests
-
 if TYPE_CHECKING:
     from cnnlab.runs import RunStore
     from cnnlab.ui.main_window import MainWindow
@@ -113,13 +111,12 @@ def _wire_studies(window: MainWindow, studies, runs, doc) -> None:
         runs.select(ids)
         window.tabs.setCurrentWidget(runs)
 
-    def sweep(*_args) -> None:  # "Sweep this…" on any field: show the Studies view
-        window.tabs.setCurrentWidget(studies)
-
     studies.open_experiment.connect(lambda exp: doc.apply(exp, "Open the best trial"))
     studies.show_runs.connect(show_runs)
     studies.run_ended.connect(runs.refresh)
-    sweep_requests.requested.connect(sweep)
+    # "Sweep this…" on any field shows the view (its own signal: it dies with the view,
+    # while the form builder's sweep_requests lives as long as the process).
+    studies.show_requested.connect(lambda: window.tabs.setCurrentWidget(studies))
 
 
 def _follow_canvas_selection(window: MainWindow, inspect) -> None:

@@ -59,11 +59,13 @@ class StudiesView(QWidget):
         open_experiment(object): The best trial's Experiment, to open in the editor.
         show_runs(list): Run ids whose curves to overlay in the Runs view.
         run_ended(): A study run stopped or finished (the Runs view refreshes).
+        show_requested(): "Sweep this…" added a field: the window shows this view.
     """
 
     open_experiment = Signal(object)
     show_runs = Signal(list)
     run_ended = Signal()
+    show_requested = Signal()
 
     def __init__(self, get_experiment, store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +150,7 @@ class StudiesView(QWidget):
         value = _value_at(self.get_experiment().to_dict(), path)
         dialog = self._dialog()
         dialog.add_param(path, suggested_space(param, value))
+        self.show_requested.emit()
         self._show_dialog()
 
     def new_study(self) -> None:
