@@ -32,6 +32,9 @@ PASS_THROUGH = (keras.layers.BatchNormalization, keras.layers.Dropout,
 CHECK_BATCH = 32  # samples in the fixed batch (a forward and backward pass of it)
 
 
+EAGER_CHECKS = 3  # epochs checked eagerly before the check is compiled
+
+
 def weighted_layers(net: Any) -> list:
     """The network's top-level layers that train weights (normalization aside)."""
     return [layer for layer in net.layers
@@ -108,6 +111,7 @@ class HealthProbe:
         self._weights = [list(layer.trainable_weights) for layer in self.layers]
         self._snapshot: list | None = None
         self._step = tf.function(self._measure, autograph=False)
+        self._calls = 0
 
     def snapshot(self, steps: int = 1) -> None:
         """Keep the weights as they are now, ``steps`` optimizer steps before the epoch ends."""
@@ -124,8 +128,12 @@ class HealthProbe:
         if self._snapshot is None:
             self.snapshot(0)  # the same kind of arguments (no second trace), no ratio
         (before, steps), self._snapshot = self._snapshot, None
+        # Eager for the first epochs: tracing costs about as much as a dozen eager
+        # checks, which a short run (a test, a quick look) never repays.
+        self._calls += 1
+        step = self._step if self._calls > EAGER_CHECKS else self._measure
         loss, grads, weights, changes, dead = (
-            t.numpy() for t in self._step(self._x, self._y, list(before)))
+            t.numpy() for t in step(self._x, self._y, list(before)))
         out = {}
         for name, g, w, c in zip(self.names, grads, weights, changes, strict=True):
             out[name] = {"grad_norm": float(g), "weight_norm": float(w)}

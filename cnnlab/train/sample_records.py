@@ -42,6 +42,7 @@ MIN_TRAIN_SAMPLES = 500  # a training set up to this size is recorded whole
 CACHE_BYTES = 256 << 20  # a recorded set is kept decoded (float32) when it fits in this
 PREDICT_PIXELS = 1 << 20  # values per prediction batch (256 images of 32x32x3)
 MAX_PREDICT_BATCH = 512
+EAGER_EPOCHS = 3  # epochs recorded by eager calls before predict's traced function pays off
 EPSILON = 1e-7  # Keras's probability clip
 
 
@@ -86,6 +87,7 @@ class SampleRecorder(keras.callbacks.Callback):
         self._manifest: Manifest | None = None
         self._train_positions: np.ndarray | None = None
         self._sets: list | None = None
+        self._calls = 0  # datasets predicted so far
 
     def on_train_begin(self, logs=None):
         """Write the manifest (or check a resumed run's) and drop epochs to be trained again."""
@@ -121,7 +123,18 @@ class SampleRecorder(keras.callbacks.Callback):
         return np.concatenate(parts) if parts else np.zeros((0, self.session.data.num_classes))
 
     def _outputs(self, dataset: Any) -> np.ndarray:
-        return np.asarray(self.model.predict(dataset, verbose=0), dtype=np.float32)
+        """The network's outputs: eager calls for the first epochs, then ``predict``.
+
+        ``predict`` traces a function per model, which costs as much as several
+        epochs of eager calls on the records; a short run never repays it.
+        """
+        self._calls += 1
+        if self._calls > EAGER_EPOCHS * max(1, len(self._sets or ())):
+            return np.asarray(self.model.predict(dataset, verbose=0), dtype=np.float32)
+        parts = [np.asarray(self.model(x, training=False), dtype=np.float32)
+                 for x, *_ in dataset]
+        return np.concatenate(parts) if parts else np.zeros((0, self.session.data.num_classes),
+                                                            dtype=np.float32)
 
     def _datasets(self) -> list:
         """The validation split and the training sample in large batches (built once a fit).

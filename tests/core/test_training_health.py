@@ -161,3 +161,25 @@ def test_a_resumed_run_continues_its_records_and_does_not_repeat_a_warning(tmp_p
     told = {(w.layer, w.kind) for r in first.of(TrainingHealth) for w in r.warnings}
     assert all(not w.new for w in report.warnings if (w.layer, w.kind) in told)
     assert [r["epoch"] for r in read_health(out.run_dir)] == [0, 1, 2]
+
+
+def test_the_compiled_check_measures_what_the_eager_one_does():
+    """The first EAGER_CHECKS epochs are checked eagerly, later ones compiled: same numbers."""
+    import keras
+    import numpy as np
+
+    from cnnlab.train.health_probe import EAGER_CHECKS, HealthProbe
+
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                            keras.layers.GlobalAveragePooling2D(),
+                            keras.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(0).random((32, 8, 8, 1), dtype=np.float32)
+    y = np.arange(32) % 3
+    probe = HealthProbe(net, keras.losses.SparseCategoricalCrossentropy(), x, y)
+    seen = [probe.measure() for _ in range(EAGER_CHECKS + 1)]  # the last one is compiled
+    eager, compiled = seen[0], seen[-1]
+    assert eager.keys() == compiled.keys() and "dead" in eager[net.layers[0].name]
+    for name, numbers in eager.items():
+        for key, value in numbers.items():
+            assert math.isclose(value, compiled[name][key], rel_tol=1e-5, abs_tol=1e-7), (name, key)

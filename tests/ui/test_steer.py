@@ -3,6 +3,7 @@ continuing its parent's, its steer as "What changed", and the steer dialog's "Br
 
 import json
 import math
+import time
 
 import pytest
 from graphs import chain
@@ -142,8 +143,9 @@ def test_a_paused_training_run_is_stopped_then_branched(qtbot, tmp_path):
 
     def paused_trainer(spec, sink, control, **_kwargs):
         sink(RunStarted(parent, str(store.run_dir(parent)), "CPU", "float32", 3, 4, params=1))
-        while not control.stop_requested:
+        while not control.stop_requested:  # a batch every 10 ms (a spin would starve the GUI)
             control.wait_if_paused()
+            time.sleep(0.01)
         sink(Stopped(parent, 3))
 
     from cnnlab.spec import experiment_from_dict
