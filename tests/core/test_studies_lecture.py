@@ -127,7 +127,6 @@ def test_variants_of_every_lecture_fit_the_experiment(tmp_path):
     assert schedules["step"]["training.schedule.boundaries"] == [3.0, 4.5]
 
 
-@pytest.mark.slow  # the default transfer study covers new/run/show --lecture
 def test_batchnorm_study_prints_the_caffenet_table(tmp_path, capsys):
     _, shown = _study(capsys, tmp_path, _tiny(tmp_path / "e.json"), "batchnorm")
     table = shown[shown.index("BN -- before or after ReLU?"):].splitlines()
@@ -138,7 +137,6 @@ def test_batchnorm_study_prints_the_caffenet_table(tmp_path, capsys):
     assert sum("best here" in line for line in table[2:5]) == 1
 
 
-@pytest.mark.slow  # the default transfer study covers new/run/show --lecture
 def test_regularizers_study_compares_two_networks(tmp_path, capsys):
     _, shown = _study(capsys, tmp_path, _tiny(tmp_path / "e.json", epochs=1), "regularizers")
     table = shown[shown.index("Regularizers ("):].splitlines()
@@ -148,7 +146,6 @@ def test_regularizers_study_compares_two_networks(tmp_path, capsys):
     assert table[8].split()[0] == "best"
 
 
-@pytest.mark.slow  # the default transfer study covers new/run/show --lecture
 def test_schedules_study_measures_the_snapshot_ensemble(tmp_path, capsys):
     _, shown = _study(capsys, tmp_path, _tiny(tmp_path / "e.json", epochs=2), "schedules")
     table = shown[shown.index("Learning-rate schedules ("):].splitlines()
