@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from core.test_studies_run import tiny_experiment
 
 from cnnlab.cli import main
 from cnnlab.runs.store import RunStore
@@ -24,24 +25,6 @@ from cnnlab.studies import load_study, new_study, run_study, study_summary
 
 LR = "training.optimizer.learning_rate"
 pytestmark = pytest.mark.slow
-
-
-def tiny_experiment(tmp_path, epochs=1):
-    """The default experiment, shrunk to 48 images of 8x8 and a 4-filter network."""
-    path = tmp_path / "exp.json"
-    assert main(["new", str(path)]) == 0
-    d = json.loads(path.read_text())
-    d["data"]["shapes"].update(image_size=8, samples=48)
-    for node in d["model"]["nodes"]:
-        p = node["params"]
-        if node["type"] == "Input":
-            p["shape"] = [8, 8, 3]
-        if "filters" in p:
-            p["filters"] = 4
-        if node["id"] == "fc1":
-            p["units"] = 8
-    d["training"].update(epochs=epochs, batch_size=16)
-    return d
 
 
 def run_workers_cli(study_path, ws, *extra):
