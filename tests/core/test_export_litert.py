@@ -15,7 +15,9 @@ from cnnlab.errors import CnnlabError, ModelFileError
 from cnnlab.modelio.export import export_model
 
 
-@pytest.mark.parametrize("case", ["default", "custom", "svm"])
+# custom and svm: slow (CI budget); the ONNX tests export both in the default run
+@pytest.mark.parametrize("case", ["default", *(pytest.param(c, marks=pytest.mark.slow)
+                                               for c in ("custom", "svm"))])
 def test_a_trained_run_exports_to_litert_that_runs_without_tensorflow(capsys, tmp_path,
                                                                       tmp_path_factory, case):
     run = trained(tmp_path_factory, case)

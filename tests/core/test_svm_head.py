@@ -73,6 +73,8 @@ def test_a_trained_svm_run_is_a_linear_svm_with_accuracy(svm_run):
     assert score_source(model) == "model output (no softmax)"
 
 
+@pytest.mark.slow  # CI budget (13 s); the transfer matrix trains and exports SVM heads and
+# test_a_trained_svm_run_is_a_linear_svm_with_accuracy checks the head in the default run
 def test_an_svm_run_inspects_and_exports(svm_run, capsys, tmp_path):
     folder, result = svm_run
     run_id, ws = result["run_id"], folder / "ws"

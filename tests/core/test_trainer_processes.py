@@ -117,6 +117,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_model(tmp_path):
     assert RunStore(ws).get(run_id).status == "stopped"
 
 
+@pytest.mark.slow  # CI budget (10 s); tests/core/test_runs_concurrency.py covers two writers
 def test_a_child_process_and_this_one_share_a_workspace(tmp_path):
     ws = tmp_path / "ws"
     spec = write_spec(tmp_path / "spec.json", epochs=3, samples=1500)

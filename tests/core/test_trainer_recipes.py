@@ -145,6 +145,8 @@ def test_device_plan_refusals():
     assert plan_devices(DeviceSpec(jit_compile="on")).jit_compile is True
 
 
+@pytest.mark.slow  # CI budget (15-40 s); the acceptance matrix trains the default experiment,
+# shrunk, for every option, and test_default_experiment_reaches_95_percent... is the full check
 def test_default_experiment_learns_in_a_few_epochs(tmp_path):
     """The short headline check: the default experiment, four epochs, well above chance."""
     from cnnlab.presetlib import default_experiment

@@ -12,6 +12,8 @@ import threading
 import time
 import types
 
+import pytest
+
 from cnnlab.ui.app import wait_for_import
 from cnnlab.ui.tf_loader import TensorFlowLoader
 
@@ -57,6 +59,7 @@ def test_wait_for_import_waits_within_its_bound(qtbot):
     qtbot.waitUntil(lambda: loader.state == "ready", timeout=5000)
 
 
+@pytest.mark.slow  # CI budget (9 s, a fresh process); the test above covers the loader's end
 def test_quitting_during_the_import_returns_from_main_after_it(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CNNLAB_HOME=str(tmp_path / "ws"))
     done = subprocess.run([sys.executable, "-c", QUIT_WHILE_LOADING, str(tmp_path / "ws")],
