@@ -82,6 +82,8 @@ def test_an_export_whose_script_cannot_train_is_refused(capsys, npz_run, tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # CI budget (12 s); the grayscale npz test exports a script that trains on
+# resized data in the default run
 def test_a_folder_run_with_a_relative_path_exports_a_script_that_trains(
         capsys, tmp_path, monkeypatch):
     import tensorflow as tf

@@ -114,6 +114,8 @@ def test_python_script_rebuilds_the_model_in_another_process(tmp_path, lab):
     np.testing.assert_allclose(got, model(_inputs(), training=False), atol=1e-5)
 
 
+@pytest.mark.slow  # CI budget (11 s); the acceptance matrix's python export trains in a
+# subprocess in the default run
 def test_python_script_trains_with_the_full_recipe(tmp_path, lab):
     exp, model = lab
     spec = exp.to_dict()

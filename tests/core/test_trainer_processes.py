@@ -43,6 +43,8 @@ def _headless(spec, workspace, *extra):
                          str(workspace), *extra], workspace)
 
 
+@pytest.mark.slow  # CI budget (10 s); the checkpoint SIGKILL test below and
+# test_train_interrupts cover a kill and its resume in the default run
 def test_sigkill_mid_epoch_then_resume_continues_the_curve(tmp_path):
     ws = tmp_path / "ws"
     spec = write_spec(tmp_path / "spec.json", epochs=5, samples=1500)
