@@ -217,3 +217,18 @@ def test_steer_spec_and_tree_order():
     order = [(r.id, depth) for r, depth in tree_order(recs)]
     assert order[:5] == [("a", 0), ("b", 1), ("c1", 1), ("c2", 2), ("x", 0)]
     assert sorted(order[5:]) == [("loop1", 0), ("loop2", 0)]
+
+
+def test_a_branch_trains_to_the_end_through_cnnlab_train(family, capsys):
+    """The user's path: `cnnlab train CHILD --fork RUN@3 --json`, then `runs show --json`."""
+    ws, parent_id, _, _ = family
+    code, out, err = run_cli(capsys, "train", ws / "child.json", "--workspace", ws,
+                             "--fork", f"{parent_id}@3", "--json")
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["status"] == "finished" and result["epochs_done"] == 5
+    code, out, err = run_cli(capsys, "runs", "show", result["run_id"], "--workspace", ws,
+                             "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["parent"] == parent_id and shown["fork_epoch"] == 3
